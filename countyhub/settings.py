@@ -1,0 +1,74 @@
+"""One config file (countyhub.toml) plus COUNTYHUB_* environment overrides; no code changes between deployments."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything lives. Every field can be overridden by COUNTYHUB_<FIELD> in the environment."""
+
+    home: Path
+    lake_metadata: str  # DuckLake metadata: "sqlite:<file>" (embedded) or "postgres:dbname=.. host=.." (many writers)
+    lake_data: str  # Parquet folder or object-store prefix
+    catalog_url: str  # SQLAlchemy URL of the catalog store
+    departments_dir: Path
+    contracts_dir: Path
+    dbt_project_dir: Path
+    catalog_host: str
+    catalog_port: int
+
+    @property
+    def lake_is_embedded(self) -> bool:
+        """Embedded metadata (SQLite/DuckDB file) is single-writer: writes must be serialized."""
+        return not self.lake_metadata.startswith("postgres:")
+
+    @property
+    def extension_dir(self) -> Path:
+        return self.home / "duckdb_extensions"
+
+
+def _expand(value: str, home: Path) -> str:
+    return os.path.expandvars(value.replace("{home}", str(home)).replace("{project}", str(PROJECT_DIR)))
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read countyhub.toml (or COUNTYHUB_CONFIG), then apply COUNTYHUB_* environment overrides."""
+    path = Path(config_file or os.environ.get("COUNTYHUB_CONFIG") or PROJECT_DIR / "countyhub.toml")
+    raw: dict = {}
+    if path.exists():
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh).get("countyhub", {})
+    for f in fields(Settings):
+        env = os.environ.get(f"COUNTYHUB_{f.name.upper()}")
+        if env is not None:
+            raw[f.name] = env
+    home = Path(_expand(str(raw.get("home", "{project}/.countyhub")), Path("."))).resolve()
+    defaults = {
+        "lake_metadata": "sqlite:{home}/lake/metadata.sqlite",
+        "lake_data": "{home}/lake/data/",
+        "catalog_url": "sqlite:///{home}/catalog.sqlite",
+        "departments_dir": "{project}/departments",
+        "contracts_dir": "{project}/contracts",
+        "dbt_project_dir": "{project}/dbt_project",
+        "catalog_host": "127.0.0.1",
+        "catalog_port": "8080",
+    }
+    values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
+    return Settings(
+        home=home,
+        lake_metadata=values["lake_metadata"],
+        lake_data=values["lake_data"],
+        catalog_url=values["catalog_url"],
+        departments_dir=Path(values["departments_dir"]),
+        contracts_dir=Path(values["contracts_dir"]),
+        dbt_project_dir=Path(values["dbt_project_dir"]),
+        catalog_host=values["catalog_host"],
+        catalog_port=int(values["catalog_port"]),
+    )

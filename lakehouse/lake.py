@@ -1,0 +1,89 @@
+"""Open the DuckLake as schema-per-zone, with extensions loaded from pip packages and writers serialized."""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from countyhub.settings import Settings
+
+ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
+EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json")
+LAKE = "lake"
+
+
+def prepare_extensions(target: Path) -> Path:
+    """Lay the extension binaries shipped in duckdb-extension-* wheels out as DuckDB expects.
+
+    `INSTALL x` downloads from the internet, which a county network often blocks; pointing
+    `extension_directory` at this folder lets `LOAD x` and autoloading work offline.
+    """
+    platform = duckdb.execute("PRAGMA platform").fetchone()[0]
+    folder = target / f"v{duckdb.__version__}" / platform
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in EXTENSIONS:
+        module = importlib.import_module(f"duckdb_extension_{name}")
+        src = next(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+        dst = folder / src.name
+        if not dst.exists() or dst.resolve() != src.resolve():
+            dst.unlink(missing_ok=True)
+            dst.symlink_to(src)
+    return target
+
+
+class Lake:
+    """Connections to the lakehouse; `lake.<zone>.<table>` names every table."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._prepared = False
+
+    def duckdb_config(self) -> dict[str, str | bool]:
+        if not self._prepared:
+            prepare_extensions(self.settings.extension_dir)
+            self._prepared = True
+        return {"extension_directory": str(self.settings.extension_dir), "autoinstall_known_extensions": False}
+
+    def attach_sql(self, alias: str = LAKE) -> str:
+        meta = self.settings.lake_metadata
+        if meta.startswith("sqlite:"):
+            Path(meta.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+        if "://" not in self.settings.lake_data:
+            Path(self.settings.lake_data).mkdir(parents=True, exist_ok=True)
+        return f"ATTACH IF NOT EXISTS 'ducklake:{meta}' AS {alias} (DATA_PATH '{self.settings.lake_data}')"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
+        con = duckdb.connect(config=self.duckdb_config())
+        con.execute(self.attach_sql())
+        con.execute(f"USE {LAKE}")
+        return con
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for writing; in the embedded default only one writer at a time (SQLite metadata)."""
+        lock_path = self.settings.home / "lake" / ".writer.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("w") as lock:
+            if self.settings.lake_is_embedded:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            con = self.connect()
+            try:
+                for zone in ZONES:
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{zone}")
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self.connect()
+        try:
+            yield con
+        finally:
+            con.close()
