@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 Classification = Literal["public", "internal", "sensitive", "secret"]
-SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
+SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.IGNORECASE)
 ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 

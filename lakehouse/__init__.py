@@ -1,5 +1,5 @@
 """The governed lakehouse: DuckDB + Parquet under DuckLake, with raw/audit/shared/quarantine zones."""
 
-from lakehouse.lake import Lake, ZONES
+from lakehouse.lake import ZONES, Lake
 
-__all__ = ["Lake", "ZONES"]
+__all__ = ["ZONES", "Lake"]

@@ -1,0 +1,31 @@
+# countyhub: the two commands are `make demo` (the main job) and `make test` (the whole suite).
+# Both create the project-local virtual environment .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## The main job: seed the demo county, run the whole flow once, serve the catalog on :8080.
+demo: $(BIN)/.installed
+	$(BIN)/countyhub demo
+
+## The whole test suite (needs PostgreSQL and MariaDB on 127.0.0.1; installs Chromium if missing).
+test: $(BIN)/.installed
+	bash scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -ra
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .countyhub test-artifacts dbt_project/target dbt_project/logs

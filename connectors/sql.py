@@ -1,0 +1,126 @@
+"""SQL databases through SQLAlchemy (SQLite, PostgreSQL, MySQL/MariaDB), streamed in Arrow batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from countyhub.departments import Stream
+
+BATCH_ROWS = 50_000
+
+
+class SqlConfig(ConnectorConfig):
+    url: str
+    password_env: str | None = None
+    db_schema: str | None = None
+    batch_rows: int = BATCH_ROWS
+
+
+def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType:
+    """Map a reflected SQL type to Arrow; unknown types travel as text rather than failing the load."""
+    if isinstance(sql_type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(sql_type, sa.Integer):
+        return pa.int64()
+    if isinstance(sql_type, sa.Float):
+        return pa.float64()
+    if isinstance(sql_type, sa.Numeric):
+        scale = getattr(sql_type, "scale", None)
+        if scale is None:
+            return pa.float64()
+        return pa.decimal128(min(getattr(sql_type, "precision", None) or 38, 38), scale)
+    if isinstance(sql_type, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(sql_type, sa.Date):
+        return pa.date32()
+    if isinstance(sql_type, sa.LargeBinary):
+        return pa.binary()
+    return pa.string()
+
+
+def to_arrow(values: tuple, type_: pa.DataType) -> pa.Array:
+    """Build a column; SQLite's loose typing can put numbers in a TEXT column, which travel as text."""
+    try:
+        return pa.array(values, type=type_)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        if type_ != pa.string():
+            raise
+        return pa.array([None if v is None else str(v) for v in values], type=type_)
+
+
+class SqlConnector(Connector):
+    """One database; each stream is a table (`table:` in the stream, default the stream name)."""
+
+    kind = "sql"
+    Config = SqlConfig
+
+    def __init__(self, config: dict[str, Any], where: str = "") -> None:
+        super().__init__(config, where)
+        url = make_url(self.config.url)
+        password = self.config.secret("password_env")
+        if password is not None:
+            url = url.set(password=password.get_secret_value())
+        self._url = url
+        self.safe_url = url.render_as_string(hide_password=True)
+        self.engine = sa.create_engine(url, pool_pre_ping=True)
+
+    def _fail(self, action: str, exc: Exception) -> ConnectorError:
+        # The driver's message may echo the URL; keep only its first line and our password-free URL.
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = detail.replace(self._url.password or "\0", "***")
+        return ConnectorError(f"{self.where}: cannot {action} {self.safe_url}: {detail}")
+
+    def check(self) -> None:
+        try:
+            with self.engine.connect() as con:
+                con.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail("connect to", exc) from None
+
+    def _table(self, stream: Stream) -> sa.Table:
+        name = stream.options.get("table", stream.name)
+        try:
+            return sa.Table(name, sa.MetaData(), autoload_with=self.engine, schema=self.config.db_schema)
+        except sa.exc.NoSuchTableError:
+            raise ConnectorError(f"{self.where}: table {name!r} not found in {self.safe_url}") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(f"read table {name!r} of", exc) from None
+
+    def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
+        if streams is None:
+            names = sa.inspect(self.engine).get_table_names(schema=self.config.db_schema)
+            streams = [Stream(name=n.lower(), table=n) for n in names]
+        found = []
+        for stream in streams:
+            table = self._table(stream)
+            schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
+            key = stream.primary_key or [c.name for c in table.primary_key.columns]
+            with self.engine.connect() as con:
+                count = con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            found.append(DiscoveredStream(stream.name, schema, key, count))
+        return found
+
+    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+        table = self._table(stream)
+        schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
+        query = sa.select(table)
+        if stream.cursor and state and state.get("cursor") is not None:
+            query = query.where(table.c[stream.cursor] > state["cursor"])
+        if stream.cursor:
+            query = query.order_by(table.c[stream.cursor])
+        try:
+            with self.engine.connect().execution_options(stream_results=True) as con:
+                result = con.execute(query)
+                while rows := result.fetchmany(self.config.batch_rows):
+                    columns = list(zip(*rows))
+                    yield pa.RecordBatch.from_arrays(
+                        [to_arrow(col, f.type) for col, f in zip(columns, schema)], schema=schema
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(f"read {stream.name!r} from", exc) from None

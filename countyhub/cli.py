@@ -1,0 +1,200 @@
+"""The `countyhub` command line: demo, run, load, build, sources, catalog search and serve."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from countyhub.settings import load_settings
+
+app = typer.Typer(
+    help="countyhub — the county's shared data platform.\n\n"
+    "Department systems -> raw zone -> dbt (audit) -> contract gate -> shared zone -> catalog.\n"
+    "Start with `countyhub demo` to see the whole flow on a generated county.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+sources_app = typer.Typer(help="Department sources: validate files, test connections, list streams.")
+app.add_typer(sources_app, name="sources")
+console = Console()
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: countyhub.toml or $COUNTYHUB_CONFIG).")]
+
+
+def _settings(config: Path | None):
+    return load_settings(config)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    persons: Annotated[int, typer.Option(help="Residents in the demo household registry.")] = 5000,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the catalog page afterwards until Ctrl-C.")] = True,
+    port: Annotated[int | None, typer.Option(help="Catalog port (default from config: 8080).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Seed the demo county (Dazhu, 511724), run the whole flow once, print a summary and serve the catalog.
+
+    Running it again regenerates the same sources (fixed seed) and duplicates nothing.
+    """
+    from countyhub.demo_run import run_demo
+
+    settings = _settings(config)
+    report = run_demo(settings, persons=persons, console=console)
+    print_summary(report)
+    if serve:
+        _serve(settings, port)
+
+
+@app.command()
+def run(config: ConfigOpt = None) -> None:
+    """Run the whole flow once over every department file: ingest, build, gate, publish, catalog."""
+    from countyhub.flow import run_flow
+    from countyhub.progress import load_progress
+
+    settings = _settings(config)
+    with load_progress(console) as progress:
+        report = run_flow(settings, progress)
+    print_summary(report)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+@app.command()
+def load(
+    department: Annotated[str, typer.Argument(help="Department code, e.g. gaj (departments/<code>.yml).")],
+    stream: Annotated[str | None, typer.Option(help="Only this stream.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Load one department's streams into its raw zone (raw_<department>) with a progress bar."""
+    from countyhub.departments import load_department
+    from countyhub.ingest import ingest_department
+    from countyhub.progress import load_progress
+
+    settings = _settings(config)
+    path = settings.departments_dir / f"{department}.yml"
+    if not path.exists():
+        _fail(f"no department file {path}")
+    with load_progress(console) as progress:
+        results = ingest_department(settings, load_department(path), stream, progress)
+    for r in results:
+        console.print(f"{r.table}: {r.rows_loaded} rows in {r.seconds:.2f}s (load {r.load_id})")
+
+
+@app.command()
+def build(config: ConfigOpt = None) -> None:
+    """Build the dbt models into audit, gate each contract, publish what passed, update the catalog."""
+    from countyhub.flow import FlowReport, build_gate_publish
+
+    report = FlowReport(datasets=build_gate_publish(_settings(config)))
+    print_summary(report)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default from config: 8080).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the catalog web page and API (http://127.0.0.1:8080)."""
+    _serve(_settings(config), port)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words in Chinese or English, pinyin (huji, hj), or a dataset name.")],
+    limit: int = 10,
+    config: ConfigOpt = None,
+) -> None:
+    """Search the catalog."""
+    from catalog.store import Catalog
+
+    hits = Catalog(_settings(config).catalog_url).search(query, limit=limit)
+    table = Table("dataset", "title", "department", "sharing", "kind")
+    for hit in hits:
+        table.add_row(hit["name"], f"{hit['title_zh']} ({hit['title_en']})", hit.get("department", ""),
+                      hit.get("sharing_type", ""), hit.get("kind", ""))
+    console.print(table if hits else f"nothing found for {query!r}")
+
+
+@app.command()
+def show(
+    dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. shared.resident_profile.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Show a dataset: owner, sharing type, schema, freshness, latest gate result, published version."""
+    from catalog.store import Catalog
+
+    entry = Catalog(_settings(config).catalog_url).get(dataset)
+    if entry is None:
+        _fail(f"no dataset {dataset!r} in the catalog (try `countyhub search`)")
+    console.print_json(data=entry, default=str)
+
+
+@sources_app.command("validate")
+def sources_validate(config: ConfigOpt = None) -> None:
+    """Validate every departments/<code>.yml; errors name the file, the line and the field."""
+    from countyhub.departments import DepartmentFileError, load_departments
+
+    try:
+        departments = load_departments(_settings(config).departments_dir)
+    except DepartmentFileError as exc:
+        _fail(str(exc))
+    for d in departments:
+        streams = sum(len(s.streams) for s in d.sources)
+        console.print(f"[green]ok[/green] {d.path}: {d.code} {d.name} — {len(d.sources)} sources, {streams} streams")
+
+
+@sources_app.command("test")
+def sources_test(
+    department: Annotated[str, typer.Argument(help="Department code, e.g. gaj.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Check each source of a department is reachable and list its streams with row counts and keys."""
+    from countyhub.departments import load_department
+    from countyhub.ingest import connector_for
+
+    settings = _settings(config)
+    dept = load_department(settings.departments_dir / f"{department}.yml")
+    table = Table("source", "stream", "columns", "rows", "primary key")
+    for source in dept.sources:
+        connector = connector_for(settings, dept, source)
+        connector.check()
+        for found in connector.discover(source.streams):
+            table.add_row(source.name, found.name, str(len(found.schema)),
+                          "" if found.row_count is None else str(found.row_count), ", ".join(found.primary_key))
+    console.print(table)
+
+
+def print_summary(report) -> None:
+    table = Table("dataset", "rows", "contract", "published version", title="countyhub run summary")
+    for load in report.loads:
+        table.add_row(load.table.removeprefix("lake."), str(load.rows_loaded), "—", "—")
+    for d in report.datasets:
+        verdict = "[green]passed[/green]" if d.gate_passed else f"[red]failed[/red]: {d.reason}"
+        version = "—" if d.published_version is None else f"v{d.published_version}" + ("" if d.published_now else " (kept)")
+        table.add_row(d.dataset, "—" if d.rows is None else str(d.rows), verdict, version)
+    console.print(table)
+
+
+def _serve(settings, port: int | None) -> None:
+    from catalog.serve import serve as serve_catalog
+
+    port = port or settings.catalog_port
+    console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
+    os.environ.setdefault("COUNTYHUB_HOME", str(settings.home))
+    serve_catalog(settings.catalog_url, settings.catalog_host, port)
+
+
+if __name__ == "__main__":
+    app()

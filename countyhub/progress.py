@@ -1,0 +1,27 @@
+"""Progress bars for long loads: rows, rows per second, elapsed, per stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+
+@contextmanager
+def load_progress(console: Console) -> Iterator[Callable[[str, int], None]]:
+    """Yield a `tick(stream_label, rows)` callback that drives one progress line per stream."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
+    tasks: dict[str, int] = {}
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        def tick(label: str, rows: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=None, rate="")
+            task_id = tasks[label]
+            progress.update(task_id, advance=rows)
+            task = progress.tasks[task_id]
+            if task.elapsed:
+                progress.update(task_id, rate=f"{task.completed / task.elapsed:,.0f} rows/s")
+        yield tick

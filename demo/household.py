@@ -1,0 +1,135 @@
+"""gaj household registry (户籍管理系统): persons grouped into households, one address per household."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import astuple, dataclass
+from datetime import date, datetime
+
+from faker.providers.address.zh_CN import Provider as AddressTables
+from faker.providers.person.zh_CN import Provider as NameTables
+
+from demo.divisions import COUNTY_CODE, TOWNSHIPS, Township
+from demo.identifiers import mobile, resident_id
+from demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
+
+ETHNICITIES = (("汉族", 970), ("土家族", 12), ("回族", 6), ("苗族", 5), ("彝族", 4), ("藏族", 3))
+_HOUSEHOLD_SIZES = ((1, 15), (2, 25), (3, 30), (4, 20), (5, 10))
+# Urban 街道 hold most of the registered population; rural towns fewer each.
+_TOWNSHIP_WEIGHTS = tuple(30 if t.is_urban else 10 for t in TOWNSHIPS)
+_VILLAGES = ("新华", "石岭", "双河", "龙门", "太平", "高峰", "青杠", "柏林", "金竹", "团结", "白鹤", "三合")
+_SURNAMES = tuple(NameTables.last_names)
+_SURNAME_WEIGHTS = tuple(itertools.accumulate(NameTables.last_names.values()))
+
+PERSONS_DDL = """CREATE TABLE persons (
+    person_id INTEGER PRIMARY KEY, id_number TEXT NOT NULL, name TEXT NOT NULL, gender TEXT NOT NULL,
+    birth_date TEXT NOT NULL, ethnicity TEXT NOT NULL, household_id INTEGER NOT NULL,
+    township_code TEXT NOT NULL, address TEXT NOT NULL, phone TEXT, updated_at TEXT NOT NULL)"""
+HOUSEHOLDS_DDL = """CREATE TABLE households (
+    household_id INTEGER PRIMARY KEY, head_id_number TEXT NOT NULL, township_code TEXT NOT NULL,
+    address TEXT NOT NULL, registered_on TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+
+
+@dataclass
+class Person:
+    person_id: int
+    id_number: str
+    name: str
+    gender: str
+    birth_date: str
+    ethnicity: str
+    household_id: int
+    township_code: str
+    address: str
+    phone: str
+    updated_at: str
+
+
+@dataclass
+class Household:
+    household_id: int
+    head_id_number: str
+    township_code: str
+    address: str
+    registered_on: str
+    updated_at: str
+
+
+@dataclass
+class Registry:
+    persons: list[Person]
+    households: list[Household]
+
+    def person_rows(self) -> list[tuple]:
+        return [astuple(p) for p in self.persons]
+
+    def household_rows(self) -> list[tuple]:
+        return [astuple(h) for h in self.households]
+
+
+def person_name(rng: random.Random, male: bool) -> str:
+    """Surname by real frequency (faker's zh_CN tables); given name of one or two characters."""
+    given = NameTables.first_names_male if male else NameTables.first_names_female
+    surname = rng.choices(_SURNAMES, cum_weights=_SURNAME_WEIGHTS)[0]
+    return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _address(rng: random.Random, township: Township) -> str:
+    if township.is_urban:
+        street = rng.choice(_SURNAMES) + rng.choice(AddressTables.street_suffixes)
+        return f"{township.full_address_prefix}{street}{rng.randint(1, 300)}号"
+    village = rng.choice(_VILLAGES)
+    return f"{township.full_address_prefix}{village}村{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
+
+
+def _birth(rng: random.Random, min_age: int, max_age: int) -> date:
+    today = AS_OF.date()
+    return random_date(rng, years_before(today, max_age + 1), years_before(today, min_age))
+
+
+def build_registry(rng: random.Random, persons: int) -> Registry:
+    """`persons` residents in households of 1-5; the head is the first member and an adult."""
+    taken: set[str] = set()
+    people: list[Person] = []
+    households: list[Household] = []
+    ethnic_names, ethnic_weights = zip(*ETHNICITIES)
+    sizes, size_weights = zip(*_HOUSEHOLD_SIZES)
+    while len(people) < persons:
+        household_id = len(households) + 1
+        township = rng.choices(TOWNSHIPS, weights=_TOWNSHIP_WEIGHTS)[0]
+        address = _address(rng, township)
+        ethnicity = rng.choices(ethnic_names, weights=ethnic_weights)[0]
+        size = min(rng.choices(sizes, weights=size_weights)[0], persons - len(people))
+        head_phone = mobile(rng)
+        for member in range(size):
+            male = rng.random() < 0.5
+            birth = _birth(rng, 22, 85) if member == 0 else _birth(rng, 0, 90)
+            # Minors are reached through the household head's phone, as the registry records it.
+            phone = head_phone if member == 0 or birth > years_before(AS_OF.date(), 16) else mobile(rng)
+            people.append(Person(
+                person_id=len(people) + 1,
+                id_number=resident_id(rng, COUNTY_CODE, birth, male, taken),
+                name=person_name(rng, male),
+                gender="男" if male else "女",
+                birth_date=birth.isoformat(),
+                ethnicity=ethnicity if rng.random() < 0.9 else rng.choices(ethnic_names, ethnic_weights)[0],
+                household_id=household_id,
+                township_code=township.code,
+                address=address,
+                phone=phone,
+                updated_at=stamp(random_datetime(rng, datetime(2020, 1, 1), AS_OF)),
+            ))
+        head = people[-size]
+        registered_on = random_date(rng, max(years_before(date.fromisoformat(head.birth_date), -18),
+                                             date(1985, 1, 1)), AS_OF.date())
+        households.append(Household(
+            household_id=household_id,
+            head_id_number=head.id_number,
+            township_code=township.code,
+            address=address,
+            registered_on=registered_on.isoformat(),
+            updated_at=stamp(random_datetime(rng, datetime(registered_on.year, registered_on.month,
+                                                           registered_on.day), AS_OF)),
+        ))
+    return Registry(people, households)

@@ -1,0 +1,34 @@
+"""The demo county's fixed clock: every date is drawn relative to AS_OF, never to the real today."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+# The subsidy roll is the 2026-11 export, so the source systems are snapshotted shortly after it.
+AS_OF = datetime(2026, 11, 20, 18, 0, 0)
+ROLL_MONTH = "2026-11"
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def random_date(rng: random.Random, start: date, end: date) -> date:
+    """A day in [start, end]."""
+    return date.fromordinal(rng.randint(start.toordinal(), end.toordinal()))
+
+
+def random_datetime(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    """A whole second in [start, end]."""
+    span = int((end - start).total_seconds())
+    return start + timedelta(seconds=rng.randint(0, max(span, 0)))
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime(DATETIME_FORMAT)
+
+
+def years_before(day: date, years: int) -> date:
+    """Same month/day `years` earlier (29 Feb falls back to 28 Feb)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

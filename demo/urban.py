@@ -1,0 +1,76 @@
+"""cgj digital urban management (数字城管): grid cells per township, facilities and cases per grid."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from demo.divisions import TOWNSHIPS
+from demo.timeline import AS_OF, random_datetime, stamp
+
+FACILITY_TYPES = (("路灯", 35), ("垃圾桶", 30), ("井盖", 20), ("消防栓", 10), ("公厕", 5))
+FACILITY_STATUSES = (("正常", 85), ("损坏", 9), ("维修中", 6))
+CASE_DETAILS = {
+    "占道经营": ("流动摊贩占用人行道经营", "店外摆摊占道", "早市摊点占用车行道"),
+    "乱堆乱放": ("建筑垃圾堆放路边", "杂物堆放楼道口", "废旧家具堆放绿化带"),
+    "设施损坏": ("路灯不亮", "井盖破损", "垃圾桶损坏", "公厕水龙头漏水"),
+    "违章搭建": ("楼顶违规搭建彩钢棚", "院坝违规搭建偏房", "临街违规搭建雨棚"),
+}
+_PLACES = ("农贸市场旁", "学校门口", "小区入口", "车站附近", "河堤步道", "商业街", "场镇中心")
+
+GRIDS_DDL = """CREATE TABLE grids (
+    grid_code TEXT PRIMARY KEY, grid_name TEXT NOT NULL, township_code TEXT NOT NULL,
+    area_km2 REAL NOT NULL, updated_at TEXT NOT NULL)"""
+FACILITIES_DDL = """CREATE TABLE facilities (
+    facility_id INTEGER PRIMARY KEY, facility_type TEXT NOT NULL, name TEXT NOT NULL,
+    grid_code TEXT NOT NULL, longitude REAL NOT NULL, latitude REAL NOT NULL, status TEXT NOT NULL,
+    updated_at TEXT NOT NULL)"""
+CASES_DDL = """CREATE TABLE cases (
+    case_id INTEGER PRIMARY KEY, grid_code TEXT NOT NULL, category TEXT NOT NULL, description TEXT NOT NULL,
+    reported_at TEXT NOT NULL, status TEXT NOT NULL, closed_at TEXT, updated_at TEXT NOT NULL)"""
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    names, weights = zip(*weighted)
+    return rng.choices(names, weights=weights)[0]
+
+
+def build_urban(rng: random.Random) -> dict[str, list[tuple]]:
+    """Rows of grids, facilities and cases; independent of the population size."""
+    grids: list[tuple] = []
+    facilities: list[tuple] = []
+    cases: list[tuple] = []
+    for township in TOWNSHIPS:
+        for n in range(1, rng.randint(3, 6) + 1):
+            grid_code = f"{township.code}-{n:02d}"
+            area = rng.uniform(0.4, 3.0) if township.is_urban else rng.uniform(5.0, 40.0)
+            grids.append((grid_code, f"{township.name}第{n}网格", township.code, round(area, 2),
+                          stamp(random_datetime(rng, datetime(2023, 1, 1), AS_OF))))
+            # Grid centres spread around the township centre; facilities cluster around their grid.
+            grid_lon = township.longitude + rng.uniform(-0.02, 0.02)
+            grid_lat = township.latitude + rng.uniform(-0.02, 0.02)
+            for _ in range(rng.randint(15, 25)):
+                kind = _pick(rng, FACILITY_TYPES)
+                facility_id = len(facilities) + 1
+                facilities.append((
+                    facility_id, kind, f"{township.name}{kind}{facility_id:05d}", grid_code,
+                    round(grid_lon + rng.uniform(-0.004, 0.004), 6),
+                    round(grid_lat + rng.uniform(-0.004, 0.004), 6),
+                    _pick(rng, FACILITY_STATUSES),
+                    stamp(random_datetime(rng, datetime(2022, 1, 1), AS_OF)),
+                ))
+            for _ in range(rng.randint(6, 14)):
+                cases.append(_case(rng, len(cases) + 1, grid_code, township.name))
+    return {"grids": grids, "facilities": facilities, "cases": cases}
+
+
+def _case(rng: random.Random, case_id: int, grid_code: str, township_name: str) -> tuple:
+    category = rng.choice(tuple(CASE_DETAILS))
+    description = f"{township_name}{rng.choice(_PLACES)}{rng.choice(CASE_DETAILS[category])}"
+    reported = random_datetime(rng, datetime(2025, 1, 1), AS_OF)
+    closed = None
+    if rng.random() < 0.7:
+        closed = min(reported + timedelta(minutes=rng.randint(30, 14 * 24 * 60)), AS_OF)
+    updated = closed or reported
+    return (case_id, grid_code, category, description, stamp(reported), "closed" if closed else "open",
+            stamp(closed) if closed else None, stamp(updated))
