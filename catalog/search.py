@@ -24,7 +24,10 @@ KIND_ORDER = {"published": 0, "model": 1, "raw_stream": 2}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CHUNK = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
 _NAME_LIKE = re.compile(r"[a-z0-9_.]+")
-_STOP = frozenset("a an and the of in on for to by with or is are 的 和 与 及 或 等 在 为 按".split())
+_STOP = frozenset(
+    ["a", "an", "and", "the", "of", "in", "on", "for", "to", "by", "with", "or", "is", "are"]
+    + ["的", "和", "与", "及", "或", "等", "在", "为", "按"]
+)
 
 _tokenizer: jieba.Tokenizer | None = None
 _tokenizer_lock = threading.Lock()

@@ -1,20 +1,28 @@
-"""The catalog's tables: plain portable types (JSON as text, naive UTC timestamps) so SQLite and PostgreSQL both work."""
+"""The catalog's tables and engine: portable types (JSON as text, naive UTC timestamps) for SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     Index,
-    BigInteger,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    create_engine,
+    event,
 )
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
 
 metadata = MetaData()
 
@@ -77,3 +85,31 @@ publications = Table(
     Column("published_at", DateTime, nullable=False),
     UniqueConstraint("dataset", "version", name="uq_catalog_publications_dataset_version"),
 )
+
+
+def utc_naive(ts: datetime) -> datetime:
+    """Stored naive in UTC (portable across SQLite and PostgreSQL); a naive input is taken to be UTC already."""
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def as_utc(ts: datetime | None) -> datetime | None:
+    return ts.replace(tzinfo=UTC) if ts is not None else None
+
+
+def row_dict(row: Any, *drop: str) -> dict[str, Any]:
+    out = {k: (as_utc(v) if isinstance(v, datetime) else v) for k, v in row._mapping.items() if k not in drop}
+    return out
+
+
+def make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # The flow writes while the web server reads: WAL + a busy timeout instead of "database is locked".
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", lambda con, _: con.execute("PRAGMA journal_mode=WAL"))
+        return engine
+    # An in-memory catalog must be one shared connection, or each thread would see an empty database.
+    return create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)

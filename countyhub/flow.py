@@ -41,21 +41,25 @@ def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None =
     return loads
 
 
-def build_gate_publish(settings: Settings) -> list[DatasetOutcome]:
-    """dbt builds every model into audit; each contract gates its dataset; passing ones publish.
+def build_models(settings: Settings) -> list[str]:
+    """dbt builds every model into staging/intermediate/audit; returns the built node names."""
+    from countyhub.build import run_dbt
+
+    return [n.name for n in run_dbt(settings).nodes]
+
+
+def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
+    """Each contract gates its dataset in audit; passing ones publish to shared.
 
     A dataset whose gate fails keeps its last good version in shared and never blocks the others.
     """
     from contracts.gate import run_gate
     from contracts.odcs import load_contracts
     from contracts.publish import current_publication, publish
-    from countyhub.build import run_dbt
-    from countyhub.register import record_gate, register_all
+    from countyhub.register import record_gate
     from lakehouse import Lake
 
-    lake = Lake(settings)
-    build = run_dbt(settings)
-    outcomes = []
+    lake, outcomes = Lake(settings), []
     for contract in load_contracts(settings.contracts_dir):
         gate = run_gate(lake, contract)
         publication = publish(lake, contract, gate)
@@ -69,7 +73,21 @@ def build_gate_publish(settings: Settings) -> list[DatasetOutcome]:
             published_version=current.version if current else None,
             published_now=publication is not None,
         ))
-    register_all(settings, build)
+    return outcomes
+
+
+def register_catalog(settings: Settings) -> int:
+    """Register every raw stream, dbt model and published dataset in the catalog; returns how many."""
+    from countyhub.register import register_all
+
+    return register_all(settings)
+
+
+def build_gate_publish(settings: Settings) -> list[DatasetOutcome]:
+    """Build, gate, publish and register: the county build DAG's three tasks in one call."""
+    build_models(settings)
+    outcomes = gate_and_publish_all(settings)
+    register_catalog(settings)
     return outcomes
 
 

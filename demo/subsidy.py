@@ -1,0 +1,58 @@
+"""mzj subsidy roll (社会救助发放名册): the monthly export the Civil Affairs Bureau drops as GB18030 CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+from demo.divisions import TOWNSHIP_BY_CODE
+from demo.household import Person
+from demo.timeline import ROLL_MONTH
+
+HEADERS = ("身份证号", "姓名", "救助类型", "月发放金额", "起始年月", "乡镇代码", "乡镇名称")
+ENCODING = "gb18030"
+# (救助类型, weight as a recipient's main type, monthly amounts in CNY)
+ASSISTANCE = (
+    ("最低生活保障", 60, (480, 520, 560, 610, 650)),
+    ("特困人员供养", 15, (860, 920, 1010, 1080)),
+    ("临时救助", 25, tuple(range(100, 1550, 50))),
+)
+RECIPIENT_SHARE = 0.08
+SECOND_TYPE_SHARE = 0.12
+
+
+def roll_file_name() -> str:
+    return f"subsidy_roll_{ROLL_MONTH}.csv"
+
+
+def build_roll(rng: random.Random, persons: list[Person]) -> list[tuple[str, ...]]:
+    """About 8% of persons, some with a second, different 救助类型; ordered by township as exported."""
+    count = max(1, round(len(persons) * RECIPIENT_SHARE))
+    recipients = rng.sample(persons, min(count, len(persons)))
+    kinds = [a[0] for a in ASSISTANCE]
+    amounts = {a[0]: a[2] for a in ASSISTANCE}
+    rows: list[tuple[str, ...]] = []
+    for person in recipients:
+        main = rng.choices(kinds, weights=[a[1] for a in ASSISTANCE])[0]
+        types = [main]
+        if rng.random() < SECOND_TYPE_SHARE:
+            types.append(rng.choice([k for k in kinds if k != main]))
+        for kind in types:
+            start = f"{rng.randint(2016, 2026)}-{rng.randint(1, 12):02d}"
+            township = TOWNSHIP_BY_CODE[person.township_code]
+            rows.append((person.id_number, person.name, kind, f"{rng.choice(amounts[kind]):.2f}",
+                         min(start, ROLL_MONTH), township.code, township.name))
+    rows.sort(key=lambda r: (r[5], r[0], kinds.index(r[2])))
+    return rows
+
+
+def write_roll(path: Path, rows: list[tuple[str, ...]]) -> None:
+    """CSV with CRLF line ends and Chinese headers, encoded GB18030 like the bureau's Excel export."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue().encode(ENCODING))
