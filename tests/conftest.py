@@ -1,0 +1,47 @@
+"""Shared fixtures: an isolated countyhub home per test, and the real servers the integration tier needs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from countyhub.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("COUNTYHUB_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
+MARIADB_URL = os.environ.get("COUNTYHUB_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose home (lake, catalog, demo sources) lives in this test's tmp folder."""
+    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
+    return load_settings()
+
+
+def _server_url(url: str, name: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        with sa.create_engine(url).connect() as con:
+            con.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any driver error means the server is not usable
+        message = f"{name} is not reachable at {url} ({type(exc).__name__}); see STACK.md to start it"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must have the servers: never skip silently there
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _server_url(POSTGRES_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> str:
+    return _server_url(MARIADB_URL, "MariaDB")
