@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -43,8 +44,8 @@ def test_missing_drop_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 class _Api(BaseHTTPRequestHandler):
-    records = [{"uscc": f"9151172{i:011d}", "name": f"大竹县企业{i}", "capital": i * 1.5} for i in range(1234)]
-    throttled: set[int] = set()
+    records: ClassVar[list[dict]] = [{"uscc": f"9151172{i:011d}", "name": f"大竹县企业{i}", "capital": i * 1.5} for i in range(1234)]
+    throttled: ClassVar[set[int]] = set()
 
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
