@@ -28,7 +28,7 @@ def ingest_dag(department: Department) -> DAG:
         schedule=department.schedule,
         start_date=START,
         catchup=False,
-        default_args=DEFAULTS,
+        default_args={**DEFAULTS, "owner": department.code},
         tags=["countyhub", "ingest", department.code],
     ) as dag:
         for source in department.sources:
@@ -56,7 +56,7 @@ def build_dag(departments: list[Department]) -> DAG:
         schedule=AssetAny(*assets) if assets else None,
         start_date=START,
         catchup=False,
-        default_args=DEFAULTS,
+        default_args={**DEFAULTS, "owner": "dsj"},
         tags=["countyhub", "build"],
     ) as dag:
         @task

@@ -9,6 +9,10 @@ PROVINCE_NAME = "四川省"
 CITY_NAME = "达州市"
 COUNTY_NAME = "大竹县"
 COUNTY_CODE = "511724"
+# Until 1999 Dazhu was 513029 under 达川地区; an ID number keeps the code it was issued under, and
+# stdnum checks the code against the birth year, so residents born before 1999 carry the old code.
+FORMER_COUNTY_CODE = "513029"
+COUNTY_CODE_SINCE = 1999
 # County seat, from cpca's GB/T 2260 table; township centres below are offsets from it.
 COUNTY_LONGITUDE = 107.204795
 COUNTY_LATITUDE = 30.73641
@@ -58,6 +62,11 @@ TOWNSHIPS: tuple[Township, ...] = (
 )
 
 TOWNSHIP_BY_CODE: dict[str, Township] = {t.code: t for t in TOWNSHIPS}
+
+
+def id_division_code(birth_year: int) -> str:
+    """The 6-digit division code at the head of the ID number of a resident born in `birth_year`."""
+    return COUNTY_CODE if birth_year >= COUNTY_CODE_SINCE else FORMER_COUNTY_CODE
 
 
 @cache

@@ -33,10 +33,13 @@ INDUSTRIES = (
     ("居民服务、修理和其他服务业", "家政服务", "理发店"),
 )
 STATUSES = (("存续", 85), ("注销", 10), ("吊销", 5))
+# Two-character trade names only: faker's longer ones carry other cities and industries (济南亿次元, 戴硕电子).
+_SITES = {True: ("商业街", "竹海路", "滨河路", "工业园区"), False: ("场镇街", "场镇老街", "工业集中区")}
+_TRADE_NAMES = tuple(p for p in CompanyTables.company_prefixes if len(p) == 2)
 
 
 def _name(rng: random.Random, kind: str, business: str, shop: str, rep: Person, township: str) -> str:
-    prefix = rng.choice(CompanyTables.company_prefixes)
+    prefix = rng.choice(_TRADE_NAMES)
     if kind == "个体工商户":
         return f"{township}{rep.name[0]}记{shop}"
     if kind == "农民专业合作社":
@@ -72,7 +75,7 @@ def build_enterprises(rng: random.Random, persons: list[Person]) -> list[dict]:
             "registered_capital": round(rng.uniform(low, high), 2),
             "established_date": established.isoformat(),
             "township_code": township.code,
-            "address": f"{township.full_address_prefix}{rng.choice(('商业街', '工业园区', '场镇', '滨河路'))}"
+            "address": f"{township.full_address_prefix}{rng.choice(_SITES[township.is_urban])}"
                        f"{rng.randint(1, 200)}号",
             "status": rng.choices([s[0] for s in STATUSES], weights=[s[1] for s in STATUSES])[0],
             "updated_at": stamp(random_datetime(rng, datetime.combine(established, datetime.min.time()), AS_OF)),

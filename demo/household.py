@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from faker.providers.address.zh_CN import Provider as AddressTables
 from faker.providers.person.zh_CN import Provider as NameTables
 
-from demo.divisions import COUNTY_CODE, TOWNSHIPS, Township
+from demo.divisions import TOWNSHIPS, Township, id_division_code
 from demo.identifiers import mobile, resident_id
 from demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
 
@@ -21,6 +21,8 @@ _TOWNSHIP_WEIGHTS = tuple(30 if t.is_urban else 10 for t in TOWNSHIPS)
 _VILLAGES = ("新华", "石岭", "双河", "龙门", "太平", "高峰", "青杠", "柏林", "金竹", "团结", "白鹤", "三合")
 _SURNAMES = tuple(NameTables.last_names)
 _SURNAME_WEIGHTS = tuple(itertools.accumulate(NameTables.last_names.values()))
+_SINGLE_MALE = tuple(n for n in NameTables.first_names_male if len(n) == 1)
+_SINGLE_FEMALE = tuple(n for n in NameTables.first_names_female if len(n) == 1)
 
 PERSONS_DDL = """CREATE TABLE persons (
     person_id INTEGER PRIMARY KEY, id_number TEXT NOT NULL, name TEXT NOT NULL, gender TEXT NOT NULL,
@@ -61,18 +63,23 @@ class Registry:
     persons: list[Person]
     households: list[Household]
 
+    # vars() rather than dataclasses.astuple: astuple deep-copies and was most of the time at 100k persons.
     def person_rows(self) -> list[tuple]:
-        return [astuple(p) for p in self.persons]
+        return [tuple(vars(p).values()) for p in self.persons]
 
     def household_rows(self) -> list[tuple]:
-        return [astuple(h) for h in self.households]
+        return [tuple(vars(h).values()) for h in self.households]
 
 
 def person_name(rng: random.Random, male: bool) -> str:
-    """Surname by real frequency (faker's zh_CN tables); given name of one or two characters."""
+    """Surname by real frequency (faker's zh_CN tables); a one- or two-character given name."""
     given = NameTables.first_names_male if male else NameTables.first_names_female
     surname = rng.choices(_SURNAMES, cum_weights=_SURNAME_WEIGHTS)[0]
-    return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+    name = rng.choice(given)
+    # Faker's lists are mostly single characters; pairing two widens the pool so fewer residents share a name.
+    if len(name) == 1 and rng.random() < 0.6:
+        name += rng.choice(_SINGLE_MALE if male else _SINGLE_FEMALE)
+    return surname + name
 
 
 def _address(rng: random.Random, township: Township) -> str:
@@ -109,7 +116,7 @@ def build_registry(rng: random.Random, persons: int) -> Registry:
             phone = head_phone if member == 0 or birth > years_before(AS_OF.date(), 16) else mobile(rng)
             people.append(Person(
                 person_id=len(people) + 1,
-                id_number=resident_id(rng, COUNTY_CODE, birth, male, taken),
+                id_number=resident_id(rng, id_division_code(birth.year), birth, male, taken),
                 name=person_name(rng, male),
                 gender="男" if male else "女",
                 birth_date=birth.isoformat(),

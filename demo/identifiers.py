@@ -24,7 +24,8 @@ def resident_id(rng: random.Random, division: str, birth: date, male: bool, take
     for _ in range(1000):
         sequence = rng.randrange(1, 1000, 2) if male else rng.randrange(2, 1000, 2)
         body = f"{division}{birth_part}{sequence:03d}"
-        number = body + ric.calc_check_digit(body)
+        # stdnum's calc_check_digit expects the full 18 characters and ignores the last one.
+        number = body + ric.calc_check_digit(body + "0")
         if number not in taken:
             taken.add(number)
             return number
