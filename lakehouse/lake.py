@@ -13,7 +13,7 @@ import duckdb
 from countyhub.settings import Settings
 
 ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
-EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json")
+EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json", "httpfs")
 LAKE = "lake"
 
 

@@ -1,0 +1,47 @@
+"""The scale-out column without containers: DuckLake metadata in the real PostgreSQL, concurrent writers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from countyhub.settings import load_settings
+from lakehouse import Lake
+
+pytestmark = pytest.mark.integration
+WRITER = """
+import sys
+from countyhub.settings import load_settings
+from lakehouse import Lake
+with Lake(load_settings()).writer() as con:
+    con.execute(f"CREATE OR REPLACE TABLE lake.shared.t{sys.argv[1]} AS SELECT range AS i FROM range(1000)")
+"""
+
+
+@pytest.fixture
+def pg_lake_database(postgres_url: str):
+    name = f"countyhub_it_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f"CREATE DATABASE {name}"))
+    yield name
+    with admin.connect() as con:
+        con.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def test_six_writers_at_once_on_a_postgres_catalog(tmp_path, monkeypatch, pg_lake_database: str) -> None:
+    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COUNTYHUB_LAKE_METADATA", f"postgres:dbname={pg_lake_database} host=127.0.0.1 user=root")
+    settings = load_settings()
+    assert not settings.lake_is_embedded
+    with Lake(settings).writer():
+        pass  # creates the zone schemas once, before the writers race
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(i)]) for i in range(6)]
+    assert [w.wait(timeout=120) for w in writers] == [0] * 6
+    with Lake(settings).reader() as con:
+        counts = [con.execute(f"SELECT count(*) FROM lake.shared.t{i}").fetchone()[0] for i in range(6)]
+    assert counts == [1000] * 6
