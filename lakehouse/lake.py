@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,9 +61,21 @@ class Lake:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
         con = duckdb.connect(config=self.duckdb_config())
+        if self.settings.lake_data.startswith("s3://"):
+            self._s3_secret(con)
         con.execute(self.attach_sql())
         con.execute(f"USE {LAKE}")
         return con
+
+    @staticmethod
+    def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
+        """Object-store credentials come from the standard AWS_* environment variables, never from config."""
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        con.execute(
+            "CREATE OR REPLACE SECRET lake_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, USE_SSL ?, URL_STYLE 'path')",
+            [os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+             os.environ.get("AWS_REGION", "us-east-1"), endpoint.split("://")[-1], endpoint.startswith("https")],
+        )
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
