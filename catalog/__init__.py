@@ -5,7 +5,7 @@ from catalog.store import Catalog, Column, DatasetEntry
 __all__ = ["Catalog", "Column", "DatasetEntry", "create_app", "serve"]
 
 
-def __getattr__(name: str):  # the web stack is imported only by those who serve pages
+def __getattr__(name: str) -> object:  # the web stack is imported only by those who serve pages
     if name == "create_app":
         from catalog.web import create_app
 

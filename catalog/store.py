@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog import tables as t
 from catalog.masking import MASKED_CLASSIFICATIONS, mask_json, mask_rows, mask_text
-from catalog.search import FACETS, SearchIndex, check_facets
+from catalog.search import FACETS, SearchIndex, add_words, check_facets
 from catalog.tables import as_utc, make_engine, row_dict, utc_naive
 
 KINDS = ("raw_stream", "model", "published")
@@ -75,8 +75,11 @@ class Catalog:
         t.metadata.create_all(self.engine)
         self.index = SearchIndex()
         with self.engine.connect() as con:
-            for (entry_json,) in con.execute(select(t.datasets.c.entry_json)):
-                self.index.add(json.loads(entry_json))
+            entries = [json.loads(row[0]) for row in con.execute(select(t.datasets.c.entry_json))]
+        # Teach the segmenter every keyword first, so documents split the same whatever order they load in.
+        add_words([k for e in entries for k in e.get("keywords", []) if isinstance(k, str)])
+        for e in entries:
+            self.index.add(e)
 
     def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         """Portable upsert (no dialect-specific ON CONFLICT); one retry covers a concurrent insert."""
@@ -95,6 +98,8 @@ class Catalog:
 
     def register_dataset(self, entry: DatasetEntry) -> None:
         """Insert or replace a dataset by name; sample rows are masked before they are stored or indexed."""
+        # Columns given as plain dicts (e.g. read from a contract) are accepted as well as Column objects.
+        entry.columns = [Column(**c) if isinstance(c, dict) else c for c in entry.columns]
         _validate(entry)
         data = asdict(entry)
         levels = {c.name: c.classification for c in entry.columns}

@@ -1,0 +1,110 @@
+"""Browser-tier fixtures: a catalog served by uvicorn in a thread, and Debian's headless Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from catalog import Catalog, Column, DatasetEntry
+from catalog.web import create_app
+
+CHROMIUM = Path(os.environ.get("COUNTYHUB_CHROMIUM", "/usr/bin/chromium"))
+# Without the networking flags Chromium keeps trying to reach Google services on an offline machine.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def _fill(catalog: Catalog) -> None:
+    gaj, dsj = "大竹县公安局", "大竹县政务服务和大数据管理局"
+    persons = [Column("person_id", "INTEGER", "人员编号", "internal"),
+               Column("id_number", "VARCHAR", "公民身份号码", "sensitive"),
+               Column("name", "VARCHAR", "姓名", "sensitive"), Column("gender", "VARCHAR", "性别", "internal"),
+               Column("township_code", "VARCHAR", "乡镇代码", "public"),
+               Column("phone", "VARCHAR", "手机号码", "sensitive")]
+    catalog.register_dataset(DatasetEntry(
+        "raw_gaj.persons", "raw_stream", "户籍人口", "Registered residents", "户籍管理系统中的登记人口", "gaj", gaj,
+        "conditional", "sensitive", persons, keywords=["户籍", "人口", "residents"], update_cycle="每日 daily",
+        row_count=1200, sample_rows=[{"person_id": i, "id_number": f"51172419900101{1230 + i}", "name": n,
+                                      "gender": g, "township_code": "511724100", "phone": f"1381234567{i}"}
+                                     for i, (n, g) in enumerate([("张三", "男"), ("李秀英", "女")])]))
+    catalog.register_dataset(DatasetEntry(
+        "shared.resident_profile", "published", "居民综合画像", "Resident profile",
+        "一人一行的居民综合画像：户籍、社会救助（低保）与企业法人信息。", "dsj", dsj, "conditional", "sensitive",
+        persons[:5] + [Column("receives_subsidy", "BOOLEAN", "是否享受救助", "internal")],
+        upstream=["raw_gaj.persons", "raw_mzj.subsidy_roll"], keywords=["画像", "居民", "resident"],
+        contract="contracts/dsj/resident_profile.odcs.yaml", update_cycle="每日 daily", row_count=1200))
+    catalog.register_dataset(DatasetEntry(
+        "raw_scjgj.enterprises", "raw_stream", "市场主体登记信息", "Registered enterprises", "企业登记信息接口",
+        "scjgj", "大竹县市场监督管理局", "unconditional", "public", [Column("uscc", "VARCHAR", "统一社会信用代码")],
+        keywords=["企业", "enterprise"]))
+    start = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
+    for day, ok in enumerate([True, True, False, True, True, True, True, False]):
+        t = start + timedelta(days=day)
+        results = [{"rule": "row_count", "column": None, "expectation": "rows > 0", "observed": 1200,
+                    "threshold": 1, "success": True, "severity": "error"},
+                   {"rule": "unique_id_number", "column": "id_number", "expectation": "unique",
+                    "observed": 0 if ok else 3, "threshold": 0, "success": ok, "severity": "error"}]
+        catalog.record_gate_run("shared.resident_profile", f"run-{day}", ok, "" if ok else "id_number 有 3 个重复值",
+                                results, t, t + timedelta(seconds=4))
+        catalog.record_load("raw_gaj.persons", f"load-{day}", 1200, "success", t, t + timedelta(seconds=30))
+    catalog.record_publication("shared.resident_profile", 6, 42, 1200, start + timedelta(days=7))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def catalog_server(tmp_path: Path) -> Iterator[str]:
+    """The catalog site on a free port, served by a real uvicorn in a background thread."""
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    _fill(catalog)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(catalog), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the catalog server did not start within 15 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where page screenshots go (test-artifacts/ at the repo root, gitignored), for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    """A Playwright page in Debian's Chromium; missing Chromium fails in CI and skips on a laptop."""
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            yield page
+        finally:
+            browser.close()

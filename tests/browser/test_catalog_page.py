@@ -1,0 +1,58 @@
+"""The catalog in a real headless Chromium: search in Chinese, open a dataset, read its schema and quality chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_search_open_dataset_and_see_quality(catalog_server: str, browser_page, screenshots: Path) -> None:
+    page = browser_page
+    page.goto(catalog_server + "/")
+    assert "大竹县政务数据目录" in page.title()
+    page.screenshot(path=str(screenshots / "catalog-home.png"), full_page=True)
+
+    page.fill("input[name=q]", "居民画像")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url("**/?q=*")
+    results = page.locator("#results")
+    assert "居民综合画像" in results.inner_text()
+    page.screenshot(path=str(screenshots / "catalog-search.png"), full_page=True)
+
+    page.get_by_role("link", name="居民综合画像").first.click()
+    page.wait_for_url("**/datasets/shared.resident_profile")
+    assert page.locator("h1").inner_text() == "居民综合画像"
+    schema = page.locator("#schema").inner_text()
+    for column in ["id_number", "township_code", "receives_subsidy", "敏感"]:
+        assert column in schema
+    chart = page.locator("#gate-chart rect")
+    assert chart.count() == 8
+    assert page.locator("#gate-chart rect[data-success=false]").count() == 2
+    assert page.locator("#quality [data-gate=failed]").count() >= 1  # the latest run failed
+    assert "id_number 有 3 个重复值" in page.locator("#quality").inner_text()
+    assert "SELECT * FROM lake.shared.resident_profile LIMIT 10" in page.locator("#how-to-query").inner_text()
+    page.screenshot(path=str(screenshots / "catalog-dataset.png"), full_page=True)
+
+    page.locator("#lineage a", has_text="raw_gaj.persons").click()
+    page.wait_for_url("**/datasets/raw_gaj.persons")
+    samples = page.locator("#samples").inner_text()
+    assert "511*************30" in samples and "51172419900101123" not in samples
+    assert "2024-05-08" in page.locator("#freshness").inner_text()
+    page.screenshot(path=str(screenshots / "catalog-raw-dataset.png"), full_page=True)
+
+
+def test_english_toggle_and_pinyin(catalog_server: str, browser_page, screenshots: Path) -> None:
+    page = browser_page
+    page.goto(catalog_server + "/?lang=en")
+    page.fill("input[name=q]", "qiye")
+    page.click("button[type=submit]")
+    page.wait_for_url("**q=qiye*")
+    assert "lang=en" in page.url
+    assert "市场主体登记信息" in page.locator("#results").inner_text()
+    page.locator("#results a", has_text="大竹县市场监督管理局").first.click()
+    page.wait_for_url("**/departments/scjgj*")
+    assert "Datasets" in page.content()
+    page.screenshot(path=str(screenshots / "catalog-department-en.png"), full_page=True)
