@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from countyhub.settings import load_settings
+from countyhub.cli_common import ConfigOpt, console, fail
+from countyhub.settings import Settings, load_settings
 
 app = typer.Typer(
     help="countyhub — the county's shared data platform.\n\n"
@@ -19,20 +19,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-sources_app = typer.Typer(help="Department sources: validate files, test connections, list streams.")
-app.add_typer(sources_app, name="sources")
-console = Console()
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: countyhub.toml or $COUNTYHUB_CONFIG).")]
 
 
-def _settings(config: Path | None):
+
+def _settings(config: Path | None) -> Settings:
     return load_settings(config)
 
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -83,7 +75,7 @@ def load(
     settings = _settings(config)
     path = settings.departments_dir / f"{department}.yml"
     if not path.exists():
-        _fail(f"no department file {path}")
+        fail(f"no department file {path}")
     with load_progress(console) as progress:
         results = ingest_department(settings, load_department(path), stream, progress)
     for r in results:
@@ -137,43 +129,8 @@ def show(
 
     entry = Catalog(_settings(config).catalog_url).get(dataset)
     if entry is None:
-        _fail(f"no dataset {dataset!r} in the catalog (try `countyhub search`)")
+        fail(f"no dataset {dataset!r} in the catalog (try `countyhub search`)")
     console.print_json(data=entry, default=str)
-
-
-@sources_app.command("validate")
-def sources_validate(config: ConfigOpt = None) -> None:
-    """Validate every departments/<code>.yml; errors name the file, the line and the field."""
-    from countyhub.departments import DepartmentFileError, load_departments
-
-    try:
-        departments = load_departments(_settings(config).departments_dir)
-    except DepartmentFileError as exc:
-        _fail(str(exc))
-    for d in departments:
-        streams = sum(len(s.streams) for s in d.sources)
-        console.print(f"[green]ok[/green] {d.path}: {d.code} {d.name} — {len(d.sources)} sources, {streams} streams")
-
-
-@sources_app.command("test")
-def sources_test(
-    department: Annotated[str, typer.Argument(help="Department code, e.g. gaj.")],
-    config: ConfigOpt = None,
-) -> None:
-    """Check each source of a department is reachable and list its streams with row counts and keys."""
-    from countyhub.departments import load_department
-    from countyhub.ingest import connector_for
-
-    settings = _settings(config)
-    dept = load_department(settings.departments_dir / f"{department}.yml")
-    table = Table("source", "stream", "columns", "rows", "primary key")
-    for source in dept.sources:
-        connector = connector_for(settings, dept, source)
-        connector.check()
-        for found in connector.discover(source.streams):
-            table.add_row(source.name, found.name, str(len(found.schema)),
-                          "" if found.row_count is None else str(found.row_count), ", ".join(found.primary_key))
-    console.print(table)
 
 
 def print_summary(report) -> None:
@@ -195,6 +152,15 @@ def _serve(settings, port: int | None) -> None:
     os.environ.setdefault("COUNTYHUB_HOME", str(settings.home))
     serve_catalog(settings.catalog_url, settings.catalog_host, port)
 
+
+def _register_subcommands() -> None:
+    # Sub-apps live in their own modules so each stage's commands stay next to each other.
+    from countyhub.cli_sources import sources_app
+
+    app.add_typer(sources_app, name="sources")
+
+
+_register_subcommands()
 
 if __name__ == "__main__":
     app()

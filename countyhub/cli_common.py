@@ -1,0 +1,18 @@
+"""What every `countyhub` sub-command shares: the console, the --config option, and error exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: countyhub.toml or $COUNTYHUB_CONFIG).")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line error (file, line, field when known) and exit non-zero, without a traceback."""
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(code)

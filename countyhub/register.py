@@ -1,0 +1,156 @@
+"""Register what the flow produced in the catalog: raw streams, dbt models, published datasets, gate runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from catalog.store import Catalog, Column, DatasetEntry
+from contracts.gate import GateResult
+from contracts.odcs import Contract, load_contracts
+from contracts.publish import Publication
+from countyhub.departments import Department, load_departments
+from countyhub.settings import Settings
+from lakehouse import Lake
+
+SAMPLE_ROWS = 5
+
+
+def record_gate(settings: Settings, contract: Contract, gate: GateResult, publication: Publication | None) -> None:
+    """Store a gate run (and the publication it allowed) against the shared dataset's catalog entry."""
+    catalog, name = Catalog(settings.catalog_url), f"shared.{contract.dataset}"
+    catalog.record_gate_run(name, gate.run_id, gate.success, gate.reason, [asdict(r) for r in gate.results],
+                            gate.started_at, gate.finished_at)
+    if publication is not None:
+        catalog.record_publication(name, publication.version, publication.snapshot_id, publication.rows,
+                                   publication.published_at)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'lake' "
+        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+
+
+def _sample(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[dict[str, Any]]]:
+    count = con.execute(f"SELECT count(*) FROM lake.{name}").fetchone()[0]
+    cursor = con.execute(f"SELECT * FROM lake.{name} LIMIT {SAMPLE_ROWS}")
+    names = [d[0] for d in cursor.description]
+    return count, [dict(zip(names, map(_plain, row))) for row in cursor.fetchall()]
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _raw_entries(con: duckdb.DuckDBPyConnection, departments: list[Department]) -> list[DatasetEntry]:
+    entries = []
+    for dept in departments:
+        for source in dept.sources:
+            for stream in source.streams:
+                cols = _columns(con, dept.raw_schema, stream.name)
+                if not cols:
+                    continue  # never loaded yet
+                name = f"{dept.raw_schema}.{stream.name}"
+                rows, sample = _sample(con, name)
+                entries.append(DatasetEntry(
+                    name=name, kind="raw_stream", title_zh=stream.title or stream.name,
+                    title_en=stream.title_en or stream.name.replace("_", " "),
+                    description=stream.description or f"{dept.name} {source.title or source.name}: {stream.title or stream.name}",
+                    department_code=dept.code, department_name=dept.name, sharing_type=dept.sharing_type,
+                    classification=stream.classification,
+                    columns=[Column(n, t, classification=stream.classification) for n, t in cols],
+                    keywords=[*stream.keywords, dept.name_en, source.kind], update_cycle=dept.schedule or "",
+                    row_count=rows, sample_rows=sample,
+                ))
+    return entries
+
+
+def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, departments: dict[str, Department],
+                 contracts: dict[str, Contract]) -> list[DatasetEntry]:
+    """dbt models from the manifest, with lineage from depends_on (sources map to raw_<dept>.<stream>)."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    names = {uid: f"{n['schema']}.{n['name']}" for uid, n in {**manifest["nodes"], **manifest["sources"]}.items()}
+    entries = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        schema, table = node["schema"], node["alias"] or node["name"]
+        cols = _columns(con, schema, table)
+        if not cols:
+            continue
+        contract = contracts.get(table) if schema == "audit" else None
+        dept_code = contract.department if contract else _department_of(node, departments)
+        dept = departments.get(dept_code)
+        documented = node.get("columns", {})
+        rows, sample = _sample(con, f"{schema}.{table}")
+        entries.append(DatasetEntry(
+            name=f"{schema}.{table}", kind="model",
+            title_zh=(contract.title if contract else None) or table, title_en=table.replace("_", " "),
+            description=node.get("description") or "",
+            department_code=dept_code, department_name=dept.name if dept else dept_code,
+            sharing_type=contract.sharing_type if contract else (dept.sharing_type if dept else "conditional"),
+            classification=contract.classification if contract else "internal",
+            columns=[Column(n, t, documented.get(n, {}).get("description", "") or "") for n, t in cols],
+            upstream=[names[u] for u in node.get("depends_on", {}).get("nodes", []) if u in names],
+            keywords=list(node.get("tags", [])), row_count=rows, sample_rows=sample,
+        ))
+    return entries
+
+
+def _department_of(node: dict[str, Any], departments: dict[str, Department]) -> str:
+    """staging/<dept>/stg_<dept>__x belongs to <dept>; everything built across departments to dsj."""
+    for part in node.get("fqn", []):
+        if part in departments:
+            return part
+    return "dsj"
+
+
+def _published_entries(con: duckdb.DuckDBPyConnection, contracts: list[Contract],
+                       departments: dict[str, Department]) -> list[DatasetEntry]:
+    entries = []
+    for c in contracts:
+        if not _columns(con, "shared", c.dataset):
+            continue  # never passed a gate yet
+        rows, sample = _sample(con, f"shared.{c.dataset}")
+        dept = departments.get(c.department)
+        entries.append(DatasetEntry(
+            name=f"shared.{c.dataset}", kind="published", title_zh=c.title or c.dataset,
+            title_en=c.dataset.replace("_", " "), description=c.description or "",
+            department_code=c.department, department_name=dept.name if dept else c.department,
+            sharing_type=c.sharing_type, classification=c.classification,
+            columns=[Column(col.name, col.physical_type,
+                            " ".join(x for x in (col.business_name, col.description) if x), col.classification)
+                     for col in c.columns],
+            upstream=[f"audit.{c.dataset}"], keywords=list(c.custom.get("tags", [])),
+            update_cycle=c.update_cycle or "", contract=str(c.path), row_count=rows, sample_rows=sample,
+        ))
+    return entries
+
+
+def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
+    """(Re-)register every dataset that exists in the lake; upserts, so a re-run adds nothing twice."""
+    from countyhub.build import manifest_file
+
+    departments = load_departments(settings.departments_dir)
+    by_code = {d.code: d for d in departments}
+    contracts = load_contracts(settings.contracts_dir)
+    catalog = Catalog(settings.catalog_url)
+    manifest_path = manifest_path or manifest_file(settings)
+    with Lake(settings).reader() as con:
+        entries = _raw_entries(con, departments)
+        if manifest_path.exists():
+            entries += _dbt_entries(con, manifest_path, by_code, {c.dataset: c for c in contracts})
+        entries += _published_entries(con, contracts, by_code)
+        loads = con.execute(
+            "SELECT department, stream, load_id, rows_loaded, status, started_at, finished_at, message "
+            "FROM lake.meta.loads").fetchall() if _columns(con, "meta", "loads") else []
+    for entry in entries:
+        catalog.register_dataset(entry)
+    for dept, stream, load_id, rows, status, started, finished, message in loads:
+        catalog.record_load(f"raw_{dept}.{stream}", load_id, rows, status, started, finished, message)
+    return len(entries)
