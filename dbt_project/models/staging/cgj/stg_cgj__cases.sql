@@ -1,0 +1,13 @@
+-- 城管案件: one row per case per load.
+select
+    try_cast(case_id as bigint) as case_id,
+    trim(cast(grid_code as varchar)) as grid_code,
+    cast(category as varchar) as category,
+    cast(description as varchar) as description,
+    try_cast(reported_at as timestamp) as reported_at,
+    lower(trim(cast(status as varchar))) as status,
+    try_cast(closed_at as timestamp) as closed_at,
+    try_cast(updated_at as timestamp) as updated_at,
+    cast(_load_id as varchar) as load_id,
+    try_cast(_loaded_at as timestamp) as loaded_at
+from {{ source('raw_cgj', 'cases') }}
