@@ -214,7 +214,7 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None) -> GateRe
     """
     schema, name = _table_name(contract, table)
     started, run_id = datetime.now(UTC), uuid.uuid4().hex
-    attach = lake.attach_sql().rstrip(")") + ", READ_ONLY)"
+    attach = lake.attach_sql(read_only=True)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     datasource = context.data_sources.add_sql(

@@ -70,6 +70,11 @@ def dbt_home(settings: Settings) -> Path:
     return settings.home / "dbt"
 
 
+def manifest_file(settings: Settings) -> Path:
+    """dbt's manifest.json of the last build: models, columns and lineage for the catalog."""
+    return dbt_home(settings) / "target" / "manifest.json"
+
+
 def write_profiles(settings: Settings) -> Path:
     """profiles.yml under settings.home (never in the repo): dbt-duckdb building straight into the DuckLake."""
     lake = Lake(settings)

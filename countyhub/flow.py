@@ -44,8 +44,10 @@ def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None =
 def build_models(settings: Settings) -> list[str]:
     """dbt builds every model into staging/intermediate/audit; returns the built node names."""
     from countyhub.build import run_dbt
+    from lakehouse import Lake
 
-    return [n.name for n in run_dbt(settings).nodes]
+    with Lake(settings).lock():  # dbt opens its own connection: serialize it with every other writer
+        return [n.name for n in run_dbt(settings).nodes]
 
 
 def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:

@@ -50,13 +50,14 @@ class Lake:
             self._prepared = True
         return {"extension_directory": str(self.settings.extension_dir), "autoinstall_known_extensions": False}
 
-    def attach_sql(self, alias: str = LAKE) -> str:
+    def attach_sql(self, alias: str = LAKE, read_only: bool = False) -> str:
         meta = self.settings.lake_metadata
         if meta.startswith("sqlite:"):
             Path(meta.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
         if "://" not in self.settings.lake_data:
             Path(self.settings.lake_data).mkdir(parents=True, exist_ok=True)
-        return f"ATTACH IF NOT EXISTS 'ducklake:{meta}' AS {alias} (DATA_PATH '{self.settings.lake_data}')"
+        options = f"DATA_PATH '{self.settings.lake_data}'" + (", READ_ONLY" if read_only else "")
+        return f"ATTACH IF NOT EXISTS 'ducklake:{meta}' AS {alias} ({options})"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
@@ -78,13 +79,22 @@ class Lake:
         )
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for writing; in the embedded default only one writer at a time (SQLite metadata)."""
+    def lock(self) -> Iterator[None]:
+        """Hold the writer lock (embedded default only: SQLite metadata is single-writer).
+
+        Writers that open their own connections, like dbt, run inside this.
+        """
         lock_path = self.settings.home / "lake" / ".writer.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("w") as lock:
+        with lock_path.open("w") as handle:
             if self.settings.lake_is_embedded:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for writing, holding the writer lock, with the zone schemas present."""
+        with self.lock():
             con = self.connect()
             try:
                 for zone in ZONES:
