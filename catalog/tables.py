@@ -86,6 +86,41 @@ publications = Table(
     UniqueConstraint("dataset", "version", name="uq_catalog_publications_dataset_version"),
 )
 
+# One row per write to the catalog, in commit order: every process's in-memory index catches up by reading the rows
+# after the last id it saw (the flow registers in one process while the web server searches in another).
+changes = Table(
+    "catalog_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(255), nullable=False),
+    Column("what", String(32), nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+# Catalog interactions per dataset (page views, API reads, snippet copies, reported queries) for "usage".
+usage = Table(
+    "catalog_usage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(255), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_catalog_usage_dataset_at", "dataset", "at"),
+)
+
+column_lineage = Table(
+    "catalog_column_lineage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(255), nullable=False),
+    Column("column", String(255), nullable=False),
+    Column("upstream_dataset", String(255), nullable=False),
+    Column("upstream_column", String(255), nullable=False),
+    Column("transform", String(32), nullable=False, default="derived"),
+    Index("ix_catalog_column_lineage_dataset", "dataset"),
+    Index("ix_catalog_column_lineage_upstream", "upstream_dataset", "upstream_column"),
+)
+
 
 def utc_naive(ts: datetime) -> datetime:
     """Stored naive in UTC (portable across SQLite and PostgreSQL); a naive input is taken to be UTC already."""

@@ -1,16 +1,16 @@
-"""The connector interface: typed config with secrets from the environment, check, discover, read."""
+"""The connector interface: typed config with flagged secrets, check, discover, read, rejects and checkpoints."""
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from connectors.secrets import resolve_secret
 from countyhub.departments import Stream
 
 
@@ -19,16 +19,27 @@ class ConnectorError(RuntimeError):
 
 
 class ConnectorConfig(BaseModel):
-    """Base of every connector config. Fields ending in `_env` name environment variables holding secrets."""
+    """Base of every connector config.
+
+    A secret is never a value here: a field ending in `_env` (or flagged `secret=True` in its
+    json_schema_extra) *names* where the secret lives — an environment variable, or
+    `airflow:<conn_id>` for an Airflow connection's password.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        """Names of the fields that point at secrets."""
+        return [name for name, f in cls.model_fields.items()
+                if name.endswith("_env") or (isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("secret"))]
+
     def secret(self, env_field: str) -> SecretStr | None:
-        """Read the secret named by `<x>_env` from the environment (or an Airflow connection via env)."""
-        var = getattr(self, env_field, None)
-        if not var:
+        """The secret named by `env_field`, from the environment or an Airflow connection (None if unset)."""
+        ref = getattr(self, env_field, None)
+        if not ref:
             return None
-        value = os.environ.get(var)
+        value = resolve_secret(ref)
         return SecretStr(value) if value is not None else None
 
 
@@ -42,11 +53,32 @@ class DiscoveredStream:
     row_count: int | None = None
 
 
+@dataclass
+class Rejected:
+    """A row the connector could not turn into a record (a bad CSV line): quarantined, never dropped silently."""
+
+    where: str  # file:line, page, or key
+    reason: str
+    values: dict[str, str | None]
+
+
+@dataclass
+class ScanPlan:
+    """How DuckDB can read a stream itself (the fast path): setup statements, then one SELECT over `alias`."""
+
+    alias: str
+    setup: list[tuple[str, list[Any]]]
+    select: str
+    params: list[Any] = field(default_factory=list)
+
+
 class Connector(ABC):
     """A department system. Subclasses set `kind` and `Config`, and implement check/discover/read."""
 
     kind: ClassVar[str]
     Config: ClassVar[type[ConnectorConfig]]
+    # How a stream without an explicit `mode:` is applied when the connector has no better idea.
+    default_mode: ClassVar[str] = "auto"
 
     def __init__(self, config: dict[str, Any], where: str = "") -> None:
         try:
@@ -55,6 +87,12 @@ class Connector(ABC):
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConnectorError(f"{where or self.kind}: invalid {self.kind} config: {problems}") from None
         self.where = where or self.kind
+        self.on_reject: Callable[[Rejected], None] = self._keep_reject
+        self.rejected: list[Rejected] = []
+
+    def __repr__(self) -> str:
+        # Config holds only secret *names*, but a subclass may keep resolved values on self: print neither.
+        return f"<{type(self).__name__} {self.where}>"
 
     @abstractmethod
     def check(self) -> None:
@@ -66,7 +104,42 @@ class Connector(ABC):
 
     @abstractmethod
     def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
-        """Yield the stream's rows as Arrow record batches of bounded size."""
+        """Yield the stream's rows as Arrow record batches of bounded size.
+
+        `state` is what the last committed load left: `cursor` (read rows whose cursor column is
+        greater than it, or greater-or-equal when `cursor_op` is ">="), plus whatever `checkpoint()`
+        returned (e.g. the checksums of files already loaded).
+        """
+
+    def checkpoint(self, stream: Stream) -> dict[str, Any]:
+        """Connector-specific state to keep after a read has been committed (default: none)."""
+        return {}
+
+    def estimate(self, stream: Stream, state: dict[str, Any] | None = None) -> int | None:
+        """Rows the next read will yield, if cheap to know (drives the progress bar's ETA)."""
+        return None
+
+    def scan_plan(self, stream: Stream, state: dict[str, Any] | None = None) -> ScanPlan | None:
+        """A plan for DuckDB to read the stream directly, or None (then `read` is used)."""
+        return None
+
+    def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
+        """Report a row that could not be read; the load puts it in quarantine."""
+        self.on_reject(Rejected(where, reason, values))
+
+    def _keep_reject(self, rejected: Rejected) -> None:
+        self.rejected.append(rejected)
+
+    def secrets(self) -> list[str]:
+        """Resolved secret values, only so that messages can be scrubbed of them."""
+        values = [self.config.secret(f) for f in self.config.secret_fields()]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret of this connector replaced by ***."""
+        for value in self.secrets():
+            text = text.replace(value, "***")
+        return text
 
     def schema_of(self, stream: Stream) -> pa.Schema:
         found = self.discover([stream])

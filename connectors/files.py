@@ -1,9 +1,7 @@
-"""Drop folders: CSV files matched by a pattern per stream, with encoding and delimiter sniffing."""
+"""Drop folders: CSV and Excel files matched by a pattern per stream; a file already loaded is not loaded again."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +9,20 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from connectors import excel
 from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from connectors.textio import (
+    SNIFF_BYTES,
+    Utf8Transcoder,
+    detect_encoding,
+    file_checksum,
+    find_lines,
+    sniff_dialect,
+)
 from countyhub.departments import Stream
 
-SNIFF_BYTES = 64 * 1024
-# Order matters: a UTF-8 BOM is decisive, valid UTF-8 next, and GB18030 (a superset of GBK/GB2312) last.
-CANDIDATE_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+SOURCE_FILE = "_source_file"
+EXCEL_BATCH_ROWS = 20_000
 
 
 class FilesConfig(ConnectorConfig):
@@ -24,33 +30,16 @@ class FilesConfig(ConnectorConfig):
     block_size: int = 8 * 1024 * 1024
 
 
-def detect_encoding(head: bytes) -> str:
-    """Name the encoding of a file from its first bytes (cut at a character boundary is tolerated)."""
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for encoding in CANDIDATE_ENCODINGS[1:]:
-        try:
-            head.decode(encoding)
-            return encoding
-        except UnicodeDecodeError as exc:
-            if exc.start >= len(head) - 4:  # only the last, cut-off character failed
-                return encoding
-    raise ConnectorError("cannot detect the file encoding (tried UTF-8, UTF-8 with BOM, GB18030)")
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class FilesConnector(Connector):
-    """A folder; each stream names a glob `pattern` (and may force `encoding` and `delimiter`)."""
+    """A folder; each stream names a glob `pattern` (CSV or .xlsx) and may force encoding, delimiter, header."""
 
     kind = "files"
     Config = FilesConfig
+    default_mode = "files"  # a changed file replaces its own rows; unchanged files are skipped
+
+    def __init__(self, config: dict[str, Any], where: str = "") -> None:
+        super().__init__(config, where)
+        self._seen: dict[str, dict[str, Any]] = {}
 
     @property
     def folder(self) -> Path:
@@ -64,23 +53,22 @@ class FilesConnector(Connector):
         pattern = stream.options.get("pattern", f"{stream.name}*.csv")
         return sorted(p for p in self.folder.glob(pattern) if p.is_file())
 
-    def _dialect(self, path: Path, stream: Stream) -> tuple[str, str, list[str]]:
-        head = path.open("rb").read(SNIFF_BYTES)
+    def _csv_dialect(self, path: Path, stream: Stream) -> tuple[str, str, list[str], bool]:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
         try:
             encoding = stream.options.get("encoding") or detect_encoding(head)
+            text = head.decode(encoding, errors="ignore")
+            delimiter, names, header = sniff_dialect(text, stream.options.get("delimiter"),
+                                                     stream.options.get("header", "auto"))
         except ConnectorError as exc:
-            raise ConnectorError(f"{self.where}: {path}: {exc}") from None
-        text = head.decode(encoding, errors="ignore")
-        delimiter = stream.options.get("delimiter")
-        if not delimiter:
-            try:
-                delimiter = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", ",;\t|").delimiter
-            except csv.Error:
-                delimiter = ","
-        header = next(csv.reader([text.splitlines()[0]], delimiter=delimiter)) if text else []
-        if not header:
-            raise ConnectorError(f"{self.where}: {path}:1: no header row")
-        return encoding, delimiter, [h.strip() for h in header]
+            raise ConnectorError(f"{self.where}: {path}:1: {exc}") from None
+        return encoding, delimiter, names, header
+
+    def _columns(self, path: Path, stream: Stream) -> list[str]:
+        if path.suffix.lower() == ".xlsx":
+            return excel.read_sheet(path, stream.options)[0]
+        return self._csv_dialect(path, stream)[2]
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
         found = []
@@ -88,23 +76,74 @@ class FilesConnector(Connector):
             paths = self.files(stream)
             if not paths:
                 continue
-            _, _, header = self._dialect(paths[0], stream)
-            schema = pa.schema([(h, pa.string()) for h in header] + [("_source_file", pa.string())])
+            schema = pa.schema([(h, pa.string()) for h in self._columns(paths[0], stream)] + [(SOURCE_FILE, pa.string())])
             found.append(DiscoveredStream(stream.name, schema, stream.primary_key))
         return found
 
+    def checkpoint(self, stream: Stream) -> dict[str, Any]:
+        seen = self._seen.get(stream.name, {})
+        return {"files": seen.get("files", {}), "replaced_files": seen.get("replaced", [])}
+
     def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+        known = dict((state or {}).get("files", {}))
+        replaced: list[str] = []
+        self._seen[stream.name] = {"files": known, "replaced": replaced}
         for path in self.files(stream):
-            encoding, delimiter, header = self._dialect(path, stream)
-            # Raw keeps every value as text: typing is staging's job, so nothing is lost on the way in.
-            reader = pacsv.open_csv(
-                path,
-                read_options=pacsv.ReadOptions(encoding=encoding, block_size=self.config.block_size,
-                                               column_names=header, skip_rows=1),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                     strings_can_be_null=False),
-            )
+            checksum = file_checksum(path)
+            if known.get(path.name) == checksum:
+                continue  # already loaded, byte for byte
+            replaced.append(path.name)
+            if path.suffix.lower() == ".xlsx":
+                yield from self._read_excel(path, stream)
+            else:
+                yield from self._read_csv(path, stream)
+            known[path.name] = checksum
+
+    def _read_csv(self, path: Path, stream: Stream) -> Iterator[pa.RecordBatch]:
+        encoding, delimiter, names, header = self._csv_dialect(path, stream)
+        bad: list[tuple[str, str]] = []
+
+        def on_invalid(row: pacsv.InvalidRow) -> str:
+            bad.append((row.text, f"line has {row.actual_columns} fields, the header has {row.expected_columns}"))
+            return "skip"
+
+        plain = encoding == "utf-8"
+        source = path if plain else Utf8Transcoder(path, encoding)
+        # Raw keeps every value as text: typing is staging's job, so nothing is lost on the way in.
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(block_size=self.config.block_size, column_names=names, skip_rows=int(header)),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        try:
             for batch in reader:
-                source = pa.array([path.name] * batch.num_rows, pa.string())
-                yield pa.RecordBatch.from_arrays([*batch.columns, source], names=[*header, "_source_file"])
+                source_col = pa.array([path.name] * batch.num_rows, pa.string())
+                yield pa.RecordBatch.from_arrays([*batch.columns, source_col], names=[*names, SOURCE_FILE])
+        except pa.ArrowInvalid as exc:
+            raise ConnectorError(f"{self.where}: {path}: {exc}") from None
+        finally:
+            if not plain:
+                source.close()
+        if bad:
+            lines = find_lines(path, "utf-8-sig" if encoding.startswith("utf-8") else encoding,
+                               [text for text, _ in bad], int(header))
+            for (text, reason), line in zip(bad, lines):
+                self.reject(f"{path.name}:{line or '?'}", reason, {"_line": text, SOURCE_FILE: path.name})
+
+    def _read_excel(self, path: Path, stream: Stream) -> Iterator[pa.RecordBatch]:
+        names, rows = excel.read_sheet(path, stream.options)
+        schema = pa.schema([(n, pa.string()) for n in names] + [(SOURCE_FILE, pa.string())])
+        batch: list[list[str | None]] = []
+        for number, values in rows:
+            if len(values) > len(names) and any(v is not None for v in values[len(names):]):
+                self.reject(f"{path.name}:{number}", f"row has values beyond the {len(names)} header columns",
+                            {**dict(zip(names, values)), SOURCE_FILE: path.name})
+                continue
+            batch.append([*values[:len(names)], *[None] * (len(names) - len(values)), path.name])
+            if len(batch) >= EXCEL_BATCH_ROWS:
+                yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in zip(*batch)], schema=schema)
+                batch = []
+        if batch:
+            yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in zip(*batch)], schema=schema)

@@ -1,31 +1,68 @@
-"""HTTP JSON APIs: page/offset pagination, bearer-token auth from the environment, retry on 429/5xx."""
+"""HTTP JSON APIs: page/offset/cursor/Link pagination, bearer or API-key auth, retries and a per-source rate limit."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
 
 import httpx
 import pyarrow as pa
 
 from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from connectors.http_paging import pages
 from countyhub.departments import Stream
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_BACKOFF_S = 60.0
 
 
 class HttpJsonConfig(ConnectorConfig):
     base_url: str
-    token_env: str | None = None
+    auth: Literal["bearer", "api_key", "none"] = "bearer"
+    token_env: str | None = None  # bearer token (auth: bearer) or API key (auth: api_key)
+    api_key_header: str = "X-API-Key"
+    api_key_param: str | None = None  # send the key as this query parameter instead of a header
     timeout_s: float = 30.0
     max_retries: int = 5
+    backoff_s: float = 0.5
+    requests_per_second: float | None = None  # the department's published rate limit
 
 
-def dig(document: Any, path: str) -> Any:
-    for part in path.split(".") if path else []:
-        document = document.get(part) if isinstance(document, dict) else None
-    return document
+def retry_after_seconds(value: str) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class RateLimiter:
+    """At most `rate` requests per second across every stream of one source."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            delay = self.next_at - now
+            self.next_at = max(now, self.next_at) + self.interval
+        if delay > 0:
+            time.sleep(delay)
 
 
 class HttpJsonConnector(Connector):
@@ -34,68 +71,61 @@ class HttpJsonConnector(Connector):
     kind = "http_json"
     Config = HttpJsonConfig
 
+    def __init__(self, config: dict[str, Any], where: str = "") -> None:
+        super().__init__(config, where)
+        self.limiter = RateLimiter(self.config.requests_per_second)
+        self.sleep = time.sleep  # tests replace it to observe backoff without waiting
+
     def _client(self) -> httpx.Client:
-        headers = {"Accept": "application/json"}
+        headers, params = {"Accept": "application/json"}, {}
         token = self.config.secret("token_env")
         if self.config.token_env and token is None:
             raise ConnectorError(f"{self.where}: environment variable {self.config.token_env} (the API token) is not set")
-        if token is not None:
+        if token is not None and self.config.auth == "bearer":
             headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        return httpx.Client(base_url=self.config.base_url, headers=headers, timeout=self.config.timeout_s)
+        elif token is not None and self.config.auth == "api_key" and self.config.api_key_param:
+            params[self.config.api_key_param] = token.get_secret_value()
+        elif token is not None and self.config.auth == "api_key":
+            headers[self.config.api_key_header] = token.get_secret_value()
+        return httpx.Client(base_url=self.config.base_url, headers=headers, params=params,
+                            timeout=self.config.timeout_s, follow_redirects=True)
 
-    def _get(self, client: httpx.Client, path: str, params: dict[str, Any]) -> Any:
+    def get(self, client: httpx.Client, url: str, params: dict[str, Any]) -> httpx.Response:
+        """GET with the rate limit, retrying transport errors, 429 and 5xx with backoff (Retry-After wins)."""
+        shown = url if "://" in url else f"{self.config.base_url}{url}"
+        shown = self.redact(shown.split("?")[0])
         for attempt in range(self.config.max_retries + 1):
+            self.limiter.wait()
             try:
-                response = client.get(path, params=params)
+                response = client.get(url, params=params)
             except httpx.HTTPError as exc:
                 if attempt == self.config.max_retries:
-                    raise ConnectorError(f"{self.where}: GET {self.config.base_url}{path}: {exc}") from None
-                time.sleep(min(2**attempt * 0.2, 10))
+                    raise ConnectorError(self.redact(f"{self.where}: GET {shown}: {exc}")) from None
+                self.sleep(min(self.config.backoff_s * 2**attempt, MAX_BACKOFF_S))
                 continue
             if response.status_code in RETRY_STATUS and attempt < self.config.max_retries:
-                retry_after = response.headers.get("Retry-After", "")
-                time.sleep(float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 2**attempt * 0.2)
+                wait = retry_after_seconds(response.headers.get("Retry-After", ""))
+                self.sleep(min(wait if wait is not None else self.config.backoff_s * 2**attempt, MAX_BACKOFF_S))
                 continue
             if response.status_code >= 400:
-                raise ConnectorError(
-                    f"{self.where}: GET {self.config.base_url}{path} answered {response.status_code}"
-                )
-            return response.json()
-        raise ConnectorError(f"{self.where}: GET {self.config.base_url}{path}: retries exhausted")
+                raise ConnectorError(f"{self.where}: GET {shown} answered {response.status_code}")
+            return response
+        raise ConnectorError(f"{self.where}: GET {shown}: retries exhausted")
 
     def check(self) -> None:
         with self._client() as client:
             try:
                 status = client.get("").status_code
             except httpx.HTTPError as exc:
-                raise ConnectorError(f"{self.where}: cannot reach {self.config.base_url}: {exc}") from None
+                raise ConnectorError(self.redact(f"{self.where}: cannot reach {self.config.base_url}: {exc}")) from None
         if status in (401, 403):
             raise ConnectorError(f"{self.where}: {self.config.base_url} refused the credentials ({status})")
         if status >= 500:
             raise ConnectorError(f"{self.where}: {self.config.base_url} answered {status}")
 
-    def _pages(self, stream: Stream) -> Iterator[list[dict[str, Any]]]:
-        opts = stream.options
-        paging = opts.get("pagination", {"type": "none"})
-        path, records = opts.get("path", f"/{stream.name}"), opts.get("records", "")
+    def _pages(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         with self._client() as client:
-            if paging.get("type", "none") == "none":
-                yield dig(self._get(client, path, {}), records) or []
-                return
-            size = int(paging.get("size", 100))
-            page = int(paging.get("start", 1))
-            while True:
-                params = {paging.get("size_param", "page_size"): size}
-                if paging["type"] == "offset":
-                    params[paging.get("offset_param", "offset")] = (page - 1) * size
-                else:
-                    params[paging.get("page_param", "page")] = page
-                items = dig(self._get(client, path, params), records) or []
-                if items:
-                    yield items
-                if len(items) < size:
-                    return
-                page += 1
+            yield from pages(lambda url, params: self.get(client, url, params), stream.options, stream.cursor, state)
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
         found = []
@@ -107,8 +137,12 @@ class HttpJsonConnector(Connector):
 
     def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
         schema = None
-        for items in self._pages(stream):
+        for items in self._pages(stream, state):
             # The first page fixes the schema so that later pages cannot silently change column types.
-            batch = pa.RecordBatch.from_pylist(items, schema=schema)
+            try:
+                batch = pa.RecordBatch.from_pylist(items, schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise ConnectorError(f"{self.where}: {stream.name}: a page does not fit the first page's schema: "
+                                     f"{exc}") from None
             schema = schema or batch.schema
             yield batch

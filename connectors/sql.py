@@ -1,15 +1,17 @@
-"""SQL databases through SQLAlchemy (SQLite, PostgreSQL, MySQL/MariaDB), streamed in Arrow batches."""
+"""SQL databases (PostgreSQL, MySQL/MariaDB, SQLite): DuckDB scanners where correct, SQLAlchemy otherwise."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
+import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from connectors import sql_duckdb
+from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, ScanPlan
 from countyhub.departments import Stream
 
 BATCH_ROWS = 50_000
@@ -20,6 +22,9 @@ class SqlConfig(ConnectorConfig):
     password_env: str | None = None
     db_schema: str | None = None
     batch_rows: int = BATCH_ROWS
+    # auto: DuckDB's scanner for PostgreSQL and MySQL/MariaDB; SQLAlchemy for SQLite, whose loose
+    # typing (a number in a TEXT column) makes the scanner fail where SQLAlchemy reads fine.
+    engine: Literal["auto", "duckdb", "sqlalchemy"] = "auto"
 
 
 def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType:
@@ -64,17 +69,24 @@ class SqlConnector(Connector):
         super().__init__(config, where)
         url = make_url(self.config.url)
         password = self.config.secret("password_env")
-        if password is not None:
-            url = url.set(password=password.get_secret_value())
+        self._password = password.get_secret_value() if password is not None else None
+        if self._password is not None:
+            url = url.set(password=self._password)
         self._url = url
         self.safe_url = url.render_as_string(hide_password=True)
         self.engine = sa.create_engine(url, pool_pre_ping=True)
+        scanner = sql_duckdb.scanner_type(url)
+        if self.config.engine == "duckdb" and scanner is None:
+            raise ConnectorError(f"{self.where}: engine duckdb has no scanner for {url.get_backend_name()}")
+        self.uses_duckdb = scanner is not None and self.config.engine != "sqlalchemy"
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._password, self._url.password) if s]
 
     def _fail(self, action: str, exc: Exception) -> ConnectorError:
         # The driver's message may echo the URL; keep only its first line and our password-free URL.
         detail = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
-        detail = detail.replace(self._url.password or "\0", "***")
-        return ConnectorError(f"{self.where}: cannot {action} {self.safe_url}: {detail}")
+        return ConnectorError(self.redact(f"{self.where}: cannot {action} {self.safe_url}: {detail}"))
 
     def check(self) -> None:
         try:
@@ -92,6 +104,35 @@ class SqlConnector(Connector):
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(f"read table {name!r} of", exc) from None
 
+    def scan_plan(self, stream: Stream, state: dict[str, Any] | None = None) -> ScanPlan | None:
+        if not self.uses_duckdb:
+            return None
+        return sql_duckdb.table_plan(self._url, self._password, stream.options.get("table", stream.name),
+                                     self.config.db_schema, stream.cursor, state)
+
+    def _duckdb(self, plan: ScanPlan) -> duckdb.DuckDBPyConnection:
+        from countyhub.settings import load_settings
+        from lakehouse.lake import prepare_extensions
+
+        ext = prepare_extensions(load_settings().extension_dir)
+        con = duckdb.connect(config={"extension_directory": str(ext), "autoinstall_known_extensions": False})
+        try:
+            sql_duckdb.run_setup(con, plan)
+        except duckdb.Error as exc:
+            con.close()
+            raise self._fail("connect to", exc) from None
+        return con
+
+    def _schema(self, stream: Stream, table: sa.Table) -> pa.Schema:
+        plan = self.scan_plan(stream)
+        if plan is None:
+            return pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
+        con = self._duckdb(plan)
+        try:
+            return con.execute(f"SELECT * FROM ({plan.select}) LIMIT 0", plan.params).to_arrow_table().schema
+        finally:
+            con.close()
+
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
         if streams is None:
             names = sa.inspect(self.engine).get_table_names(schema=self.config.db_schema)
@@ -99,21 +140,33 @@ class SqlConnector(Connector):
         found = []
         for stream in streams:
             table = self._table(stream)
-            schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
             key = stream.primary_key or [c.name for c in table.primary_key.columns]
-            with self.engine.connect() as con:
-                count = con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            found.append(DiscoveredStream(stream.name, schema, key, count))
+            found.append(DiscoveredStream(stream.name, self._schema(stream, table), key, self.estimate(stream)))
         return found
 
+    def estimate(self, stream: Stream, state: dict[str, Any] | None = None) -> int | None:
+        table = self._table(stream)
+        query = sa.select(sa.func.count()).select_from(table)
+        if stream.cursor and state and state.get("cursor") is not None:
+            column = table.c[stream.cursor]
+            query = query.where(column >= state["cursor"] if state.get("cursor_op") == ">=" else column > state["cursor"])
+        try:
+            with self.engine.connect() as con:
+                return con.execute(query).scalar_one()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(f"count {stream.name!r} in", exc) from None
+
     def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+        plan = self.scan_plan(stream, state)
+        if plan is not None:
+            yield from self._read_duckdb(stream, plan)
+            return
         table = self._table(stream)
         schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
         query = sa.select(table)
         if stream.cursor and state and state.get("cursor") is not None:
-            query = query.where(table.c[stream.cursor] > state["cursor"])
-        if stream.cursor:
-            query = query.order_by(table.c[stream.cursor])
+            column = table.c[stream.cursor]
+            query = query.where(column >= state["cursor"] if state.get("cursor_op") == ">=" else column > state["cursor"])
         try:
             with self.engine.connect().execution_options(stream_results=True) as con:
                 result = con.execute(query)
@@ -124,3 +177,12 @@ class SqlConnector(Connector):
                     )
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(f"read {stream.name!r} from", exc) from None
+
+    def _read_duckdb(self, stream: Stream, plan: ScanPlan) -> Iterator[pa.RecordBatch]:
+        con = self._duckdb(plan)
+        try:
+            yield from con.execute(plan.select, plan.params).to_arrow_reader(self.config.batch_rows)
+        except duckdb.Error as exc:
+            raise self._fail(f"read {stream.name!r} from", exc) from None
+        finally:
+            con.close()

@@ -65,21 +65,37 @@ def run(config: ConfigOpt = None) -> None:
 def load(
     department: Annotated[str, typer.Argument(help="Department code, e.g. gaj (departments/<code>.yml).")],
     stream: Annotated[str | None, typer.Option(help="Only this stream.")] = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Ignore saved state (cursor, files seen) and reload everything.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Load one department's streams into its raw zone (raw_<department>) with a progress bar."""
-    from countyhub.departments import load_department
+    """Load one department's streams into its raw zone (raw_<department>) with a progress bar (rows, rows/s, ETA).
+
+    Streams with a cursor load only what changed since the last committed load; others are
+    diffed by key (snapshot) or by file checksum (drop folders). Bad rows go to quarantine.
+    """
+    from connectors import ConnectorError
+    from countyhub.departments import DepartmentFileError, load_department
     from countyhub.ingest import ingest_department
     from countyhub.progress import load_progress
+    from lakehouse.drift import SchemaDriftError
 
     settings = _settings(config)
     path = settings.departments_dir / f"{department}.yml"
     if not path.exists():
         fail(f"no department file {path}")
-    with load_progress(console) as progress:
-        results = ingest_department(settings, load_department(path), stream, progress)
+    try:
+        with load_progress(console) as progress:
+            results = ingest_department(settings, load_department(path), stream, progress, full_refresh=full_refresh)
+    except (ConnectorError, SchemaDriftError, DepartmentFileError, KeyError) as exc:
+        fail(str(exc).strip("'\""))
     for r in results:
-        console.print(f"{r.table}: {r.rows_loaded} rows in {r.seconds:.2f}s (load {r.load_id})")
+        console.print(f"{r.table}: {r.mode}, read {r.rows_read:,} = loaded {r.rows_loaded:,} + quarantined "
+                      f"{r.rows_quarantined:,} (+{r.rows_inserted:,} ~{r.rows_updated:,} -{r.rows_deleted:,}) "
+                      f"in {r.seconds:.2f}s (load {r.load_id})")
+        if r.rows_quarantined:
+            console.print(f"  quarantined rows: lake.quarantine.{r.department}__{r.stream}")
+        for change in r.schema_changes:
+            console.print(f"  schema change: {change}")
 
 
 @app.command()

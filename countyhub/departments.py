@@ -39,6 +39,10 @@ class Stream(BaseModel):
     cursor: str | None = None
     classification: Classification = "internal"
     keywords: list[str] = []
+    # How loads apply rows (default: files for drop folders, incremental with a cursor, snapshot with a key).
+    mode: Literal["incremental", "snapshot", "files", "replace", "append"] | None = None
+    # Accept a dropped or retyped source column instead of stopping the load.
+    allow_schema_evolution: bool = False
 
     @property
     def options(self) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from countyhub.settings import Settings
 from lakehouse import Lake
 from lakehouse.load import LoadResult, load_stream
 
+Progress = Callable[..., None]  # progress(label, rows, total=None)
+
 
 def connector_for(settings: Settings, department: Department, source: Source) -> Connector:
     """Build the connector of a source with {home} and ${ENV} filled in its (secret-free) config."""
@@ -21,18 +23,27 @@ def ingest_department(
     settings: Settings,
     department: Department,
     stream_name: str | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> list[LoadResult]:
-    """Load every stream of a department (or just `stream_name`) into `raw_<department>`."""
+    """Load every stream of a department (or just `stream_name`) into `raw_<department>`.
+
+    `full_refresh` ignores the saved state (cursor, files seen) and rebuilds each raw table.
+    """
     lake, results = Lake(settings), []
+    if stream_name:
+        department.stream(stream_name)  # raises KeyError naming the department before anything runs
     for source in department.sources:
-        connector = connector_for(settings, department, source)
+        connector = None
         for stream in source.streams:
             if stream_name and stream.name != stream_name:
                 continue
+            connector = connector or connector_for(settings, department, source)
             label = f"{department.code}.{stream.name}"
-            tick = (lambda n, label=label: progress(label, n)) if progress else None
-            results.append(load_stream(lake, department, stream, connector, tick))
-    if stream_name and not results:
-        raise KeyError(f"department {department.code} has no stream {stream_name!r}")
+
+            def tick(rows: int, total: int | None = None, label: str = label) -> None:
+                if progress:
+                    progress(label, rows, total=total) if total is not None else progress(label, rows)
+
+            results.append(load_stream(lake, department, stream, connector, tick if progress else None, full_refresh))
     return results

@@ -1,4 +1,4 @@
-"""Progress bars for long loads: rows, rows per second, elapsed, per stream."""
+"""Progress bars for long loads: rows, rows per second and ETA (when the source can count), per stream."""
 
 from __future__ import annotations
 
@@ -6,20 +6,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
 @contextmanager
-def load_progress(console: Console) -> Iterator[Callable[[str, int], None]]:
-    """Yield a `tick(stream_label, rows)` callback that drives one progress line per stream."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
+def load_progress(console: Console) -> Iterator[Callable[..., None]]:
+    """Yield a `tick(stream_label, rows, total=None)` callback that drives one progress line per stream."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed:,} rows"), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     tasks: dict[str, int] = {}
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
-        def tick(label: str, rows: int) -> None:
+        def tick(label: str, rows: int, total: int | None = None) -> None:
             if label not in tasks:
                 tasks[label] = progress.add_task(label, total=None, rate="")
             task_id = tasks[label]
+            if total is not None:
+                progress.update(task_id, total=total)
             progress.update(task_id, advance=rows)
             task = progress.tasks[task_id]
             if task.elapsed:

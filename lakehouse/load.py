@@ -1,26 +1,31 @@
-"""Load a stream into the raw zone: one load_id, one DuckLake transaction, all or nothing."""
+"""Load a stream into the raw zone: one load_id, one DuckLake transaction for rows, quarantine, state and log."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
 import pyarrow as pa
 
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorError
+from connectors.sql_duckdb import run_setup
 from countyhub.departments import Department, Stream
+from lakehouse import apply, drift
 from lakehouse.lake import LAKE, Lake
+from lakehouse.loadlog import log_load, prepare
+from lakehouse.progress_poll import poll_progress
+from lakehouse.quarantine import Validator, write_quarantine
+from lakehouse.state import cursor_state, read_state, write_state
 
-LOADS_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.loads (
-    load_id VARCHAR, department VARCHAR, stream VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-    bytes_read BIGINT, status VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, message VARCHAR)"""
+Tick = Callable[..., None]
 
 
 @dataclass
 class LoadResult:
-    """What one load did, for the summary, the catalog and the DAG logs."""
+    """What one load did, for the summary, the catalog and the DAG logs. read = loaded + quarantined."""
 
     load_id: str
     department: str
@@ -32,6 +37,12 @@ class LoadResult:
     started_at: datetime
     finished_at: datetime
     schema: pa.Schema
+    mode: str = "replace"
+    rows_quarantined: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+    schema_changes: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -42,19 +53,69 @@ def new_load_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-class _Counted:
-    """Pass batches through while counting rows and bytes, so counts need no second scan."""
+def resolve_mode(stream: Stream, connector: Connector) -> str:
+    """The stream's `mode:`, else files for drop folders, incremental with a cursor, snapshot with a key."""
+    if stream.mode:
+        return stream.mode
+    if connector.default_mode == "files":
+        return "files"
+    if stream.cursor:
+        return "incremental"
+    return "snapshot" if stream.primary_key else "replace"
 
-    def __init__(self, batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None) -> None:
-        self.batches, self.progress, self.rows, self.bytes = batches, progress, 0, 0
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for batch in self.batches:
-            self.rows += batch.num_rows
-            self.bytes += batch.nbytes
-            if self.progress:
-                self.progress(batch.num_rows)
-            yield batch
+@dataclass
+class _Source:
+    """The incoming rows as something DuckDB can SELECT from, plus what is counted on the way."""
+
+    relation: str
+    params: list
+    types: dict[str, str]
+    schema: pa.Schema
+    validator: Validator | None = None
+    rows: int = 0
+    bytes: int = 0
+    counted: bool = False  # False: rows are counted in SQL once written (the scanner path)
+
+
+def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
+                  tick: Tick | None) -> _Source:
+    batches = iter(connector.read(stream, state))
+    first = next(batches, None)
+    schema = first.schema if first is not None else connector.schema_of(stream)
+    validator = Validator.for_stream(stream, [f.name for f in schema if pa.types.is_string(f.type)])
+    out_schema = validator.output_schema(schema)
+    source = _Source("incoming", [], {}, out_schema, validator, counted=True)
+
+    def flow() -> Iterator[pa.RecordBatch]:
+        for batch in ([first] if first is not None else []), batches:
+            for b in batch:
+                source.rows += b.num_rows
+                source.bytes += b.nbytes
+                if tick:
+                    tick(b.num_rows)
+                yield validator.split(b)
+
+    con.register("incoming_shape", out_schema.empty_table())
+    source.types = drift.describe(con, "incoming_shape")
+    con.unregister("incoming_shape")
+    con.register("incoming", pa.RecordBatchReader.from_batches(out_schema, flow()))
+    return source
+
+
+def _source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
+            tick: Tick | None) -> _Source:
+    plan = connector.scan_plan(stream, state)
+    if plan is not None:
+        try:
+            run_setup(con, plan)
+            types = drift.describe(con, f"({plan.select})", plan.params)
+        except duckdb.Error as exc:
+            raise ConnectorError(connector.redact(f"{connector.where}: cannot open {stream.name!r}: {exc}")) from None
+        validator = Validator.for_stream(stream, [c for c, t in types.items() if t == "VARCHAR"])
+        if not validator.active:  # row rules need the Arrow path; everything else goes scanner → lake directly
+            return _Source(f"({plan.select})", plan.params, types, pa.schema([]))
+    return _arrow_source(con, connector, stream, state, tick)
 
 
 def load_stream(
@@ -62,48 +123,91 @@ def load_stream(
     department: Department,
     stream: Stream,
     connector: Connector,
-    progress: Callable[[int], None] | None = None,
+    progress: Tick | None = None,
+    full_refresh: bool = False,
 ) -> LoadResult:
-    """Replace `raw_<dept>.<stream>` with a full snapshot of the source, atomically.
+    """Load one stream into `raw_<dept>.<stream>` atomically: rows, quarantine, state and log commit together.
 
-    The table is swapped inside one transaction, so readers see the old rows or the new rows,
-    never a mix; a crash mid-load rolls back and leaves the previous load in place.
+    A crash or kill before COMMIT leaves no new rows visible and the state unchanged, so the
+    re-run reads exactly what was missing.
     """
     load_id, started = new_load_id(), datetime.now(UTC)
     table = f"{LAKE}.{department.raw_schema}.{stream.name}"
-    batches = iter(connector.read(stream, None))
-    first = next(batches, None)
-    schema = first.schema if first is not None else connector.schema_of(stream)
-    counted = _Counted(_chain(first, batches), progress)
-    incoming = pa.RecordBatchReader.from_batches(schema, iter(counted))
+    mode = resolve_mode(stream, connector)
+    connector.rejected.clear()
     with lake.writer() as con:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{department.raw_schema}")
-        con.execute(LOADS_DDL)
-        con.register("incoming", incoming)
+        prepare(con, department.raw_schema, lake.settings.home / "tmp")
+        existing = drift.table_columns(con, department.raw_schema, stream.name)
+        state = None if full_refresh or not existing else read_state(con, department.code, stream.name)
+        rebuild = not existing or full_refresh or mode == "replace" or (mode != "snapshot" and state is None)
+        read_from = {} if rebuild else {**state, "cursor_op": ">=" if stream.primary_key else ">"}
+        total = connector.estimate(stream, read_from) if progress else None
+        if progress:
+            progress(0, total=total)
+        try:
+            result = _load(con, connector, department, stream, table, mode, existing, rebuild, read_from,
+                           load_id, started, progress, total)
+        except BaseException as exc:
+            log_load(con, load_id, department.code, stream.name, "failed", started, mode,
+                     message=connector.redact(str(exc))[:2000])
+            raise
+        finally:
+            apply.drop_stage(con)
+    return result
+
+
+def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Department, stream: Stream,
+          table: str, mode: str, existing: dict[str, str], rebuild: bool, read_from: dict, load_id: str,
+          started: datetime, progress: Tick | None, total: int | None) -> LoadResult:
+    source = _source(con, connector, stream, read_from, progress)
+    changes = drift.compare(existing, source.types) if existing else []
+    drift.check(changes, department.code, stream.name, stream.allow_schema_evolution)
+    keys = stream.primary_key
+    staged = not rebuild and (mode == "snapshot" or (mode == "incremental" and keys))
+    with poll_progress(con, progress, total, enabled=not source.counted):
+        if staged:
+            source.rows = apply.stage(con, source.relation, source.params, keys, stream.cursor)
         con.execute("BEGIN")
         try:
-            con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS SELECT *, ?::VARCHAR AS _load_id, "
-                "?::TIMESTAMPTZ AS _loaded_at FROM incoming",
-                [load_id, started],
-            )
-            finished = datetime.now(UTC)
-            con.execute(
-                f"INSERT INTO {LAKE}.meta.loads VALUES (?, ?, ?, ?, ?, ?, 'success', ?, ?, '')",
-                [load_id, department.code, stream.name, counted.rows, counted.rows, counted.bytes, started, finished],
-            )
+            applied, loaded = _apply(con, connector, stream, table, mode, existing, changes, source, rebuild,
+                                     staged, load_id, started)
+            if not source.counted and not staged:
+                source.rows = loaded
+            rejected = connector.rejected + (source.validator.rejected if source.validator else [])
+            drift.record(con, department.code, stream.name, changes, load_id, started)
+            quarantined = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
+            cursor = cursor_state(con, table, stream.cursor) if stream.cursor else {}
+            write_state(con, department.code, stream.name, {**checkpoint, **cursor}, load_id, started)
+            rows_read = source.rows + len(connector.rejected)
+            result = LoadResult(load_id, department.code, stream.name, table, rows_read, rows_read - quarantined,
+                                source.bytes, started, datetime.now(UTC), source.schema, mode, quarantined,
+                                applied.inserted, applied.updated, applied.deleted,
+                                [f"{c.column} {c.change}" for c in changes])
+            log_load(con, load_id, department.code, stream.name, "success", started, mode, result=result)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        finally:
-            con.unregister("incoming")
-    return LoadResult(load_id, department.code, stream.name, table, counted.rows, counted.rows,
-                      counted.bytes, started, finished, schema)
+    return result
 
 
-def _chain(first: pa.RecordBatch | None, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    if first is not None:
-        yield first
-    yield from rest
-
+def _apply(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, table: str, mode: str,
+           existing: dict[str, str], changes: list[drift.Change], source: _Source, rebuild: bool, staged: bool,
+           load_id: str, at: datetime) -> tuple[apply.Applied, int]:
+    if rebuild:
+        applied = apply.replace(con, table, source.relation, source.params, load_id, at)
+        return applied, applied.inserted
+    drift.evolve(con, table, changes)
+    columns = {**existing, **{c.column: c.new_type for c in changes if c.new_type}}
+    incoming = set(source.types)
+    if staged and mode == "snapshot":
+        return apply.snapshot_diff(con, table, columns, incoming, stream.primary_key, load_id, at), 0
+    if staged:
+        return apply.upsert(con, table, columns, incoming, stream.primary_key, load_id, at), 0
+    inserted = apply.insert(con, table, columns, incoming, source.relation, source.params, load_id, at)
+    applied = apply.Applied(inserted=inserted)
+    if mode == "files":
+        applied.deleted = apply.delete_files(con, table, columns, connector.checkpoint(stream).get("replaced_files", []),
+                                             load_id)
+    return applied, inserted

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from catalog import Catalog, Column, DatasetEntry
+from catalog.lineage_store import ColumnEdge
 from catalog.web import create_app
 
 CHROMIUM = Path(os.environ.get("COUNTYHUB_CHROMIUM", "/usr/bin/chromium"))
@@ -33,6 +34,8 @@ def _fill(catalog: Catalog) -> None:
     catalog.register_dataset(DatasetEntry(
         "raw_gaj.persons", "raw_stream", "户籍人口", "Registered residents", "户籍管理系统中的登记人口", "gaj", gaj,
         "conditional", "sensitive", persons, keywords=["户籍", "人口", "residents"], update_cycle="每日 daily",
+        themes=["人口"], steward="户政大队数据管理员", contact="data@gaj.dazhu.example.gov.cn",
+        origin="户籍管理系统 (sql) / persons",
         row_count=1200, sample_rows=[{"person_id": i, "id_number": f"51172419900101{1230 + i}", "name": n,
                                       "gender": g, "township_code": "511724100", "phone": f"1381234567{i}"}
                                      for i, (n, g) in enumerate([("张三", "男"), ("李秀英", "女")])]))
@@ -41,7 +44,19 @@ def _fill(catalog: Catalog) -> None:
         "一人一行的居民综合画像：户籍、社会救助（低保）与企业法人信息。", "dsj", dsj, "conditional", "sensitive",
         persons[:5] + [Column("receives_subsidy", "BOOLEAN", "是否享受救助", "internal")],
         upstream=["raw_gaj.persons", "raw_mzj.subsidy_roll"], keywords=["画像", "居民", "resident"],
-        contract="contracts/dsj/resident_profile.odcs.yaml", update_cycle="每日 daily", row_count=1200))
+        contract="contracts/dsj/resident_profile.odcs.yaml", update_cycle="每日 daily", row_count=1200,
+        themes=["人口", "社会保障"], contract_version="1.0.0", steward="大数据局数据治理科"))
+    catalog.register_dataset(DatasetEntry(
+        "shared.township_overview", "published", "乡镇综合概况", "Township overview", "每个乡镇一行的综合统计。", "dsj",
+        dsj, "unconditional", "public", [Column("township_code", "VARCHAR", "乡镇代码", "public"),
+                                        Column("residents", "INTEGER", "户籍人口数", "public")],
+        upstream=["shared.resident_profile"], keywords=["乡镇", "township"], themes=["人口"]))
+    catalog.set_column_lineage(
+        [ColumnEdge("shared.resident_profile", c, "raw_gaj.persons", c, "identity")
+         for c in ("person_id", "id_number", "name", "gender", "township_code")]
+        + [ColumnEdge("shared.township_overview", "residents", "shared.resident_profile", "person_id", "derived"),
+           ColumnEdge("shared.township_overview", "township_code", "shared.resident_profile", "township_code",
+                      "identity")])
     catalog.register_dataset(DatasetEntry(
         "raw_scjgj.enterprises", "raw_stream", "市场主体登记信息", "Registered enterprises", "企业登记信息接口",
         "scjgj", "大竹县市场监督管理局", "unconditional", "public", [Column("uscc", "VARCHAR", "统一社会信用代码")],

@@ -1,4 +1,5 @@
-"""The catalog in a real headless Chromium: search in Chinese, open a dataset, read its schema and quality chart."""
+"""The catalog in a real headless Chromium: search in Chinese, open a dataset, read its schema, quality chart,
+lineage picture and impact; the department and quality overview pages; a screenshot of each page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_search_open_dataset_and_see_quality(catalog_server: str, browser_page, 
     page.wait_for_url("**/?q=*")
     results = page.locator("#results")
     assert "居民综合画像" in results.inner_text()
+    assert page.locator("#facets [data-facet=theme]").count() == 1
     page.screenshot(path=str(screenshots / "catalog-search.png"), full_page=True)
 
     page.get_by_role("link", name="居民综合画像").first.click()
@@ -34,14 +36,40 @@ def test_search_open_dataset_and_see_quality(catalog_server: str, browser_page, 
     assert page.locator("#quality [data-gate=failed]").count() >= 1  # the latest run failed
     assert "id_number 有 3 个重复值" in page.locator("#quality").inner_text()
     assert "SELECT * FROM lake.shared.resident_profile LIMIT 10" in page.locator("#how-to-query").inner_text()
+    metadata = page.locator("#metadata").inner_text()
+    assert "主题信息资源" in metadata and "1.0.0" in metadata
+    picture = page.locator("#lineage-picture")
+    assert picture.is_visible()
+    assert picture.locator("[data-node='shared.township_overview']").count() == 1
+    assert picture.locator("[data-node='source:户籍管理系统 (sql) / persons']").count() == 1
+    # source system -> raw_gaj.persons -> resident_profile <- raw_mzj.subsidy_roll; resident_profile -> overview
+    assert picture.locator("path").count() == 4
     page.screenshot(path=str(screenshots / "catalog-dataset.png"), full_page=True)
 
-    page.locator("#lineage a", has_text="raw_gaj.persons").click()
+    page.locator("#lineage a.badge", has_text="township_code").click()
+    page.wait_for_url("**impact=township_code*")
+    impact = page.locator("#impact-result").inner_text()
+    assert "shared.township_overview.township_code" in impact
+    assert page.locator("#lineage-picture rect.affected").count() == 1
+
+    page.locator("#lineage ul a", has_text="raw_gaj.persons").first.click()
     page.wait_for_url("**/datasets/raw_gaj.persons")
     samples = page.locator("#samples").inner_text()
     assert "511*************30" in samples and "51172419900101123" not in samples
     assert "2024-05-08" in page.locator("#freshness").inner_text()
+    assert "户政大队数据管理员" in page.locator("#steward").inner_text()
     page.screenshot(path=str(screenshots / "catalog-raw-dataset.png"), full_page=True)
+
+
+def test_quality_overview_page(catalog_server: str, browser_page, screenshots: Path) -> None:
+    page = browser_page
+    page.goto(catalog_server + "/")
+    page.click("#nav-quality")
+    page.wait_for_url("**/quality*")
+    row = page.locator("#quality-table tr[data-dataset='shared.resident_profile']")
+    assert "门禁未通过" in row.inner_text() and "6/8" in row.inner_text()
+    assert row.locator("svg rect").count() == 8
+    page.screenshot(path=str(screenshots / "catalog-quality.png"), full_page=True)
 
 
 def test_english_toggle_and_pinyin(catalog_server: str, browser_page, screenshots: Path) -> None:
@@ -56,3 +84,6 @@ def test_english_toggle_and_pinyin(catalog_server: str, browser_page, screenshot
     page.wait_for_url("**/departments/scjgj*")
     assert "Datasets" in page.content()
     page.screenshot(path=str(screenshots / "catalog-department-en.png"), full_page=True)
+    page.goto(catalog_server + "/datasets/shared.resident_profile?lang=en")
+    assert "Column lineage" in page.locator("#lineage").inner_text()
+    page.screenshot(path=str(screenshots / "catalog-dataset-en.png"), full_page=True)
