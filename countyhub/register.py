@@ -65,7 +65,9 @@ def _raw_entries(con: duckdb.DuckDBPyConnection, departments: list[Department]) 
                     classification=stream.classification,
                     columns=[Column(n, t, classification=stream.classification) for n, t in cols],
                     keywords=[*stream.keywords, dept.name_en, source.kind], update_cycle=dept.schedule or "",
-                    row_count=rows, sample_rows=sample,
+                    row_count=rows, sample_rows=sample, steward=dept.owner.steward, contact=dept.owner.email or "",
+                    sharing_conditions=dept.sharing_conditions or "", legal_basis=dept.legal_basis or "",
+                    origin=f"{source.title or source.name} ({source.kind}) / {stream.name}",
                 ))
     return entries
 
@@ -98,6 +100,7 @@ def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, department
             columns=[Column(n, t, documented.get(n, {}).get("description", "") or "") for n, t in cols],
             upstream=[names[u] for u in node.get("depends_on", {}).get("nodes", []) if u in names],
             keywords=list(node.get("tags", [])), row_count=rows, sample_rows=sample,
+            steward=dept.owner.steward if dept else "",
         ))
     return entries
 
@@ -128,8 +131,32 @@ def _published_entries(con: duckdb.DuckDBPyConnection, contracts: list[Contract]
                      for col in c.columns],
             upstream=[f"audit.{c.dataset}"], keywords=list(c.custom.get("tags", [])),
             update_cycle=c.update_cycle or "", contract=str(c.path), row_count=rows, sample_rows=sample,
+            contract_version=c.version, sharing_conditions=c.sharing_conditions or "", legal_basis=c.legal_basis or "",
+            steward=c.owner, contact=dept.owner.email or "" if dept else "",
+            themes=_as_list(c.custom.get("themes")), resource_code=str(c.custom.get("resourceCode") or ""),
+            resource_class=str(c.custom.get("resourceClass") or ""), sharing_modes=_as_list(c.custom.get("sharingModes")),
+            open_attribute=str(c.custom.get("openAttribute") or ""), related=_as_list(c.custom.get("related")),
         ))
     return entries
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _column_lineage(catalog: Catalog, manifest_path: Path, entries: list[DatasetEntry],
+                    contracts: list[Contract]) -> None:
+    """Column edges from dbt's compiled SQL (sqlglot), plus audit -> shared for every published dataset."""
+    from catalog.lineage import column_edges_from_manifest, publish_edges
+
+    cols = {e.name: [c.name for c in e.columns] for e in entries}
+    edges = column_edges_from_manifest(manifest_path, cols, compiled_dir=manifest_path.parent / "compiled")
+    for c in contracts:
+        if f"shared.{c.dataset}" in cols:
+            edges += publish_edges(f"shared.{c.dataset}", f"audit.{c.dataset}", cols[f"shared.{c.dataset}"])
+    catalog.set_column_lineage(edges, datasets=set(cols))
 
 
 def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
@@ -151,6 +178,8 @@ def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
             "FROM lake.meta.loads").fetchall() if _columns(con, "meta", "loads") else []
     for entry in entries:
         catalog.register_dataset(entry)
+    if manifest_path.exists():
+        _column_lineage(catalog, manifest_path, entries, contracts)
     for dept, stream, load_id, rows, status, started, finished, message in loads:
         catalog.record_load(f"raw_{dept}.{stream}", load_id, rows, status, started, finished, message)
     return len(entries)

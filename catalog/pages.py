@@ -1,0 +1,86 @@
+"""The catalog's HTML pages: search with facets, dataset, department and quality overview (zh default, ?lang=en)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from catalog.facets import FACETS, SORTS
+from catalog.picture import gate_chart, lineage_picture, zone_of
+from catalog.store import Catalog
+from catalog.web import fmt_time, page_url, query_snippets, render
+
+PAGE_SIZE = 50
+
+
+def _facets(request: Request) -> dict[str, str]:
+    return {f: request.query_params[f] for f in FACETS if request.query_params.get(f)}
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    try:
+        return max(int(value or default), 0)
+    except ValueError:
+        return default
+
+
+def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
+    """Mount the pages on the app; each reads the same Catalog the API uses."""
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request, q: str = "", sort: str = "relevance") -> HTMLResponse:
+        facets = _facets(request)
+        sort = sort if sort in SORTS else "relevance"
+        start = _int(request.query_params.get("start"))
+        result = catalog.query(q, facets, sort=sort, start=start, rows=PAGE_SIZE)
+        departments = {d["code"]: d["name"] for d in catalog.departments()}
+        more = start + PAGE_SIZE < result.total
+        return render(request, "index.html", q=q, facets=facets, hits=result.hits, total=result.total,
+                      counts=result.facets, departments=departments, facet_names=FACETS, sort=sort, sorts=SORTS,
+                      facet_url=lambda key, value: page_url(request, start=None, **{key: value}),
+                      sort_url=lambda s: page_url(request, sort=s, start=None),
+                      prev_url=page_url(request, start=str(max(start - PAGE_SIZE, 0)) or None) if start else None,
+                      next_url=page_url(request, start=str(start + PAGE_SIZE)) if more else None,
+                      start=start, clear_url=page_url(request, "/", q=q or None))
+
+    @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def dataset_page(request: Request, name: str, impact: str | None = None) -> HTMLResponse:
+        entry = catalog.get(name)
+        if entry is None:
+            return render(request, "not_found.html", status_code=404, name=name)
+        catalog.record_usage(name, "page_view")
+        graph = catalog.lineage_graph(name)
+        origins = {}
+        for node in graph:
+            if zone_of(node) == "raw":
+                other = entry if node == name else catalog.get_entry(node)
+                origins[node] = (other or {}).get("origin", "")
+        columns = {c["name"] for c in entry["columns"]}
+        impact = impact if impact in columns else None
+        impacted = catalog.impact(name, impact) if impact else None
+        affected = set(impacted["datasets"]) | set(impacted["table_level_only"]) if impacted else set()
+        return render(request, "dataset.html", d=entry, known=set(graph), snippets=query_snippets(name),
+                      chart=gate_chart(entry["gate_history"], fmt_time),
+                      picture=lineage_picture(graph, name, origins, affected),
+                      col_lineage=catalog.column_lineage(name), impact=impacted,
+                      impact_url=lambda col: page_url(request, impact=col) + "#impact")
+
+    @app.get("/departments/{code}", response_class=HTMLResponse, include_in_schema=False)
+    def department_page(request: Request, code: str) -> HTMLResponse:
+        datasets = catalog.datasets(department=code)
+        if not datasets:
+            return render(request, "not_found.html", status_code=404, name=code)
+        stewards = sorted({d["steward"] for d in datasets if d.get("steward")})
+        return render(request, "department.html", code=code, name=datasets[0]["department_name"], hits=datasets,
+                      counts=Counter(d["kind"] for d in datasets), stewards=stewards,
+                      gates=Counter(d["gate_status"] for d in datasets))
+
+    @app.get("/quality", response_class=HTMLResponse, include_in_schema=False)
+    def quality_page(request: Request) -> HTMLResponse:
+        rows = catalog.quality_overview()
+        for row in rows:
+            row["chart"] = gate_chart(row["history"], fmt_time, bar=8, gap=3, height=24)
+        totals = Counter(r["gate_status"] for r in rows)
+        return render(request, "quality.html", rows=rows, totals=totals)

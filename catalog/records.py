@@ -1,0 +1,205 @@
+"""What happens to a dataset over time: loads, gate runs, publications and usage, as a mixin of Catalog."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from catalog import tables as t
+from catalog.lineage_store import LineageStore
+from catalog.masking import MASKED_CLASSIFICATIONS, mask_json, mask_text
+from catalog.tables import as_utc, row_dict, utc_naive
+
+SUCCESS_STATUSES = frozenset({"success", "succeeded", "ok", "completed", "passed"})
+GATE_HISTORY_LIMIT = 50
+USAGE_EVENTS = ("page_view", "api_view", "snippet_copy", "query")
+USAGE_WINDOW = timedelta(days=7)
+
+
+def gate_status(success: bool | None) -> str:
+    return "not_gated" if success is None else ("passed" if success else "failed")
+
+
+class Records(LineageStore):
+    """Loads, gate runs, publications and usage; each write is logged so other processes' indexes catch up."""
+
+    engine: Engine
+    index: Any
+
+    def _changed(self, dataset: str, what: str) -> None:  # implemented by Catalog
+        raise NotImplementedError
+
+    def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        """Portable upsert (no dialect-specific ON CONFLICT); one retry covers a concurrent insert."""
+        where = and_(*(table.c[k] == v for k, v in key.items()))
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as con:
+                    if con.execute(select(func.count()).select_from(table).where(where)).scalar():
+                        con.execute(update(table).where(where).values(**values))
+                    else:
+                        con.execute(insert(table).values(**key, **values))
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    def _status_changed(self, dataset: str, what: str) -> None:
+        self._changed(dataset, what)
+        self.index.set_status(dataset, **self.index_statuses(dataset).get(dataset, {}))
+
+    def record_load(self, dataset: str, load_id: str, rows: int, status: str, started_at: datetime,
+                    finished_at: datetime, message: str = "") -> None:
+        """One connector run over a stream; the latest successful one is the dataset's freshness."""
+        self._upsert(t.loads, {"dataset": dataset, "load_id": load_id},
+                     {"rows": rows, "status": status, "started_at": utc_naive(started_at),
+                      "finished_at": utc_naive(finished_at), "message": mask_text(message or "")})
+        self._status_changed(dataset, "load")
+
+    def record_gate_run(self, dataset: str, run_id: str, success: bool, reason: str, results: list[dict],
+                        started_at: datetime, finished_at: datetime) -> None:
+        """A contract gate run with its per-rule results (rule, column, expectation, observed, ...)."""
+        sensitive = self._sensitive_columns(dataset)
+        # Observed values of a failing rule are often offending rows: mask them like sample rows.
+        safe = [mask_json(r) | {"observed": mask_json(r.get("observed"), whole=r.get("column") in sensitive)}
+                for r in results]
+        self._upsert(t.gate_runs, {"dataset": dataset, "run_id": run_id},
+                     {"success": bool(success), "reason": mask_text(reason or ""),
+                      "results_json": json.dumps(safe, ensure_ascii=False, default=str),
+                      "started_at": utc_naive(started_at), "finished_at": utc_naive(finished_at)})
+        self._status_changed(dataset, "gate")
+
+    def record_publication(self, dataset: str, version: int, snapshot_id: int, rows: int,
+                           published_at: datetime) -> None:
+        self._upsert(t.publications, {"dataset": dataset, "version": version},
+                     {"snapshot_id": snapshot_id, "rows": rows, "published_at": utc_naive(published_at)})
+        self._status_changed(dataset, "publication")
+
+    def record_usage(self, dataset: str, event: str) -> None:
+        """Count one interaction: page_view, api_view, snippet_copy, or a query a client reports having run."""
+        if event not in USAGE_EVENTS:
+            raise ValueError(f"unknown usage event {event!r}; known: {', '.join(USAGE_EVENTS)}")
+        with self.engine.begin() as con:
+            con.execute(insert(t.usage).values(dataset=dataset, event=event,
+                                               at=datetime.now(UTC).replace(tzinfo=None)))
+
+    def usage(self, dataset: str) -> dict[str, int]:
+        """Events of the last 7 days per kind, plus `queries_per_week` (reported queries + snippet copies)."""
+        since = datetime.now(UTC).replace(tzinfo=None) - USAGE_WINDOW
+        u = t.usage.c
+        query = (select(u.event, func.count()).where(u.dataset == dataset, u.at >= since).group_by(u.event))
+        with self.engine.connect() as con:
+            counts = {e: 0 for e in USAGE_EVENTS} | dict(con.execute(query).all())
+        return counts | {"queries_per_week": counts["query"] + counts["snippet_copy"]}
+
+    def _sensitive_columns(self, dataset: str) -> set[str]:
+        with self.engine.connect() as con:
+            raw = con.execute(select(t.datasets.c.entry_json).where(t.datasets.c.name == dataset)).scalar()
+        cols = json.loads(raw)["columns"] if raw else []
+        return {c["name"] for c in cols if c.get("classification") in MASKED_CLASSIFICATIONS}
+
+    def activity(self, name: str) -> dict[str, Any]:
+        """Freshness, latest load, gate history (oldest first) with the latest run's results, publication."""
+        with self.engine.connect() as con:
+            ld = t.loads.c
+            latest_load = con.execute(select(t.loads).where(ld.dataset == name)
+                                      .order_by(ld.finished_at.desc(), ld.id.desc()).limit(1)).first()
+            last_ok = con.execute(select(t.loads).where(ld.dataset == name, ld.status.in_(SUCCESS_STATUSES))
+                                  .order_by(ld.finished_at.desc(), ld.id.desc()).limit(1)).first()
+            g = t.gate_runs.c
+            runs = con.execute(select(t.gate_runs).where(g.dataset == name)
+                               .order_by(g.started_at.desc(), g.id.desc()).limit(GATE_HISTORY_LIMIT)).all()
+            p = t.publications.c
+            pub = con.execute(select(t.publications).where(p.dataset == name)
+                              .order_by(p.version.desc()).limit(1)).first()
+        history = []
+        for run in reversed(runs):
+            results = json.loads(run.results_json)
+            item = row_dict(run, "id", "results_json", "dataset")
+            item |= {"results": results, "total_rules": len(results),
+                     "passed_rules": sum(1 for r in results if r.get("success")),
+                     "failed_rules": [r for r in results if not r.get("success")]}
+            history.append(item)
+        latest_gate = history[-1] if history else None
+        return {
+            "latest_load": row_dict(latest_load, "id") if latest_load else None,
+            "last_successful_load": row_dict(last_ok, "id") if last_ok else None,
+            "freshness": as_utc(last_ok.finished_at) if last_ok else None,
+            "latest_gate": latest_gate,
+            "gate_status": gate_status(latest_gate["success"] if latest_gate else None),
+            "gate_history": [{k: v for k, v in h.items() if k != "results"} for h in history],
+            "publication": row_dict(pub, "id", "dataset") if pub else None,
+            "published_version": pub.version if pub else None,
+        }
+
+    def _latest(self, table: Table, time_col: str, value_col: str, where: Any = None,
+                names: tuple[str, ...] = ()) -> dict[str, Any]:
+        """{dataset: value of the latest row} in one query, for list pages."""
+        c = table.c
+        inner = select(c.dataset, func.max(c[time_col]).label("ts")).group_by(c.dataset)
+        if where is not None:
+            inner = inner.where(where)
+        if names:
+            inner = inner.where(c.dataset.in_(names))
+        sub = inner.subquery()
+        query = select(c.dataset, c[value_col]).join(sub, and_(c.dataset == sub.c.dataset, c[time_col] == sub.c.ts))
+        if where is not None:
+            query = query.where(where)
+        with self.engine.connect() as con:
+            return {r[0]: r[1] for r in con.execute(query)}
+
+    def gate_statuses(self, *names: str) -> dict[str, str]:
+        """{dataset: passed | failed} from each dataset's latest gate run."""
+        return {k: gate_status(v) for k, v in self._latest(t.gate_runs, "started_at", "success", None, names).items()}
+
+    def freshness(self, *names: str) -> dict[str, datetime]:
+        """{dataset: finish time of its last successful load}."""
+        ok = t.loads.c.status.in_(SUCCESS_STATUSES)
+        return {k: as_utc(v) for k, v in self._latest(t.loads, "finished_at", "finished_at", ok, names).items()}
+
+    def published_at(self, *names: str) -> dict[str, datetime]:
+        return {k: as_utc(v) for k, v in
+                self._latest(t.publications, "published_at", "published_at", None, names).items()}
+
+    def index_statuses(self, *names: str) -> dict[str, dict[str, Any]]:
+        """The live fields the index filters and sorts on: gate status, and freshness (load or publication)."""
+        status, fresh, pub = self.gate_statuses(*names), self.freshness(*names), self.published_at(*names)
+        out: dict[str, dict[str, Any]] = {}
+        for name in set(status) | set(fresh) | set(pub) | set(names):
+            times = [x for x in (fresh.get(name), pub.get(name)) if x is not None]
+            out[name] = {"gate_status": status.get(name, "not_gated"), "freshness": max(times) if times else None}
+        return out
+
+    def quality_overview(self, recent: int = 20) -> list[dict[str, Any]]:
+        """Every dataset with a gate run: latest status and failing rules, pass rate, recent runs (oldest first)."""
+        g, d = t.gate_runs.c, t.datasets.c
+        with self.engine.connect() as con:
+            runs = con.execute(select(g.dataset, g.success, g.reason, g.started_at, g.id)
+                               .order_by(g.dataset, g.started_at, g.id)).all()
+            titles = {r.name: (r.title_zh, r.title_en, r.department_name)
+                      for r in con.execute(select(d.name, d.title_zh, d.title_en, d.department_name))}
+        by_dataset: dict[str, list[Any]] = {}
+        for run in runs:
+            by_dataset.setdefault(run.dataset, []).append(run)
+        wanted = {rs[-1].id for rs in by_dataset.values()}
+        with self.engine.connect() as con:
+            results = dict(con.execute(select(g.id, g.results_json).where(g.id.in_(sorted(wanted)))).all())
+        out = []
+        for name, rs in sorted(by_dataset.items()):
+            latest = rs[-1]
+            rules = json.loads(results.get(latest.id, "[]"))
+            title_zh, title_en, dept = titles.get(name, (name, name, ""))
+            out.append({
+                "name": name, "title_zh": title_zh, "title_en": title_en, "department_name": dept,
+                "gate_status": gate_status(latest.success), "last_run": as_utc(latest.started_at),
+                "reason": latest.reason, "runs": len(rs), "passed_runs": sum(1 for r in rs if r.success),
+                "failed_rules": [r.get("rule") for r in rules if not r.get("success")],
+                "history": [{"started_at": as_utc(r.started_at), "success": r.success, "reason": r.reason}
+                            for r in rs[-recent:]],
+            })
+        return out

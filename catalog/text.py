@@ -1,0 +1,127 @@
+"""Index terms of catalog text: jieba words, their pinyin (full and initials), stemmed English, dataset names."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import threading
+from functools import lru_cache
+
+import jieba
+from pypinyin import Style, lazy_pinyin
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+_CHUNK = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
+STOP = frozenset(
+    ["a", "an", "and", "the", "of", "in", "on", "for", "to", "by", "with", "or", "is", "are"]
+    + ["的", "和", "与", "及", "或", "等", "在", "为", "按"]
+)
+
+_tokenizer: jieba.Tokenizer | None = None
+_tokenizer_lock = threading.Lock()
+_known_words: set[str] = set()
+
+
+def _jieba() -> jieba.Tokenizer:
+    """A private jieba tokenizer, so custom words added here do not change segmentation elsewhere."""
+    global _tokenizer
+    with _tokenizer_lock:
+        if _tokenizer is None:
+            # jieba prints "Building prefix dict..." to stderr at first use; nobody running the CLI needs that.
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            _tokenizer = tok
+        return _tokenizer
+
+
+def add_words(words: list[str]) -> None:
+    """Teach the segmenter curated keywords (低保, 市场主体) so documents and queries split the same way."""
+    new = [w for w in words if isinstance(w, str) and HAN.search(w) and len(w) >= 2 and w not in _known_words]
+    if not new:
+        return
+    tok = _jieba()
+    for word in new:
+        tok.add_word(word)
+        _known_words.add(word)
+    _han_terms.cache_clear()  # segmentation changed: cached splits may be stale
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing, -ed. Applied identically to documents and queries."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    for suffix, min_len in (("ing", 6), ("ed", 5)):
+        if len(word) >= min_len and word.endswith(suffix):
+            base = word[: -len(suffix)]
+            if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]
+            return base
+    return word
+
+
+def latin(word: str) -> str:
+    word = word.lower()
+    return word if word.isdigit() else stem(word)
+
+
+@lru_cache(maxsize=65536)
+def _pinyin(word: str) -> tuple[str, str]:
+    return "".join(lazy_pinyin(word)), "".join(lazy_pinyin(word, style=Style.FIRST_LETTER))
+
+
+@lru_cache(maxsize=32768)
+def _han_terms(chunk: str, pinyin: bool) -> tuple[str, ...]:
+    """Terms of one run of Chinese characters; cached because catalog titles repeat the same words endlessly."""
+    tok = _jieba()
+    terms: list[str] = []
+    for word in tok.cut_for_search(chunk):
+        if word in STOP:
+            continue
+        terms.append(word)
+        if pinyin:
+            full, initials = _pinyin(word)
+            terms.append(full)
+            if len(word) > 1:
+                terms.append(initials)
+    words = [w for w in tok.cut(chunk) if w not in STOP]
+    # A single character jieba left alone (天 of 天城镇 -> 天 / 城镇) joins its neighbours as a bigram,
+    # so the place name people actually type (天城) is still a term.
+    for i, word in enumerate(words):
+        if len(word) == 1 and HAN.match(word):
+            if i + 1 < len(words):
+                terms.append(word + words[i + 1][0])
+            if i > 0:
+                terms.append(words[i - 1][-1] + word)
+    if pinyin:
+        spelled = [_pinyin(w) for w in words]  # per word: cached, and word-level pinyin gets polyphones right
+        # Pinyin of adjacent word pairs lets "hujirenkou" / "hjrk" find 户籍人口 inside a longer title.
+        for (lf, li), (rf, ri) in itertools.pairwise(spelled):
+            terms += [lf + rf, li + ri]
+        if len(chunk) > 2:
+            terms += ["".join(f for f, _ in spelled), "".join(i for _, i in spelled)]
+    return tuple(terms)
+
+
+def tokenize(text: str, pinyin: bool = True) -> list[str]:
+    """Index terms of a text: Chinese words (+ their pinyin and initials) and stemmed Latin words."""
+    terms: list[str] = []
+    for chunk in _CHUNK.findall(text or ""):
+        if HAN.match(chunk):
+            terms += _han_terms(chunk, pinyin)
+        else:
+            word = latin(chunk)
+            if word not in STOP:
+                terms.append(word)
+    return terms
+
+
+def name_terms(name: str) -> list[str]:
+    """The dataset name itself plus its parts: shared.resident_profile -> resident, profile, shared."""
+    lowered = name.lower()
+    parts = [p for p in re.split(r"[._]+", lowered) if p]
+    return [lowered, lowered.rsplit(".", 1)[-1]] + [latin(p) for p in parts]
