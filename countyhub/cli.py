@@ -120,14 +120,19 @@ def serve(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words in Chinese or English, pinyin (huji, hj), or a dataset name.")],
+    query: Annotated[str, typer.Argument(help="Words in Chinese or English, pinyin (huji, hj), or a dataset name; '' browses.")],
+    department: Annotated[str | None, typer.Option(help="Only this department code, e.g. gaj.")] = None,
+    kind: Annotated[str | None, typer.Option(help="published | model | raw_stream")] = None,
+    sharing_type: Annotated[str | None, typer.Option(help="unconditional | conditional | not_shared")] = None,
+    sort: Annotated[str, typer.Option(help="relevance | freshness")] = "relevance",
     limit: int = 10,
     config: ConfigOpt = None,
 ) -> None:
-    """Search the catalog."""
+    """Search the catalog, e.g. `countyhub search 户籍`, `countyhub search hj --kind raw_stream`."""
     from catalog.store import Catalog
 
-    hits = Catalog(_settings(config).catalog_url).search(query, limit=limit)
+    facets = {k: v for k, v in {"department": department, "kind": kind, "sharing_type": sharing_type}.items() if v}
+    hits = Catalog(_settings(config).catalog_url).search(query, limit=limit, sort=sort, **facets)
     table = Table("dataset", "title", "department", "sharing", "kind")
     for hit in hits:
         table.add_row(hit["name"], f"{hit['title_zh']} ({hit['title_en']})", hit.get("department", ""),
@@ -138,15 +143,17 @@ def search(
 @app.command()
 def show(
     dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. shared.resident_profile.")],
+    impact: Annotated[str | None, typer.Option(help="Instead: what breaks downstream if this column changes.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Show a dataset: owner, sharing type, schema, freshness, latest gate result, published version."""
     from catalog.store import Catalog
 
-    entry = Catalog(_settings(config).catalog_url).get(dataset)
+    catalog = Catalog(_settings(config).catalog_url)
+    entry = catalog.get(dataset)
     if entry is None:
         fail(f"no dataset {dataset!r} in the catalog (try `countyhub search`)")
-    console.print_json(data=entry, default=str)
+    console.print_json(data=catalog.impact(dataset, impact) if impact else entry, default=str)
 
 
 def print_summary(report) -> None:
