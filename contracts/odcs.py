@@ -15,12 +15,15 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
-Severity = Literal["error", "warn"]
+from contracts.rules.predicates import DOMAIN_EXPECTATIONS, ROW_LEVEL
+
+Severity = Literal["error", "warn", "quarantine"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 CLASSIFICATIONS = ("public", "internal", "sensitive", "secret")
 SHARING_TYPES = ("unconditional", "conditional", "not_shared")
 _SEVERITY = {"error": "error", "critical": "error", "high": "error",
-             "warn": "warn", "warning": "warn", "info": "warn", "low": "warn"}
+             "warn": "warn", "warning": "warn", "info": "warn", "low": "warn", "quarantine": "quarantine"}
+VOLUME_EXPECTATION = "expect_table_row_count_to_not_drop_more_than"
 
 
 class ContractError(ValueError):
@@ -42,7 +45,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Rule:
-    """One check. kind: not_null, unique, compound_unique, type, in_set, regex, range, row_count, sql, custom."""
+    """One check. kind: not_null, unique, compound_unique, type, in_set, regex, range, row_count, sql, custom,
+    volume, foreign_key, or a domain kind (resident_id, credit_code, division_code, mobile, not_future)."""
 
     name: str
     kind: str
@@ -73,6 +77,11 @@ class Contract:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def references(self) -> set[str]:
+        """Datasets this one's rules read (referential integrity): they must be published first."""
+        return {r.params["dataset"] for r in self.rules if r.kind == "foreign_key"}
 
     @property
     def classification(self) -> str:
@@ -148,10 +157,36 @@ def _quality_rules(path: Path, where: str, items: list[Any], column: str | None)
             impl = yaml.safe_load(q.implementation) if isinstance(q.implementation, str) else q.implementation
             if not isinstance(impl, dict) or not isinstance(impl.get("type"), str):
                 raise _fail(path, f"{at}.implementation", "must be a mapping with 'type' (expectation) and 'kwargs'")
-            rules.append(Rule(kind="custom", params={"type": impl["type"], "kwargs": impl.get("kwargs") or {}},
-                              **common))
+            kwargs = impl.get("kwargs") or {}
+            if impl["type"] in DOMAIN_EXPECTATIONS:
+                rules.append(Rule(kind=DOMAIN_EXPECTATIONS[impl["type"]], params=kwargs, **common))
+            elif impl["type"] == VOLUME_EXPECTATION:
+                if not isinstance(kwargs.get("max_drop_percent"), int | float):
+                    raise _fail(path, f"{at}.implementation.kwargs", "needs max_drop_percent (a number)")
+                rules.append(Rule(kind="volume", params=kwargs, **{**common, "column": None}))
+            else:
+                rules.append(Rule(kind="custom", params={"type": impl["type"], "kwargs": kwargs}, **common))
         elif kind != "text":  # text rules are documentation for people
             raise _fail(path, f"{at}.type", f"unsupported quality type {kind!r} (engine {q.engine!r})")
+        if rules and rules[-1].severity == "quarantine" and rules[-1].kind not in ROW_LEVEL:
+            raise _fail(path, f"{at}.severity", f"quarantine needs a row-level rule ({sorted(ROW_LEVEL)})")
+    return rules
+
+
+def _relationship_rules(path: Path, where: str, prop: Any) -> list[Rule]:
+    """Property-level foreignKey relationships ('to: <dataset>.<column>') become referential-integrity rules."""
+    rules = []
+    for i, rel in enumerate(prop.relationships or []):
+        target = rel.to if isinstance(rel.to, str) else ""
+        if (rel.type or "foreignKey") != "foreignKey" or target.count(".") != 1:
+            raise _fail(path, f"{where}.relationships[{i}].to", "must be a foreignKey to '<dataset>.<column>'")
+        dataset, column = target.split(".")
+        severity = _SEVERITY.get(str(_custom(rel.customProperties).get("severity", "error")).lower())
+        if severity is None:
+            raise _fail(path, f"{where}.relationships[{i}].customProperties", f"severity not in {sorted(_SEVERITY)}")
+        rules.append(Rule(name=f"{prop.name}_references_{dataset}", kind="foreign_key", column=prop.name,
+                          params={"dataset": dataset, "column": column}, severity=severity,
+                          description=f"every {prop.name} exists in shared.{dataset}.{column}"))
     return rules
 
 
@@ -168,7 +203,7 @@ def _column_rules(path: Path, where: str, prop: Any) -> list[Rule]:
     if "minimum" in opts or "maximum" in opts:
         rules.append(Rule(name=f"{name}_range", kind="range", column=name,
                           params={"min": opts.get("minimum"), "max": opts.get("maximum")}))
-    return rules + _quality_rules(path, where, prop.quality or [], name)
+    return rules + _quality_rules(path, where, prop.quality or [], name) + _relationship_rules(path, where, prop)
 
 
 def _custom(props: list[Any] | None) -> dict[str, Any]:

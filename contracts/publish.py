@@ -1,4 +1,4 @@
-"""Publish: atomically replace lake.shared.<dataset> with a gated audit table and log the publication."""
+"""Publish: atomically replace lake.shared.<dataset> with a gated audit table (minus quarantined rows), and roll back."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ import duckdb
 
 from contracts.gate import GateResult
 from contracts.odcs import Contract
+from contracts.rules.cn_ids import register as register_udfs
+from contracts.rules.predicates import violation_sql
 from lakehouse.lake import LAKE, Lake
 
 PUBLICATIONS = f"{LAKE}.meta.publications"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (
     dataset VARCHAR, version INTEGER, snapshot_id BIGINT, rows BIGINT, gate_run_id VARCHAR,
     contract_version VARCHAR, published_at TIMESTAMPTZ)"""
+# Added after the first release: lakes created before get them on their next publish.
+_EXTRA = {"quarantined": "BIGINT", "warnings": "INTEGER", "restored_version": "INTEGER", "contract_yaml": "VARCHAR"}
+_COLUMNS = "dataset, version, snapshot_id, rows, published_at, gate_run_id, contract_version, quarantined, warnings, " \
+           "restored_version"
 
 
 class PublishError(RuntimeError):
@@ -31,10 +37,49 @@ class Publication:
     published_at: datetime
     gate_run_id: str = ""
     contract_version: str = ""
+    quarantined: int | None = 0  # rows held back in lake.quarantine.shared__<dataset>
+    warnings: int | None = 0  # failed warn rules: published with a flag
+    restored_version: int | None = None  # set when this version is a rollback to an earlier one
+
+
+def quarantine_table(dataset: str) -> str:
+    return f"{LAKE}.quarantine.shared__{dataset}"
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+    for column, kind in _EXTRA.items():
+        con.execute(f"ALTER TABLE {PUBLICATIONS} ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, contract: Contract, gate: GateResult, audit: str) -> tuple[str, int]:
+    """Copy offending rows (with the rules they broke and their load_id) to quarantine; returns the keep-filter."""
+    rules = [r for r in contract.rules if r.severity == "quarantine" and gate.quarantined.get(r.name)]
+    if not rules:
+        return "TRUE", 0
+    checks = [(r.name, violation_sql(r.kind, r.column or "", r.params)) for r in rules]
+    broke = "list_filter([" + ", ".join(f"CASE WHEN {sql} THEN '{name}' END" for name, sql in checks) + "], " \
+            "lambda x: x IS NOT NULL)"
+    any_bad = " OR ".join(sql for _, sql in checks)
+    load_id = "_b.load_id" if any(c.name == "load_id" for c in contract.columns) else "?"
+    target = quarantine_table(contract.dataset)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT *, ''::VARCHAR AS _rule, ''::VARCHAR AS _load_id, "
+                f"''::VARCHAR AS _gate_run_id, now() AS _quarantined_at FROM {audit} LIMIT 0")
+    params = [] if load_id != "?" else [gate.run_id]
+    con.execute(f"INSERT INTO {target} SELECT _b.*, array_to_string({broke}, ','), {load_id}, ?, now() "
+                f"FROM {audit} AS _b WHERE {any_bad}", [*params, gate.run_id])
+    counts = dict(con.execute(f"SELECT r, count(*) FROM (SELECT unnest(string_split(_rule, ',')) AS r FROM {target} "
+                              "WHERE _gate_run_id = ?) GROUP BY r", [gate.run_id]).fetchall())
+    if counts != {r.name: gate.quarantined[r.name] for r in rules}:
+        raise PublishError(f"{audit}: quarantine counts {counts} differ from the gate's {gate.quarantined}: "
+                           "it was rebuilt after the gate; run the gate again")
+    held = con.execute(f"SELECT count(*) FROM {target} WHERE _gate_run_id = ?", [gate.run_id]).fetchone()[0]
+    return f"NOT ({any_bad})", held
 
 
 def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | None:
-    """If the gate passed, in ONE DuckLake transaction: replace shared.<dataset> and append to meta.publications.
+    """If the gate passed, in ONE DuckLake transaction: quarantine offending rows, replace shared.<dataset>
+    with the rest, and append to meta.publications (with the contract text, for compatibility checks).
 
     A failed gate returns None and leaves shared untouched (the last good version stays served).
     Holds the lake writer lock only for the copy.
@@ -46,50 +91,131 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
     if gate.dataset != dataset or gate.table != audit:
         raise PublishError(f"gate run {gate.run_id} checked {gate.table}, not {audit}: refusing to publish it")
     with lake.writer() as con:
-        con.execute(_DDL)
+        _prepare(con)
+        register_udfs(con)
         con.execute("BEGIN")
         try:
-            rows = con.execute(f"SELECT count(*) FROM {audit}").fetchone()[0]
-            if gate.row_count is not None and rows != gate.row_count:
-                raise PublishError(f"{audit} has {rows} rows but the gate checked {gate.row_count}: "
+            total = con.execute(f"SELECT count(*) FROM {audit}").fetchone()[0]
+            if gate.row_count is not None and total != gate.row_count:
+                raise PublishError(f"{audit} has {total} rows but the gate checked {gate.row_count}: "
                                    "it was rebuilt after the gate; run the gate again")
-            con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {audit}")
+            keep, held = _quarantine(con, contract, gate, audit)
+            con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {audit} AS _b WHERE {keep}")
+            rows = con.execute(f"SELECT count(*) FROM {shared}").fetchone()[0]
+            if rows + held != total:
+                raise PublishError(f"{audit}: {rows} published + {held} quarantined != {total} rows")
             version = con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
                                   [dataset]).fetchone()[0]
             # The snapshot this commit will create; checked after COMMIT (another writer on a
             # PostgreSQL catalog could take the number first).
             expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
             published_at = datetime.now(UTC)
-            con.execute(f"INSERT INTO {PUBLICATIONS} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [dataset, version, expected, rows, gate.run_id, contract.version, published_at])
-            con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)",
-                        [f"publish {dataset} v{version}", json.dumps({"publish": dataset, "gate_run_id": gate.run_id})])
-            con.execute("COMMIT")
+            con.execute(f"INSERT INTO {PUBLICATIONS} (dataset, version, snapshot_id, rows, gate_run_id, "
+                        "contract_version, published_at, quarantined, warnings, contract_yaml) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [dataset, version, expected, rows, gate.run_id, contract.version, published_at, held,
+                         len(gate.warnings), contract.path.read_text(encoding="utf-8")])
+            _commit(con, f"publish {dataset} v{version}", {"publish": dataset, "gate_run_id": gate.run_id})
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        snapshot_id = _committed_snapshot(con, gate.run_id)
-        if snapshot_id != expected:
-            con.execute(f"UPDATE {PUBLICATIONS} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
-                        [snapshot_id, dataset, version])
-    return Publication(dataset, version, snapshot_id, rows, published_at, gate.run_id, contract.version)
+        snapshot_id = _fix_snapshot(con, gate.run_id, expected, dataset, version)
+    return Publication(dataset, version, snapshot_id, rows, published_at, gate.run_id, contract.version, held,
+                       len(gate.warnings))
 
 
-def _committed_snapshot(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    return con.execute(
+def _commit(con: duckdb.DuckDBPyConnection, message: str, extra: dict[str, str]) -> None:
+    con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)", [message, json.dumps(extra)])
+    con.execute("COMMIT")
+
+
+def _fix_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, expected: int, dataset: str, version: int) -> int:
+    snapshot_id = con.execute(
         f"SELECT max(snapshot_id) FROM {LAKE}.snapshots() WHERE json_extract_string(commit_extra_info, "
         "'$.gate_run_id') = ?", [run_id]).fetchone()[0]
+    if snapshot_id != expected:
+        con.execute(f"UPDATE {PUBLICATIONS} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
+                    [snapshot_id, dataset, version])
+    return snapshot_id
 
 
-def current_publication(lake: Lake, dataset: str) -> Publication | None:
-    """The version of dataset that lake.shared serves now, or None if it was never published."""
+def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
+    """Serve an earlier published version again, as a new version (the log only grows), in one transaction."""
+    with lake.writer() as con:
+        _prepare(con)
+        old = con.execute(f"SELECT snapshot_id, gate_run_id, contract_version, contract_yaml FROM {PUBLICATIONS} "
+                          "WHERE dataset = ? AND version = ?", [dataset, to_version]).fetchone()
+        if old is None:
+            raise PublishError(f"{dataset} has no published version {to_version}")
+        marker = f"rollback-{dataset}-{datetime.now(UTC).timestamp()}"
+        con.execute("BEGIN")
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {LAKE}.shared.{dataset} AS "
+                        f"SELECT * FROM {LAKE}.shared.{dataset} AT (VERSION => {int(old[0])})")
+            rows = con.execute(f"SELECT count(*) FROM {LAKE}.shared.{dataset}").fetchone()[0]
+            version = con.execute(f"SELECT max(version) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
+                                  [dataset]).fetchone()[0]
+            expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
+            at = datetime.now(UTC)
+            con.execute(f"INSERT INTO {PUBLICATIONS} (dataset, version, snapshot_id, rows, gate_run_id, "
+                        "contract_version, published_at, quarantined, warnings, restored_version, contract_yaml) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+                        [dataset, version, expected, rows, old[1], old[2], at, to_version, old[3]])
+            _commit(con, f"rollback {dataset} to v{to_version} as v{version}", {"gate_run_id": marker})
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        snapshot_id = _fix_snapshot(con, marker, expected, dataset, version)
+    return Publication(dataset, version, snapshot_id, rows, at, old[1], old[2], None, None, to_version)
+
+
+def publications(lake: Lake, dataset: str) -> list[Publication]:
+    """Every version of dataset, newest first ([] if never published)."""
     with lake.reader() as con:
         found = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = 'meta' "
             "AND table_name = 'publications'", [LAKE]).fetchone()[0]
         if not found:
+            return []
+        have = {r[0] for r in con.execute(f"DESCRIBE {PUBLICATIONS}").fetchall()}
+        cols = ", ".join(c if c in have else f"NULL AS {c}" for c in _COLUMNS.split(", "))
+        rows = con.execute(f"SELECT {cols} FROM {PUBLICATIONS} WHERE dataset = ? ORDER BY version DESC",
+                           [dataset]).fetchall()
+    return [Publication(*row) for row in rows]
+
+
+def current_publication(lake: Lake, dataset: str) -> Publication | None:
+    """The version of dataset that lake.shared serves now, or None if it was never published."""
+    found = publications(lake, dataset)
+    return found[0] if found else None
+
+
+def published_contract_yaml(lake: Lake, dataset: str) -> str | None:
+    """The contract text the served version was published under (None before the first publication)."""
+    with lake.reader() as con:
+        try:
+            row = con.execute(f"SELECT contract_yaml FROM {PUBLICATIONS} WHERE dataset = ? AND contract_yaml "
+                              "IS NOT NULL ORDER BY version DESC LIMIT 1", [dataset]).fetchone()
+        except duckdb.CatalogException:
             return None
-        row = con.execute(
-            f"SELECT dataset, version, snapshot_id, rows, published_at, gate_run_id, contract_version "
-            f"FROM {PUBLICATIONS} WHERE dataset = ? ORDER BY version DESC LIMIT 1", [dataset]).fetchone()
-    return Publication(*row) if row else None
+    return row[0] if row else None
+
+
+def publish_order(contracts: list[Contract]) -> list[Contract]:
+    """Contracts with every dataset they reference first (referential rules read the published parent)."""
+    by_name, done, out = {c.dataset: c for c in contracts}, set(), []
+
+    def visit(contract: Contract, path: tuple[str, ...]) -> None:
+        if contract.dataset in done:
+            return
+        if contract.dataset in path:
+            raise ValueError(f"contracts reference each other in a cycle: {' -> '.join((*path, contract.dataset))}")
+        for parent in sorted(contract.references):
+            if parent in by_name:
+                visit(by_name[parent], (*path, contract.dataset))
+        done.add(contract.dataset)
+        out.append(contract)
+
+    for contract in contracts:
+        visit(contract, ())
+    return out

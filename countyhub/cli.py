@@ -178,9 +178,13 @@ def _serve(settings, port: int | None) -> None:
 
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
+    from countyhub.cli_contracts import contracts_app, publish_app, quality_app
     from countyhub.cli_sources import sources_app
 
     app.add_typer(sources_app, name="sources")
+    app.add_typer(contracts_app, name="contracts")
+    app.add_typer(publish_app, name="publish")
+    app.add_typer(quality_app, name="quality")
 
 
 _register_subcommands()

@@ -20,6 +20,9 @@ class DatasetOutcome:
     reason: str
     published_version: int | None
     published_now: bool
+    status: str = ""  # passed, warn (published with a flag), quarantined (published without some rows), failed
+    warnings: list[str] = field(default_factory=list)  # messages of failed warn rules
+    quarantined: int = 0  # rows held back in lake.quarantine.shared__<dataset> by this publication
 
 
 @dataclass
@@ -57,12 +60,13 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
     """
     from contracts.gate import run_gate
     from contracts.odcs import load_contracts
-    from contracts.publish import current_publication, publish
+    from contracts.publish import current_publication, publish, publish_order
     from countyhub.register import record_gate
     from lakehouse import Lake
 
     lake, outcomes = Lake(settings), []
-    for contract in load_contracts(settings.contracts_dir):
+    # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
+    for contract in publish_order(load_contracts(settings.contracts_dir)):
         gate = run_gate(lake, contract)
         publication = publish(lake, contract, gate)
         record_gate(settings, contract, gate, publication)
@@ -74,6 +78,9 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
             reason=gate.reason,
             published_version=current.version if current else None,
             published_now=publication is not None,
+            status=gate.status,
+            warnings=[w.message for w in gate.warnings],
+            quarantined=publication.quarantined or 0 if publication else 0,
         ))
     return outcomes
 

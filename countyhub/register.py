@@ -21,7 +21,15 @@ SAMPLE_ROWS = 5
 
 
 def record_gate(settings: Settings, contract: Contract, gate: GateResult, publication: Publication | None) -> None:
-    """Store a gate run (and the publication it allowed) against the shared dataset's catalog entry."""
+    """Store a gate run (and the publication it allowed): in the lake (meta.gate_runs / meta.gate_results, what
+    `countyhub quality report` reads) and against the shared dataset's catalog entry (what the pages read).
+
+    Each rule's dict carries rule, kind, column, expectation, observed, threshold, success, severity, message
+    and `samples` (a few offending rows, already masked by column classification).
+    """
+    from contracts.runs import store_gate_run
+
+    store_gate_run(Lake(settings), contract, gate, publication)
     catalog, name = Catalog(settings.catalog_url), f"shared.{contract.dataset}"
     catalog.record_gate_run(name, gate.run_id, gate.success, gate.reason, [asdict(r) for r in gate.results],
                             gate.started_at, gate.finished_at)

@@ -26,7 +26,9 @@ def _variant(tmp_path: Path, change) -> Path:
 
 def test_shipped_contracts_are_valid_odcs() -> None:
     paths = sorted(CONTRACTS.glob("*/*.odcs.yaml"))
-    assert {p.name for p in paths} == {"resident_profile.odcs.yaml", "township_overview.odcs.yaml"}
+    assert {p.name for p in paths} == {"resident_profile.odcs.yaml", "township_overview.odcs.yaml",
+                                       "urban_grids.odcs.yaml", "urban_cases.odcs.yaml",
+                                       "enterprise_registry.odcs.yaml"}
     for path in paths:
         odcs = OpenDataContractStandard.from_file(str(path))
         assert odcs.kind == "DataContract" and odcs.apiVersion in ("v3.0.2", "v3.1.0")
@@ -46,7 +48,39 @@ def test_resident_profile_view() -> None:
     assert {("id_number", "unique"), ("id_number", "not_null"), ("id_number", "regex"), ("gender", "in_set"),
             ("age", "range"), ("age", "type"), (None, "row_count")} <= kinds
     warn = [r for r in contract.rules if r.severity == "warn"]
-    assert [r.name for r in warn] == ["township_named"]
+    assert {r.name for r in warn} == {"phone_is_mobile", "township_named"}
+    domain = {(r.column, r.kind) for r in contract.rules}
+    assert {("id_number", "resident_id"), ("birth_date", "not_future"), ("township_code", "division_code"),
+            ("phone", "mobile"), (None, "volume")} <= domain
+
+
+def test_cross_dataset_and_quarantine_rules() -> None:
+    cases = load_contract(CONTRACTS / "cgj" / "urban_cases.odcs.yaml")
+    assert cases.references == {"urban_grids"}
+    fk = next(r for r in cases.rules if r.kind == "foreign_key")
+    assert (fk.column, fk.params, fk.severity) == ("grid_code", {"dataset": "urban_grids", "column": "grid_code"},
+                                                  "quarantine")
+    assert next(r for r in cases.rules if r.name == "reported_not_future").severity == "quarantine"
+    registry = load_contract(CONTRACTS / "scjgj" / "enterprise_registry.odcs.yaml")
+    assert next(r for r in registry.rules if r.column == "uscc" and r.kind == "credit_code").severity == "error"
+
+
+def test_quarantine_needs_a_row_level_rule(tmp_path: Path) -> None:
+    def change(d: dict) -> None:
+        d["schema"][0]["properties"][0]["quality"] = [{"name": "q", "metric": "duplicateValues", "mustBe": 0,
+                                                       "severity": "quarantine"}]
+
+    with pytest.raises(ContractError, match="quarantine needs a row-level rule"):
+        load_contract(_variant(tmp_path, change))
+
+
+def test_every_contract_passes_datacontract_lint() -> None:
+    """Other tools read our contracts: datacontract-cli (own venv under .countyhub-tools/, installed if missing)."""
+    from contracts import datacontract_tool
+
+    for path in sorted(CONTRACTS.glob("*/*.odcs.yaml")):
+        passed, output = datacontract_tool.lint(path, install=True)
+        assert passed, output
 
 
 def test_township_overview_view() -> None:
@@ -57,7 +91,8 @@ def test_township_overview_view() -> None:
 
 
 def test_load_contracts_reads_every_department_folder() -> None:
-    assert [c.dataset for c in load_contracts(CONTRACTS)] == ["resident_profile", "township_overview"]
+    assert [c.dataset for c in load_contracts(CONTRACTS)] == [
+        "urban_cases", "urban_grids", "resident_profile", "township_overview", "enterprise_registry"]
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -26,6 +26,7 @@ select
     persons.township_code::varchar as township_code,
     townships.township_name::varchar as township_name,
     persons.household_id::bigint as household_id,
+    persons.phone::varchar as phone,
     (subsidies.id_number is not null)::boolean as receives_subsidy,
     subsidies.subsidy_types::varchar as subsidy_types,
     coalesce(subsidies.monthly_subsidy_amount, 0)::decimal(12, 2) as monthly_subsidy_amount,

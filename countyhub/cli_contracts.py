@@ -1,0 +1,134 @@
+"""`countyhub contracts check|lint`, `countyhub publish rollback`, `countyhub quality report` sub-commands."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from countyhub.cli_common import ConfigOpt, console, fail
+from countyhub.settings import load_settings
+
+contracts_app = typer.Typer(help="Data contracts (ODCS v3): lint them, check changes against the published ones.",
+                            no_args_is_help=True)
+publish_app = typer.Typer(help="Published versions of shared datasets.", no_args_is_help=True)
+quality_app = typer.Typer(help="Quality reports from the stored gate runs.", no_args_is_help=True)
+
+
+@contracts_app.command("check")
+def check(
+    against: Annotated[Path | None, typer.Option(help="A folder of earlier contracts (<dept>/<dataset>.odcs.yaml) "
+                                                      "instead of the ones stored with each publication.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Fail on a breaking change (column removed, type narrowed, required added) unless the major version went up."""
+    from contracts.compat import check as compat_check
+    from contracts.odcs import ContractError, load_contract, load_contracts
+    from contracts.publish import published_contract_yaml
+    from lakehouse import Lake
+
+    settings = load_settings(config)
+    try:
+        edited = load_contracts(settings.contracts_dir)
+    except ContractError as exc:
+        fail(str(exc))
+    table, broken = Table("dataset", "published", "edited", "result"), 0
+    for contract in edited:
+        if against is not None:
+            path = against / contract.path.parent.name / contract.path.name
+            text = path.read_text(encoding="utf-8") if path.exists() else None
+        else:
+            text = published_contract_yaml(Lake(settings), contract.dataset)
+        if text is None:
+            table.add_row(contract.dataset, "—", contract.version, "new: nothing to compare")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            old_path = Path(tmp) / contract.path.name
+            old_path.write_text(text, encoding="utf-8")
+            published = load_contract(old_path)
+        ok, changes = compat_check(published, contract)
+        broken += not ok
+        verdict = "compatible" if not changes else ("[green]breaking, major version raised[/green]" if ok
+                                                     else "[red]BREAKING[/red]: ")
+        table.add_row(contract.dataset, published.version, contract.version,
+                      verdict + ("" if ok else "; ".join(map(str, changes)) + " — raise the major version"))
+    console.print(table)
+    if broken:
+        raise typer.Exit(1)
+
+
+@contracts_app.command("lint")
+def lint(
+    install: Annotated[bool, typer.Option("--install/--no-install", help="Install datacontract-cli into "
+                                          ".countyhub-tools/ if missing.")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Validate every contract with countyhub's own checks and with `datacontract lint` (datacontract-cli)."""
+    from contracts import datacontract_tool
+    from contracts.odcs import ContractError, load_contract
+
+    settings, failed = load_settings(config), 0
+    for path in sorted(settings.contracts_dir.glob("*/*.odcs.yaml")):
+        try:
+            load_contract(path)
+            ours = "ok"
+        except ContractError as exc:
+            ours, failed = f"[red]{exc}[/red]", failed + 1
+        passed, output = datacontract_tool.lint(path, install=install)
+        failed += not passed
+        console.print(f"{path.relative_to(settings.contracts_dir)}: countyhub {ours}; datacontract lint "
+                      + ("ok" if passed else f"[red]failed[/red]\n{output}"))
+    if failed:
+        raise typer.Exit(1)
+
+
+@publish_app.command("rollback")
+def rollback_cmd(
+    dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. resident_profile (or shared.resident_profile).")],
+    to: Annotated[int, typer.Option("--to", help="The published version to serve again.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Serve an earlier published version again (recorded as a new version that restores it)."""
+    from catalog.store import Catalog
+    from contracts.publish import PublishError, rollback
+    from lakehouse import Lake
+
+    settings, name = load_settings(config), dataset.removeprefix("shared.")
+    try:
+        pub = rollback(Lake(settings), name, to)
+    except PublishError as exc:
+        fail(str(exc))
+    Catalog(settings.catalog_url).record_publication(f"shared.{name}", pub.version, pub.snapshot_id, pub.rows,
+                                                     pub.published_at)
+    console.print(f"shared.{name}: now v{pub.version} = v{to} ({pub.rows:,} rows, snapshot {pub.snapshot_id})")
+
+
+@quality_app.command("report")
+def report_cmd(
+    department: Annotated[str | None, typer.Option(help="Only this department's datasets, e.g. dsj.")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only gate runs from this date.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the report as an HTML page here.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Latest gate result per dataset (failing first), pass-rate history, and the county-wide summary."""
+    from contracts.quality_report import county_summary, report, to_html
+    from lakehouse import Lake
+
+    day: date | None = since.date() if since else None
+    rows = report(Lake(load_settings(config)), department, day)
+    table = Table("department", "dataset", "status", "pass rate", "failing rules", "last run", "runs", "version",
+                  title="countyhub quality report")
+    for q in rows:
+        colour = {"failed": "red", "warn": "yellow", "quarantined": "yellow"}.get(q.status, "green")
+        table.add_row(q.department, q.dataset, f"[{colour}]{q.status}[/{colour}]", f"{q.pass_rate:.0%}",
+                      ", ".join(q.failing_rules), f"{q.last_run:%Y-%m-%d %H:%M}", str(q.runs),
+                      "—" if q.published_version is None else f"v{q.published_version}")
+    console.print(table if rows else "no gate runs stored yet (run `countyhub build`)")
+    console.print("county-wide: " + ", ".join(f"{k} {v}" for k, v in county_summary(rows).items()))
+    if html is not None:
+        html.write_text(to_html(rows), encoding="utf-8")
+        console.print(f"written {html}")
