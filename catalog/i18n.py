@@ -98,6 +98,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "prev": ("上一页", "Previous"),
     "next": ("下一页", "Next"),
     "metadata": ("目录信息", "Catalog metadata"),
+    "pass_rate_history": ("通过率历史（每次检查通过规则的比例）", "Pass-rate history (share of rules passed per run)"),
+    "runs_passed": ("次通过", "runs passed"),
+    "data_docs": ("GE 数据文档", "Data Docs"),
+    "open_data_docs": ("查看本次检查的 Great Expectations 数据文档", "Open this run's Great Expectations Data Docs"),
+    "quarantined_rows": ("行已隔离，未发布", "rows held back in quarantine"),
+    "warn_note": ("已发布，但有告警级规则未通过", "Published, but a warning rule failed"),
+    "warnings": ("条告警", "warnings"),
+    "failing_samples": ("未通过样例（已脱敏）", "Failing samples (masked)"),
+    "message": ("说明", "Message"),
+    "quarantined": ("隔离行数", "Quarantined rows"),
+    "quality_by_dataset": ("各数据集质量", "Quality by dataset"),
 }
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
@@ -113,6 +124,7 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                        "not_open": ("不予开放", "not open")},
     "sharing_mode": {"query": ("查询", "query"), "api": ("接口", "API"), "download": ("下载", "download")},
     "gate_status": {"passed": ("门禁通过", "passed"), "failed": ("门禁未通过", "failed"),
+                    "warn": ("通过（有告警）", "warn"), "quarantined": ("部分隔离", "quarantined"),
                     "not_gated": ("未检查", "not yet gated")},
 }
 

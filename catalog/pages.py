@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from catalog.facets import FACETS, SORTS
 from catalog.picture import gate_chart, lineage_picture, zone_of
+from catalog.quality import STATUS_ORDER
 from catalog.store import Catalog
-from catalog.web import fmt_time, page_url, query_snippets, render
+from catalog.web import data_docs_url, fmt_time, page_url, query_snippets, render
 
 PAGE_SIZE = 50
 
@@ -24,6 +26,15 @@ def _int(value: str | None, default: int = 0) -> int:
         return max(int(value or default), 0)
     except ValueError:
         return default
+
+
+def _quality_rows(request: Request, catalog: Catalog, department: str | None = None) -> list[dict[str, Any]]:
+    """Latest gate result per dataset, failing first, each with its small pass-rate chart and Data Docs link."""
+    rows = catalog.quality_overview(department=department)
+    for row in rows:
+        row["chart"] = gate_chart(row["history"], fmt_time, bar=8, gap=3, height=24, axis=False)
+        row["docs_url"] = data_docs_url(request, row.get("data_docs"))
+    return rows
 
 
 def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
@@ -61,7 +72,9 @@ def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
         impact = impact if impact in columns else None
         impacted = catalog.impact(name, impact) if impact else None
         affected = set(impacted["datasets"]) | set(impacted["table_level_only"]) if impacted else set()
+        docs_url = data_docs_url(request, (entry["latest_gate"] or {}).get("data_docs"))
         return render(request, "dataset.html", d=entry, known=set(graph), snippets=query_snippets(name),
+                      docs_url=docs_url,
                       chart=gate_chart(entry["gate_history"], fmt_time),
                       picture=lineage_picture(graph, name, origins, affected),
                       col_lineage=catalog.column_lineage(name), impact=impacted,
@@ -73,14 +86,13 @@ def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
         if not datasets:
             return render(request, "not_found.html", status_code=404, name=code)
         stewards = sorted({d["steward"] for d in datasets if d.get("steward")})
+        datasets.sort(key=lambda d: (STATUS_ORDER.get(d["gate_status"], 0), d["name"]))  # failing first
         return render(request, "department.html", code=code, name=datasets[0]["department_name"], hits=datasets,
                       counts=Counter(d["kind"] for d in datasets), stewards=stewards,
-                      gates=Counter(d["gate_status"] for d in datasets))
+                      gates=Counter(d["gate_status"] for d in datasets), quality=_quality_rows(request, catalog, code))
 
     @app.get("/quality", response_class=HTMLResponse, include_in_schema=False)
     def quality_page(request: Request) -> HTMLResponse:
-        rows = catalog.quality_overview()
-        for row in rows:
-            row["chart"] = gate_chart(row["history"], fmt_time, bar=8, gap=3, height=24)
+        rows = _quality_rows(request, catalog)
         totals = Counter(r["gate_status"] for r in rows)
         return render(request, "quality.html", rows=rows, totals=totals)

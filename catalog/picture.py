@@ -1,4 +1,4 @@
-"""Layouts for the inline SVG pictures on dataset pages: the gate history chart and the lineage graph."""
+"""Layouts for the inline SVG pictures on dataset pages: the gate pass-rate chart and the lineage graph."""
 
 from __future__ import annotations
 
@@ -19,20 +19,36 @@ def zone_of(name: str) -> str:
     return schema if schema in ZONE_COLORS else "other"
 
 
+STATUS_COLORS = {"passed": "#16a34a", "warn": "#d97706", "quarantined": "#7c3aed", "failed": "#dc2626"}
+
+
+def _pass_rate(run: dict[str, Any]) -> tuple[float, int | None, int | None]:
+    """(share of rules passed, rules passed, rules) of one run; a run without rule counts is all or nothing."""
+    rules = run.get("rules", run.get("total_rules"))
+    passed = run.get("rules_passed", run.get("passed_rules"))
+    if run.get("pass_rate") is not None:
+        return float(run["pass_rate"]), passed, rules
+    return (passed / rules if rules and passed is not None else (1.0 if run["success"] else 0.0)), passed, rules
+
+
 def gate_chart(history: list[dict[str, Any]], fmt: Callable[[Any], str], bar: int = 18, gap: int = 6,
-               height: int = 64) -> dict[str, Any]:
-    """Bars for an inline SVG: one per gate run, oldest first; taller = larger share of rules passed."""
+               height: int = 64, axis: bool = True) -> dict[str, Any]:
+    """Pass-rate chart for an inline SVG: one bar per gate run, oldest first; bar height = rules passed / rules,
+    colour = the run's status. With `axis`, gridlines at 0 / 50 / 100 % labelled on the left."""
+    left, pad = (36, 6) if axis else (0, 0)
     bars = []
     for i, run in enumerate(history):
-        total = run.get("total_rules") or 0
-        ratio = (run.get("passed_rules", 0) / total) if total else (1.0 if run["success"] else 0.0)
-        # A floor keeps a run where every rule failed visible as a red stub rather than nothing.
-        h = round(12 + (height - 12) * ratio)
-        bars.append({"x": i * (bar + gap), "y": height - h, "h": h, "w": bar, "success": run["success"],
-                     "label": f"{fmt(run['started_at'])} · {run.get('passed_rules', 0)}/{total}"
+        rate, passed, rules = _pass_rate(run)
+        status = run.get("status") or ("passed" if run["success"] else "failed")
+        h = max(round(height * rate), 3)  # a run where every rule failed still shows as a stub
+        counts = f" ({passed}/{rules})" if rules else ""
+        bars.append({"x": left + i * (bar + gap), "y": pad + height - h, "h": h, "w": bar, "success": run["success"],
+                     "status": status, "color": STATUS_COLORS.get(status, "#94a3b8"), "rate": rate,
+                     "label": f"{fmt(run['started_at'])} · {rate:.0%}{counts} · {status}"
                               + (f" · {run['reason']}" if run.get("reason") else "")})
-    width = max(len(history) * (bar + gap), 120)
-    return {"bars": bars, "width": width, "height": height,
+    grid = [{"y": pad + round(height * (1 - p)), "label": f"{p:.0%}"} for p in (1.0, 0.5, 0.0)] if axis else []
+    return {"bars": bars, "width": left + max(len(history) * (bar + gap), 120), "height": pad + height,
+            "left": left, "grid": grid,
             "first": fmt(history[0]["started_at"]) if history else "",
             "last": fmt(history[-1]["started_at"]) if history else ""}
 

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog import tables as t
 from catalog.lineage_store import LineageStore
-from catalog.masking import MASKED_CLASSIFICATIONS, mask_json, mask_text
+from catalog.masking import MASKED_CLASSIFICATIONS, mask_json, mask_rows, mask_text
+from catalog.quality import QualityStore, clean_extra, describe_run, run_status
 from catalog.tables import as_utc, row_dict, utc_naive
 
 SUCCESS_STATUSES = frozenset({"success", "succeeded", "ok", "completed", "passed"})
@@ -21,11 +22,15 @@ USAGE_EVENTS = ("page_view", "api_view", "snippet_copy", "query")
 USAGE_WINDOW = timedelta(days=7)
 
 
+def _mask_samples(samples: Any, levels: dict[str, str]) -> list[dict[str, Any]]:
+    return mask_rows([mask_json(row) for row in samples or [] if isinstance(row, dict)], levels)
+
+
 def gate_status(success: bool | None) -> str:
     return "not_gated" if success is None else ("passed" if success else "failed")
 
 
-class Records(LineageStore):
+class Records(QualityStore, LineageStore):
     """Loads, gate runs, publications and usage; each write is logged so other processes' indexes catch up."""
 
     engine: Engine
@@ -62,15 +67,25 @@ class Records(LineageStore):
         self._status_changed(dataset, "load")
 
     def record_gate_run(self, dataset: str, run_id: str, success: bool, reason: str, results: list[dict],
-                        started_at: datetime, finished_at: datetime) -> None:
-        """A contract gate run with its per-rule results (rule, column, expectation, observed, ...)."""
-        sensitive = self._sensitive_columns(dataset)
-        # Observed values of a failing rule are often offending rows: mask them like sample rows.
-        safe = [mask_json(r) | {"observed": mask_json(r.get("observed"), whole=r.get("column") in sensitive)}
-                for r in results]
+                        started_at: datetime, finished_at: datetime, extra: dict[str, Any] | None = None) -> None:
+        """A contract gate run with its per-rule results (rule, column, expectation, observed, samples, ...).
+
+        `extra` holds run-level facts: status (passed / warn / quarantined / failed), rules, rules_passed,
+        warnings, quarantined (rows held back), quarantined_rules, published_version, row_count and data_docs
+        (the run's Data Docs page relative to <home>/data_docs). Unknown keys are dropped.
+        """
+        levels = self._column_levels(dataset)
+        sensitive = {c for c, level in levels.items() if level in MASKED_CLASSIFICATIONS}
+        # Observed values of a failing rule are often offending rows: mask them like sample rows; the gate masks
+        # samples already, and they are masked again by this catalog's own classification of the columns.
+        safe = [mask_json(r) | {"observed": mask_json(r.get("observed"), whole=r.get("column") in sensitive),
+                                "samples": _mask_samples(r.get("samples"), levels)} for r in results]
+        facts = clean_extra(extra, safe)
+        status = run_status(bool(success), (extra or {}).get("status"), safe)
         self._upsert(t.gate_runs, {"dataset": dataset, "run_id": run_id},
-                     {"success": bool(success), "reason": mask_text(reason or ""),
+                     {"success": bool(success), "reason": mask_text(reason or ""), "status": status,
                       "results_json": json.dumps(safe, ensure_ascii=False, default=str),
+                      "extra_json": json.dumps(facts, ensure_ascii=False),
                       "started_at": utc_naive(started_at), "finished_at": utc_naive(finished_at)})
         self._status_changed(dataset, "gate")
 
@@ -97,11 +112,10 @@ class Records(LineageStore):
             counts = {e: 0 for e in USAGE_EVENTS} | dict(con.execute(query).all())
         return counts | {"queries_per_week": counts["query"] + counts["snippet_copy"]}
 
-    def _sensitive_columns(self, dataset: str) -> set[str]:
+    def _column_levels(self, dataset: str) -> dict[str, str]:
         with self.engine.connect() as con:
             raw = con.execute(select(t.datasets.c.entry_json).where(t.datasets.c.name == dataset)).scalar()
-        cols = json.loads(raw)["columns"] if raw else []
-        return {c["name"] for c in cols if c.get("classification") in MASKED_CLASSIFICATIONS}
+        return {c["name"]: c.get("classification") or "" for c in (json.loads(raw)["columns"] if raw else [])}
 
     def activity(self, name: str) -> dict[str, Any]:
         """Freshness, latest load, gate history (oldest first) with the latest run's results, publication."""
@@ -120,7 +134,8 @@ class Records(LineageStore):
         history = []
         for run in reversed(runs):
             results = json.loads(run.results_json)
-            item = row_dict(run, "id", "results_json", "dataset")
+            item = row_dict(run, "id", "results_json", "extra_json", "dataset")
+            item |= describe_run(run.success, run.status, run.extra_json, results)
             item |= {"results": results, "total_rules": len(results),
                      "passed_rules": sum(1 for r in results if r.get("success")),
                      "failed_rules": [r for r in results if not r.get("success")]}
@@ -131,7 +146,7 @@ class Records(LineageStore):
             "last_successful_load": row_dict(last_ok, "id") if last_ok else None,
             "freshness": as_utc(last_ok.finished_at) if last_ok else None,
             "latest_gate": latest_gate,
-            "gate_status": gate_status(latest_gate["success"] if latest_gate else None),
+            "gate_status": latest_gate["status"] if latest_gate else gate_status(None),
             "gate_history": [{k: v for k, v in h.items() if k != "results"} for h in history],
             "publication": row_dict(pub, "id", "dataset") if pub else None,
             "published_version": pub.version if pub else None,
@@ -154,8 +169,10 @@ class Records(LineageStore):
             return {r[0]: r[1] for r in con.execute(query)}
 
     def gate_statuses(self, *names: str) -> dict[str, str]:
-        """{dataset: passed | failed} from each dataset's latest gate run."""
-        return {k: gate_status(v) for k, v in self._latest(t.gate_runs, "started_at", "success", None, names).items()}
+        """{dataset: passed | warn | quarantined | failed} from each dataset's latest gate run."""
+        status = self._latest(t.gate_runs, "started_at", "status", None, names)
+        success = self._latest(t.gate_runs, "started_at", "success", None, names)
+        return {k: status.get(k) or gate_status(v) for k, v in success.items()}
 
     def freshness(self, *names: str) -> dict[str, datetime]:
         """{dataset: finish time of its last successful load}."""
@@ -173,33 +190,4 @@ class Records(LineageStore):
         for name in set(status) | set(fresh) | set(pub) | set(names):
             times = [x for x in (fresh.get(name), pub.get(name)) if x is not None]
             out[name] = {"gate_status": status.get(name, "not_gated"), "freshness": max(times) if times else None}
-        return out
-
-    def quality_overview(self, recent: int = 20) -> list[dict[str, Any]]:
-        """Every dataset with a gate run: latest status and failing rules, pass rate, recent runs (oldest first)."""
-        g, d = t.gate_runs.c, t.datasets.c
-        with self.engine.connect() as con:
-            runs = con.execute(select(g.dataset, g.success, g.reason, g.started_at, g.id)
-                               .order_by(g.dataset, g.started_at, g.id)).all()
-            titles = {r.name: (r.title_zh, r.title_en, r.department_name)
-                      for r in con.execute(select(d.name, d.title_zh, d.title_en, d.department_name))}
-        by_dataset: dict[str, list[Any]] = {}
-        for run in runs:
-            by_dataset.setdefault(run.dataset, []).append(run)
-        wanted = {rs[-1].id for rs in by_dataset.values()}
-        with self.engine.connect() as con:
-            results = dict(con.execute(select(g.id, g.results_json).where(g.id.in_(sorted(wanted)))).all())
-        out = []
-        for name, rs in sorted(by_dataset.items()):
-            latest = rs[-1]
-            rules = json.loads(results.get(latest.id, "[]"))
-            title_zh, title_en, dept = titles.get(name, (name, name, ""))
-            out.append({
-                "name": name, "title_zh": title_zh, "title_en": title_en, "department_name": dept,
-                "gate_status": gate_status(latest.success), "last_run": as_utc(latest.started_at),
-                "reason": latest.reason, "runs": len(rs), "passed_runs": sum(1 for r in rs if r.success),
-                "failed_rules": [r.get("rule") for r in rules if not r.get("success")],
-                "history": [{"started_at": as_utc(r.started_at), "success": r.success, "reason": r.reason}
-                            for r in rs[-recent:]],
-            })
         return out

@@ -43,7 +43,7 @@ class Catalog(Records):
             url = load_settings().catalog_url
         self.url = url
         self.engine = make_engine(url)
-        t.metadata.create_all(self.engine)
+        t.upgrade(self.engine)
         self.index = SearchIndex()
         self._sync_lock = threading.Lock()
         self._own_changes: set[int] = set()

@@ -20,8 +20,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 metadata = MetaData()
@@ -70,6 +73,10 @@ gate_runs = Table(
     Column("results_json", Text, nullable=False),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime, nullable=False),
+    # Added later (see upgrade): passed / warn / quarantined / failed, and run-level facts as JSON text
+    # (rules, rules_passed, warnings, quarantined, published_version, data_docs). NULL on runs recorded before.
+    Column("status", String(16), nullable=True),
+    Column("extra_json", Text, nullable=True),
     UniqueConstraint("dataset", "run_id", name="uq_catalog_gate_runs_dataset_run"),
     Index("ix_catalog_gate_runs_dataset_started", "dataset", "started_at"),
 )
@@ -134,6 +141,26 @@ def as_utc(ts: datetime | None) -> datetime | None:
 def row_dict(row: Any, *drop: str) -> dict[str, Any]:
     out = {k: (as_utc(v) if isinstance(v, datetime) else v) for k, v in row._mapping.items() if k not in drop}
     return out
+
+
+# Columns added after the first release: catalogs created before get them when they are next opened.
+_ADDED_COLUMNS = {gate_runs: ("status", "extra_json")}
+
+
+def upgrade(engine: Engine) -> None:
+    """Create missing tables, then add any column a table created by an older version lacks."""
+    metadata.create_all(engine)
+    for table, names in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        for name in names:
+            if name not in present:
+                kind = table.c[name].type.compile(dialect=engine.dialect)
+                try:
+                    with engine.begin() as con:
+                        con.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
+                except DBAPIError:  # another process opening the catalog added it first
+                    if name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                        raise
 
 
 def make_engine(url: str) -> Engine:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from catalog.i18n import normalize_lang, translator
 from catalog.store import Catalog
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+DATA_DOCS_PREFIX = "/data-docs"
 
 
 def fmt_time(ts: datetime | str | None) -> str:
@@ -47,6 +49,15 @@ def page_url(request: Request, path: str | None = None, **changes: str | None) -
     return (path or request.url.path) + (f"?{query}" if query else "")
 
 
+def data_docs_url(request: Request, page: str | None) -> str | None:
+    """The served URL of a run's Data Docs page (path relative to <home>/data_docs), if it is served and exists."""
+    root: Path | None = getattr(request.app.state, "data_docs", None)
+    if root is None or not page:
+        return None
+    path = (root / page).resolve()
+    return f"{DATA_DOCS_PREFIX}/{quote(page)}" if path.is_relative_to(root) and path.is_file() else None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = normalize_lang(request.query_params.get("lang"))
     t, v = translator(lang)
@@ -59,17 +70,27 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def create_app(catalog: Catalog | Any) -> FastAPI:
-    """The catalog site. Accepts a Catalog, or settings with a `catalog_url` (as the CLI has them)."""
+def create_app(catalog: Catalog | Any, data_docs: Path | str | None = None) -> FastAPI:
+    """The catalog site. Accepts a Catalog, or settings with a `catalog_url` (as the CLI has them).
+
+    `data_docs` (from settings: <home>/data_docs) is served at /data-docs/ when the folder exists, so each gate
+    run's Great Expectations page can be linked from the quality views.
+    """
     from catalog.api import add_api_routes
     from catalog.ckan import add_ckan_routes
     from catalog.pages import add_page_routes
 
     if not isinstance(catalog, Catalog):
+        home = getattr(catalog, "home", None)
+        data_docs = data_docs or (Path(home) / "data_docs" if home else None)
         catalog = Catalog(catalog.catalog_url)
     app = FastAPI(title="countyhub catalog", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
                   description="Search the county's shared datasets; read schema, quality, freshness and lineage.")
     app.state.catalog = catalog
+    docs = Path(data_docs).resolve() if data_docs else None
+    app.state.data_docs = docs if docs is not None and docs.is_dir() else None
+    if app.state.data_docs is not None:
+        app.mount(DATA_DOCS_PREFIX, StaticFiles(directory=app.state.data_docs), name="data-docs")
     add_page_routes(app, catalog)
     add_api_routes(app, catalog)
     add_ckan_routes(app, catalog)

@@ -31,8 +31,16 @@ def record_gate(settings: Settings, contract: Contract, gate: GateResult, public
 
     store_gate_run(Lake(settings), contract, gate, publication)
     catalog, name = Catalog(settings.catalog_url), f"shared.{contract.dataset}"
+    # Run-level facts as in meta.gate_runs; Data Docs relative to <home>/data_docs, which the catalog serves.
+    docs_root, docs = (settings.home / "data_docs").resolve(), Path(gate.data_docs).resolve() if gate.data_docs else None
+    extra = {"status": gate.status, "rules": len(gate.results), "rules_passed": sum(r.success for r in gate.results),
+             "warnings": len(gate.warnings), "row_count": gate.row_count,
+             "quarantined": publication.quarantined if publication else None,
+             "quarantined_rules": {rule: n for rule, n in gate.quarantined.items() if n},
+             "published_version": publication.version if publication else None,
+             "data_docs": docs.relative_to(docs_root).as_posix() if docs and docs.is_relative_to(docs_root) else None}
     catalog.record_gate_run(name, gate.run_id, gate.success, gate.reason, [asdict(r) for r in gate.results],
-                            gate.started_at, gate.finished_at)
+                            gate.started_at, gate.finished_at, extra)
     if publication is not None:
         catalog.record_publication(name, publication.version, publication.snapshot_id, publication.rows,
                                    publication.published_at)

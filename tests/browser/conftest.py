@@ -72,6 +72,21 @@ def _fill(catalog: Catalog) -> None:
                                 results, t, t + timedelta(seconds=4))
         catalog.record_load("raw_gaj.persons", f"load-{day}", 1200, "success", t, t + timedelta(seconds=30))
     catalog.record_publication("shared.resident_profile", 6, 42, 1200, start + timedelta(days=7))
+    # township_overview: quarantined rows, then published with a failing warning rule (masked samples, Data Docs).
+    rows = [{"rule": f"r{i}", "column": None, "expectation": "rows > 0", "observed": 18, "threshold": "1",
+             "success": True, "severity": "error"} for i in range(3)]
+    grid = {"rule": "grid_exists", "column": "township_code", "expectation": "foreign key", "observed": 4,
+            "threshold": "0", "success": False, "severity": "quarantine", "message": "4 rows with unknown grid"}
+    phone = {"rule": "contact_mobile", "column": "township_code", "expectation": "expect_valid_cn_mobile",
+             "observed": 1, "threshold": "0", "success": False, "severity": "warn", "message": "1 invalid mobile",
+             "samples": [{"township_code": "511724100", "residents": "联系 13812345678"}]}
+    for day, (status, results, extra) in enumerate([
+            ("quarantined", rows + [grid], {"quarantined": 4, "quarantined_rules": {"grid_exists": 4}}),
+            ("warn", rows[:2] + [grid | {"observed": 0, "success": True}, phone],
+             {"warnings": 1, "data_docs": "township_overview/run-w.html"})]):
+        t = start + timedelta(days=6 + day)
+        catalog.record_gate_run("shared.township_overview", f"run-{status}", True, f"{status} run", results, t, t,
+                                {"status": status, **extra})
 
 
 def _free_port() -> int:
@@ -82,11 +97,16 @@ def _free_port() -> int:
 
 @pytest.fixture
 def catalog_server(tmp_path: Path) -> Iterator[str]:
-    """The catalog site on a free port, served by a real uvicorn in a background thread."""
+    """The catalog site on a free port, served by a real uvicorn in a background thread (with one Data Docs page)."""
     catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     _fill(catalog)
+    docs = tmp_path / "data_docs"
+    (docs / "township_overview").mkdir(parents=True)
+    (docs / "township_overview" / "run-w.html").write_text(
+        "<!doctype html><title>Data Docs run-w</title><h1>Validation results run-w</h1>", encoding="utf-8")
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(catalog), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(catalog, docs), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

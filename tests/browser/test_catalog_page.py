@@ -69,7 +69,26 @@ def test_quality_overview_page(catalog_server: str, browser_page, screenshots: P
     row = page.locator("#quality-table tr[data-dataset='shared.resident_profile']")
     assert "门禁未通过" in row.inner_text() and "6/8" in row.inner_text()
     assert row.locator("svg rect").count() == 8
+    totals = page.locator("#quality-totals")
+    for status, n in [("failed", "1"), ("warn", "1"), ("quarantined", "0"), ("passed", "0")]:
+        assert totals.locator(f"[data-total={status}] .sub").inner_text() == n
+    order = page.locator("#quality-table tr[data-dataset]")
+    assert [order.nth(i).get_attribute("data-dataset") for i in range(order.count())] == [
+        "shared.resident_profile", "shared.township_overview"]  # failing first
     page.screenshot(path=str(screenshots / "catalog-quality.png"), full_page=True)
+
+    page.locator("#quality-table a", has_text="乡镇综合概况").click()
+    page.wait_for_url("**/datasets/shared.township_overview")
+    assert page.locator("#warn-flag [data-flag=warn]").is_visible()
+    bars = page.locator("#gate-chart rect")
+    rates = [bars.nth(i).get_attribute("data-pass-rate") for i in range(bars.count())]
+    heights = [float(bars.nth(i).bounding_box()["height"]) for i in range(bars.count())]
+    assert rates == ["0.7500", "0.7500"] and heights[0] == heights[1] < 64  # 3 of 4 rules: three quarters high
+    failing = page.locator("#failing-rules").inner_text()
+    assert "contact_mobile" in failing and "138******78" in failing and "13812345678" not in failing
+    page.screenshot(path=str(screenshots / "catalog-dataset-warn.png"), full_page=True)
+    page.goto(catalog_server + page.locator("#data-docs-link").get_attribute("href"))
+    assert "Validation results run-w" in page.locator("h1").inner_text()
 
 
 def test_english_toggle_and_pinyin(catalog_server: str, browser_page, screenshots: Path) -> None:
