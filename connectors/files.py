@@ -13,11 +13,12 @@ from connectors import excel
 from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
 from connectors.textio import (
     SNIFF_BYTES,
-    Utf8Transcoder,
+    constant_text,
     detect_encoding,
     file_checksum,
     find_lines,
     sniff_dialect,
+    utf8_source,
 )
 from countyhub.departments import Stream
 
@@ -107,8 +108,7 @@ class FilesConnector(Connector):
             bad.append((row.text, f"line has {row.actual_columns} fields, the header has {row.expected_columns}"))
             return "skip"
 
-        plain = encoding == "utf-8"
-        source = path if plain else Utf8Transcoder(path, encoding)
+        source, converter = utf8_source(path, encoding)
         # Raw keeps every value as text: typing is staging's job, so nothing is lost on the way in.
         reader = pacsv.open_csv(
             source,
@@ -119,13 +119,15 @@ class FilesConnector(Connector):
         )
         try:
             for batch in reader:
-                source_col = pa.array([path.name] * batch.num_rows, pa.string())
+                source_col = constant_text(path.name, batch.num_rows)
                 yield pa.RecordBatch.from_arrays([*batch.columns, source_col], names=[*names, SOURCE_FILE])
+            if converter is not None:
+                converter.finish()
         except pa.ArrowInvalid as exc:
             raise ConnectorError(f"{self.where}: {path}: {exc}") from None
         finally:
-            if not plain:
-                source.close()
+            if converter is not None:
+                converter.close()
         if bad:
             lines = find_lines(path, "utf-8-sig" if encoding.startswith("utf-8") else encoding,
                                [text for text, _ in bad], int(header))

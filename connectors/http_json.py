@@ -97,7 +97,8 @@ class HttpJsonConnector(Connector):
         for attempt in range(self.config.max_retries + 1):
             self.limiter.wait()
             try:
-                response = client.get(url, params=params)
+                # None, not {}: httpx replaces a URL's own query (a Link's next page) with an empty dict.
+                response = client.get(url, params=params or None)
             except httpx.HTTPError as exc:
                 if attempt == self.config.max_retries:
                     raise ConnectorError(self.redact(f"{self.where}: GET {shown}: {exc}")) from None
@@ -137,7 +138,13 @@ class HttpJsonConnector(Connector):
 
     def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
         schema = None
+        since = (state or {}).get("cursor") if stream.cursor else None
+        strict = since is not None and (state or {}).get("cursor_op") != ">="
         for items in self._pages(stream, state):
+            if strict:  # APIs filter "updated since" inclusively; ">" drops the rows at the cursor itself
+                items = [i for i in items if str(i.get(stream.cursor)) != str(since)]
+                if not items:
+                    continue
             # The first page fixes the schema so that later pages cannot silently change column types.
             try:
                 batch = pa.RecordBatch.from_pylist(items, schema=schema)

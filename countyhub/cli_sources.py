@@ -1,17 +1,114 @@
-"""`countyhub sources …`: validate department files, test connections, list streams."""
+"""`countyhub sources …`: scaffold a department file, validate department files, test connections, list streams."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 
 from countyhub.cli_common import ConfigOpt, console, fail
 from countyhub.settings import load_settings
 
-sources_app = typer.Typer(help="Department sources: validate files, test connections, list streams.", no_args_is_help=True)
+sources_app = typer.Typer(help="Department sources: scaffold, validate files, test connections, list streams.",
+                          no_args_is_help=True)
+CURSOR_NAMES = ("updated_at", "update_time", "modified_at", "last_modified", "gxsj", "updated")
+KINDS = ("sql", "files", "http_json")
 
+
+def _ask(value: str | None, flag: str, prompt: str, default: str | None = None) -> str:
+    """A flag's value, else a prompt on a terminal, else a clear error naming the flag."""
+    if value:
+        return value
+    if sys.stdin.isatty():
+        return typer.prompt(prompt, default=default) if default is not None else typer.prompt(prompt)
+    if default is not None:
+        return default
+    fail(f"{flag} is required (or run `countyhub sources add` in a terminal to be asked)")
+
+
+def _source_config(kind: str, location: str, secret_env: str | None) -> dict[str, Any]:
+    if kind == "sql":
+        config: dict[str, Any] = {"url": location}
+        if secret_env:
+            config["password_env"] = secret_env
+    elif kind == "files":
+        config = {"path": location}
+    else:
+        config = {"base_url": location}
+        if secret_env:
+            config["token_env"] = secret_env
+    return config
+
+
+def _streams(kind: str, config: dict[str, Any], names: list[str], discover: bool, code: str) -> list[dict]:
+    """Streams from --stream flags, or every table the source offers (with keys and a cursor guess)."""
+    streams = [{"name": re.sub(r"\W+", "_", n.split(":")[0].lower()), "table": n.split(":")[-1]} if kind == "sql"
+               else {"name": n.split(":")[0], "pattern" if kind == "files" else "path": n.split(":")[-1]}
+               for n in names]
+    if discover and kind == "sql":
+        from connectors import get_connector
+
+        connector = get_connector(kind)(config, where=f"departments/{code}.yml")
+        connector.check()
+        streams = []
+        for found in connector.discover(None):
+            cursor = next((c for c in CURSOR_NAMES if c in found.schema.names), None)
+            streams.append({"name": str(found.name), "table": str(found.name), "primary_key": list(map(str, found.primary_key)),
+                            **({"cursor": cursor} if cursor else {})})
+    return streams
+
+
+@sources_app.command("add")
+def sources_add(
+    code: Annotated[str | None, typer.Argument(help="Department code (lower-case pinyin initials, e.g. rsj).")] = None,
+    name: Annotated[str | None, typer.Option(help="Department name in Chinese.")] = None,
+    name_en: Annotated[str | None, typer.Option(help="Department name in English.")] = None,
+    steward: Annotated[str | None, typer.Option(help="Who answers for the data.")] = None,
+    email: Annotated[str | None, typer.Option(help="Steward's e-mail.")] = None,
+    sharing_type: Annotated[str, typer.Option(help="unconditional | conditional | not_shared")] = "conditional",
+    kind: Annotated[str | None, typer.Option(help="Connector kind: sql | files | http_json.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name, e.g. social_insurance.")] = None,
+    location: Annotated[str | None, typer.Option(help="SQLAlchemy URL, drop folder or API base URL.")] = None,
+    secret_env: Annotated[str | None, typer.Option(help="Env var (or airflow:<conn_id>) holding the password/token.")] = None,
+    stream: Annotated[list[str] | None, typer.Option(help="name[:table|pattern|path]; repeat for more streams.")] = None,
+    discover: Annotated[bool, typer.Option(help="Connect now and add every table with its key and cursor.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing department file.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Scaffold departments/<code>.yml from flags (or questions in a terminal), validated before it is written."""
+    from countyhub.departments import DepartmentFileError, load_department
+
+    settings = load_settings(config)
+    code = _ask(code, "CODE", "department code (e.g. rsj)")
+    path = settings.departments_dir / f"{code}.yml"
+    if path.exists() and not force:
+        fail(f"{path} exists; edit it, or pass --force to overwrite")
+    kind = _ask(kind, "--kind", f"connector kind ({' | '.join(KINDS)})", "sql")
+    source_config = _source_config(kind, _ask(location, "--location", "URL, drop folder or API base URL"), secret_env)
+    department = {
+        "code": code, "name": _ask(name, "--name", "name (中文)"), "name_en": _ask(name_en, "--name-en", "name (English)"),
+        "owner": {"steward": _ask(steward, "--steward", "steward"), **({"email": email} if email else {})},
+        "sharing_type": sharing_type, "schedule": "@daily",
+        "sources": [{"name": _ask(source, "--source", "source name", "main"), "kind": kind, "config": source_config,
+                     "streams": _streams(kind, source_config, stream or [], discover, code)}],
+    }
+    if not department["sources"][0]["streams"]:
+        fail("no streams: pass --stream name[:table] (repeatable) or --discover")
+    text = f"# {department['name']} — scaffolded by `countyhub sources add`; secrets stay in the environment.\n"
+    text += yaml.safe_dump(department, allow_unicode=True, sort_keys=False)
+    tmp = path.with_suffix(".yml.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_department(tmp.rename(path))
+    except DepartmentFileError as exc:
+        path.unlink()
+        fail(str(exc))
+    console.print(f"[green]wrote[/green] {path}; next: countyhub sources test {code}")
 
 
 @sources_app.command("validate")
@@ -33,17 +130,31 @@ def sources_test(
     department: Annotated[str, typer.Argument(help="Department code, e.g. gaj.")],
     config: ConfigOpt = None,
 ) -> None:
-    """Check each source of a department is reachable and list its streams with row counts and keys."""
-    from countyhub.departments import load_department
+    """Check each source of a department is reachable and list its streams with row counts, keys and load mode."""
+    from connectors import ConnectorError
+    from countyhub.departments import DepartmentFileError, load_department
     from countyhub.ingest import connector_for
+    from lakehouse.load import resolve_mode
 
     settings = load_settings(config)
-    dept = load_department(settings.departments_dir / f"{department}.yml")
-    table = Table("source", "stream", "columns", "rows", "primary key")
-    for source in dept.sources:
-        connector = connector_for(settings, dept, source)
-        connector.check()
-        for found in connector.discover(source.streams):
-            table.add_row(source.name, found.name, str(len(found.schema)),
-                          "" if found.row_count is None else str(found.row_count), ", ".join(found.primary_key))
+    path: Path = settings.departments_dir / f"{department}.yml"
+    if not path.exists():
+        fail(f"no department file {path}")
+    table = Table("source", "stream", "columns", "rows", "primary key", "cursor", "mode")
+    try:
+        dept = load_department(path)
+        for src in dept.sources:
+            connector = connector_for(settings, dept, src)
+            connector.check()
+            by_name = {s.name: s for s in src.streams}
+            for found in connector.discover(src.streams):
+                declared = by_name[found.name]
+                table.add_row(src.name, found.name, str(len(found.schema)),
+                              "" if found.row_count is None else f"{found.row_count:,}", ", ".join(found.primary_key),
+                              declared.cursor or "", resolve_mode(declared, connector))
+            missing = set(by_name) - {row for row in table.columns[1].cells}
+            for name in sorted(missing):
+                table.add_row(src.name, name, "[red]not found[/red]", "", "", "", "")
+    except (ConnectorError, DepartmentFileError) as exc:
+        fail(str(exc))
     console.print(table)

@@ -14,6 +14,7 @@ from connectors.base import Connector, ConnectorError
 from connectors.sql_duckdb import run_setup
 from countyhub.departments import Department, Stream
 from lakehouse import apply, drift
+from lakehouse.chunks import chunked
 from lakehouse.lake import LAKE, Lake
 from lakehouse.loadlog import log_load, prepare
 from lakehouse.progress_poll import poll_progress
@@ -76,6 +77,14 @@ class _Source:
     rows: int = 0
     bytes: int = 0
     counted: bool = False  # False: rows are counted in SQL once written (the scanner path)
+    chunks: Iterator[pa.Table] | None = None
+
+    def relations(self) -> Iterator[str | pa.Table]:
+        """The SQL relation to read (scanner path), or the Arrow chunks one after the other."""
+        if self.chunks is None:
+            yield self.relation
+        else:
+            yield from self.chunks
 
 
 def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
@@ -96,10 +105,11 @@ def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: 
                     tick(b.num_rows)
                 yield validator.split(b)
 
-    con.register("incoming_shape", out_schema.empty_table())
-    source.types = drift.describe(con, "incoming_shape")
-    con.unregister("incoming_shape")
-    con.register("incoming", pa.RecordBatchReader.from_batches(out_schema, flow()))
+    if len(out_schema):
+        con.register("incoming_shape", out_schema.empty_table())
+        source.types = drift.describe(con, "incoming_shape")
+        con.unregister("incoming_shape")
+    source.chunks = chunked(flow(), out_schema)
     return source
 
 
@@ -160,24 +170,30 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
           table: str, mode: str, existing: dict[str, str], rebuild: bool, read_from: dict, load_id: str,
           started: datetime, progress: Tick | None, total: int | None) -> LoadResult:
     source = _source(con, connector, stream, read_from, progress)
-    changes = drift.compare(existing, source.types) if existing else []
+    # No rows and no schema (an API with nothing to say): nothing to apply, and no column "dropped".
+    silent = source.chunks is not None and len(source.schema) == 0
+    changes = drift.compare(existing, source.types) if existing and not silent else []
     drift.check(changes, department.code, stream.name, stream.allow_schema_evolution)
     keys = stream.primary_key
-    staged = not rebuild and (mode == "snapshot" or (mode == "incremental" and keys))
+    staged = not silent and not rebuild and (mode == "snapshot" or (mode == "incremental" and keys))
     with poll_progress(con, progress, total, enabled=not source.counted):
         if staged:
-            source.rows = apply.stage(con, source.relation, source.params, keys, stream.cursor)
+            staged_rows = apply.stage(con, source.relations(), source.params, keys, stream.cursor)
+            if not source.counted:  # the Arrow path counted every row read, quarantined ones included
+                source.rows = staged_rows
         con.execute("BEGIN")
         try:
-            applied, loaded = _apply(con, connector, stream, table, mode, existing, changes, source, rebuild,
-                                     staged, load_id, started)
+            applied, loaded = (apply.Applied(), 0) if silent else _apply(
+                con, connector, stream, table, mode, existing, changes, source, rebuild, staged, load_id, started)
             if not source.counted and not staged:
                 source.rows = loaded
             rejected = connector.rejected + (source.validator.rejected if source.validator else [])
             drift.record(con, department.code, stream.name, changes, load_id, started)
             quarantined = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
-            cursor = cursor_state(con, table, stream.cursor) if stream.cursor else {}
+            # Staged rows are all that changed: their max, with the old cursor, is the new cursor.
+            cursor = {} if not stream.cursor or silent else cursor_state(
+                con, apply.STAGE if staged and mode == "incremental" else table, stream.cursor, read_from)
             write_state(con, department.code, stream.name, {**checkpoint, **cursor}, load_id, started)
             rows_read = source.rows + len(connector.rejected)
             result = LoadResult(load_id, department.code, stream.name, table, rows_read, rows_read - quarantined,
@@ -196,7 +212,7 @@ def _apply(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream,
            existing: dict[str, str], changes: list[drift.Change], source: _Source, rebuild: bool, staged: bool,
            load_id: str, at: datetime) -> tuple[apply.Applied, int]:
     if rebuild:
-        applied = apply.replace(con, table, source.relation, source.params, load_id, at)
+        applied = apply.replace(con, table, source.relations(), source.params, load_id, at)
         return applied, applied.inserted
     drift.evolve(con, table, changes)
     columns = {**existing, **{c.column: c.new_type for c in changes if c.new_type}}
@@ -205,7 +221,7 @@ def _apply(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream,
         return apply.snapshot_diff(con, table, columns, incoming, stream.primary_key, load_id, at), 0
     if staged:
         return apply.upsert(con, table, columns, incoming, stream.primary_key, load_id, at), 0
-    inserted = apply.insert(con, table, columns, incoming, source.relation, source.params, load_id, at)
+    inserted = apply.insert(con, table, columns, incoming, source.relations(), source.params, load_id, at)
     applied = apply.Applied(inserted=inserted)
     if mode == "files":
         applied.deleted = apply.delete_files(con, table, columns, connector.checkpoint(stream).get("replaced_files", []),

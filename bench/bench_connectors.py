@@ -1,0 +1,145 @@
+"""Connector benchmark: PostgreSQL/MariaDB/GB18030 CSV → raw zone vs DuckDB scanners and pandas, side by side."""
+
+# `python -m bench connectors` (1M and 5M rows, a 1 GB CSV) or `--quick` (200k rows, 50 MB). Each
+# contender runs in its own process so its peak RSS (VmHWM) is its own.
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import connectors_seed as seed
+
+GB = 1 << 30
+
+
+@dataclass
+class Run:
+    source: str
+    rows: int
+    contender: str
+    seconds: float
+    peak_rss_mb: float
+    megabytes: float
+    note: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.megabytes / self.seconds
+
+
+def contender(name: str, **args: object) -> tuple[dict, float]:
+    """Run one contender in a child process; its JSON result and its own peak RSS in MB (VmHWM)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([sys.executable, "-m", "bench.connectors_contenders", name, json.dumps(args)],
+                                 stdout=out, stderr=err, cwd=Path(__file__).resolve().parent.parent)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise RuntimeError(f"{name} failed: {err.read()[-2000:]}")
+        result = json.loads(out.read().strip().splitlines()[-1])
+        return result, result.get("peak_rss_mb", usage.ru_maxrss / 1024)
+
+
+def arrow_megabytes(url: str, table: str, rows: int) -> float:
+    """The table's size as Arrow in memory (from a 100k-row sample): one yardstick for every contender."""
+    import pyarrow as pa
+    import sqlalchemy as sa
+
+    with sa.create_engine(url).connect() as con:
+        result = con.execute(sa.text(f"SELECT * FROM {table} LIMIT 100000")).fetchall()
+    sample = pa.table({k: [r[i] for r in result] for i, k in enumerate(result[0]._fields)})
+    return sample.nbytes * rows / len(result) / 1e6
+
+
+def bench_database(label: str, url: str, rows: int, work: Path, runs: list[Run], pandas: bool) -> None:
+    table = seed.seed_postgres(rows) if label == "PostgreSQL" else seed.seed_mariadb(rows)
+    megabytes = arrow_megabytes(url, table, rows)
+    home = work / f"home-{label}-{rows}"
+    shutil.rmtree(home, ignore_errors=True)
+    time.sleep(3)  # let the server finish its post-insert housekeeping before anything is timed
+    plan = [("DuckDB scanner → Parquet", "scanner_parquet", {"url": url, "table": table, "out": str(work / "s.parquet")}),
+            ("countyhub → raw zone", "countyhub_sql", {"url": url, "table": table, "home": str(home)})]
+    if pandas:
+        plan.append(("pandas.read_sql + to_parquet", "pandas_parquet",
+                     {"url": url, "table": table, "out": str(work / "p.parquet")}))
+    for title, name, args in plan:
+        result, rss = contender(name, **args)
+        assert result["rows"] == rows, f"{title}: {result['rows']} rows, expected {rows}"
+        runs.append(Run(label, rows, title, result["seconds"], rss, megabytes))
+        print(f"  {label} {rows:,} {title}: {result['seconds']:.2f}s, {rss:.0f} MB", flush=True)
+    full = next(r for r in runs if r.source == label and r.rows == rows and r.contender.startswith("countyhub"))
+    changed = seed.change_one_percent(url, table)
+    result, rss = contender("countyhub_sql", url=url, table=table, home=str(home))
+    runs.append(Run(label, rows, "countyhub incremental, 1% changed", result["seconds"], rss,
+                    megabytes * result["rows"] / rows,
+                    f"{changed:,} changed, {result['changed']:,} merged; {result['seconds'] / full.seconds:.1%} of full"))
+    print(f"  {label} {rows:,} incremental: {result['seconds']:.2f}s ({result['seconds'] / full.seconds:.1%})", flush=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def bench_csv(target_bytes: int, work: Path, runs: list[Run]) -> None:
+    gb, utf8, rows = seed.write_csv(work / "csv", target_bytes)
+    home = work / "home-csv"
+    shutil.rmtree(home, ignore_errors=True)
+    for title, name, args, path in (
+        ("countyhub → raw zone (GB18030)", "countyhub_csv", {"folder": str(gb.parent), "home": str(home)}, gb),
+        ("DuckDB read_csv (UTF-8 copy) → Parquet", "duckdb_csv", {"path": str(utf8), "out": str(work / "c.parquet")},
+         utf8),
+    ):
+        result, rss = contender(name, **args)
+        assert result["rows"] == rows, f"{title}: {result['rows']} rows, expected {rows}"
+        runs.append(Run("CSV", rows, title, result["seconds"], rss, path.stat().st_size / 1e6,
+                        f"{path.stat().st_size / 1e6:,.0f} MB file"))
+        print(f"  CSV {title}: {result['seconds']:.2f}s, {rss:.0f} MB", flush=True)
+    shutil.rmtree(work / "csv", ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def report(runs: list[Run]) -> str:
+    lines = ["| source | rows | contender | s | rows/s | MB/s | peak RSS MB | vs scanner | vs pandas | note |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in runs:
+        peers = {p.contender.split(" ")[0]: p for p in runs if p.source == r.source and p.rows == r.rows}
+        base = peers.get("DuckDB")
+        hand = peers.get("pandas.read_sql")
+        vs_scanner = f"{r.rows_per_s / base.rows_per_s:.2f}×" if base and "incremental" not in r.contender else ""
+        vs_pandas = f"{r.rows_per_s / hand.rows_per_s:.2f}×" if hand and "incremental" not in r.contender else ""
+        lines.append(f"| {r.source} | {r.rows:,} | {r.contender} | {r.seconds:.2f} | {r.rows_per_s:,.0f} | "
+                     f"{r.mb_per_s:,.1f} | {r.peak_rss_mb:,.0f} | {vs_scanner} | {vs_pandas} | {r.note} |")
+    return "\n".join(lines)
+
+
+def main(flags: list[str]) -> None:
+    quick = "--quick" in flags
+    sizes = [200_000] if quick else [1_000_000, 5_000_000]
+    csv_bytes = 50_000_000 if quick else GB
+    work = Path(tempfile.mkdtemp(prefix="countyhub-bench-"))
+    runs: list[Run] = []
+    started = time.perf_counter()
+    print(f"connector benchmark ({'quick' if quick else 'full'}), work folder {work}", flush=True)
+    try:
+        for rows in sizes:
+            bench_database("PostgreSQL", seed.PG_URL, rows, work, runs, pandas=True)
+            bench_database("MariaDB", seed.MY_URL, rows, work, runs, pandas=True)
+        bench_csv(csv_bytes, work, runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table = report(runs)
+    print(f"\n{table}\n\ntotal {time.perf_counter() - started:.0f}s on {os.cpu_count()} cores")
+    out = Path(".countyhub") / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / ("connectors-quick.md" if quick else "connectors.md")).write_text(table + "\n", encoding="utf-8")

@@ -1,0 +1,117 @@
+"""One benchmark contender per process: `python -m bench.connectors_contenders NAME JSON_ARGS` prints a JSON result."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+STREAM = {"name": "residents", "primary_key": ["id"], "cursor": "updated_at"}
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+
+    from countyhub.settings import load_settings
+    from lakehouse.lake import prepare_extensions
+
+    ext = prepare_extensions(load_settings().extension_dir)
+    return duckdb.connect(config={"extension_directory": str(ext), "autoinstall_known_extensions": False})
+
+
+def _initialise_lake(dept: object) -> None:
+    """Create the lake's zones and meta tables untimed: a one-off per lake (about a second), not per load."""
+    from countyhub.settings import load_settings
+    from lakehouse import Lake
+    from lakehouse.loadlog import prepare
+
+    lake = Lake(load_settings())
+    with lake.writer() as con:
+        prepare(con, dept.raw_schema, lake.settings.home / "tmp")
+
+
+def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False) -> dict[str, Any]:
+    """Our path: the sql connector (DuckDB scanner) into the raw zone of a DuckLake, one transaction."""
+    os.environ["COUNTYHUB_HOME"] = home
+    from connectors import get_connector
+    from countyhub.departments import Department, Stream
+    from countyhub.settings import load_settings
+    from lakehouse import Lake
+    from lakehouse.load import load_stream
+
+    dept = Department(code="bench", name="基准", name_en="Bench", owner={"steward": "bench"})
+    connector = get_connector("sql")({"url": url})
+    _initialise_lake(dept)
+    start = time.perf_counter()
+    result = load_stream(Lake(load_settings()), dept, Stream(**STREAM, table=table), connector, full_refresh=full_refresh)
+    return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "mode": result.mode,
+            "changed": result.rows_inserted + result.rows_updated}
+
+
+def scanner_parquet(url: str, table: str, out: str) -> dict[str, Any]:
+    """DuckDB's postgres/mysql scanner copying the table straight to one Parquet file: near the machine's limit."""
+    from sqlalchemy.engine import make_url
+
+    from connectors.sql_duckdb import attach_setup, quote
+
+    con = _duckdb()
+    alias, setup = attach_setup(make_url(url), None)
+    for sql, params in setup:
+        con.execute(sql, params)
+    start = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM {alias}.{quote(table)}) TO '{out}' (FORMAT parquet)")
+    rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def pandas_parquet(url: str, table: str, out: str) -> dict[str, Any]:
+    """What people write by hand: pandas.read_sql, then DataFrame.to_parquet."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    start = time.perf_counter()
+    frame = pd.read_sql(f"SELECT * FROM {table}", sa.create_engine(url))
+    frame.to_parquet(out)
+    return {"seconds": time.perf_counter() - start, "rows": len(frame)}
+
+
+def countyhub_csv(folder: str, home: str) -> dict[str, Any]:
+    """Our path: the files connector (encoding detection, GB18030 transcoding, ID-number rule) into the raw zone."""
+    os.environ["COUNTYHUB_HOME"] = home
+    from connectors import get_connector
+    from countyhub.departments import Department, Stream
+    from countyhub.settings import load_settings
+    from lakehouse import Lake
+    from lakehouse.load import load_stream
+
+    dept = Department(code="bench", name="基准", name_en="Bench", owner={"steward": "bench"})
+    _initialise_lake(dept)
+    start = time.perf_counter()
+    result = load_stream(Lake(load_settings()), dept, Stream(name="roll", pattern="roll_*.csv"),
+                         get_connector("files")({"path": folder}))
+    return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "quarantined": result.rows_quarantined}
+
+
+def duckdb_csv(path: str, out: str) -> dict[str, Any]:
+    """DuckDB read_csv (parallel) on the UTF-8 copy, straight to Parquet."""
+    con = _duckdb()
+    start = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM read_csv('{path}', all_varchar=true)) TO '{out}' (FORMAT parquet)")
+    rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+if __name__ == "__main__":
+    name, args = sys.argv[1], json.loads(sys.argv[2])
+    result = globals()[name](**args)
+    # The kernel's high-water mark of this process (reset by exec, unlike getrusage's, which a forked
+    # child inherits from its parent).
+    status = Path("/proc/self/status").read_text()
+    result["peak_rss_mb"] = int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) / 1024
+    if args.get("out"):
+        Path(args["out"]).unlink(missing_ok=True)
+    print(json.dumps(result))

@@ -1,0 +1,78 @@
+"""Seed the connector benchmark's sources: ~10-column tables in PostgreSQL and MariaDB, a GB18030 CSV."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import duckdb
+import sqlalchemy as sa
+
+PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+MY_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
+# Integers, text with Chinese, timestamps, decimals: what a department's registry table looks like.
+PG_SELECT = """SELECT g AS id, g % 1000 AS township_id, '居民' || g || '号' AS name,
+    '四川省达州市大竹县竹阳街道' || (g % 500) || '号' AS address, (g * 1.25)::numeric(14,2) AS amount,
+    (g % 97)::numeric(10,3) AS rate, TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' AS updated_at,
+    TIMESTAMP '1950-01-01' + (g % 25000) * INTERVAL '1 day' AS born, g % 7 AS kind, '备注' || (g % 13) AS remark
+    FROM generate_series(1, {rows}) g"""
+MY_SELECT = """SELECT seq AS id, seq % 1000 AS township_id, CONCAT('居民', seq, '号') AS name,
+    CONCAT('四川省达州市大竹县竹阳街道', seq % 500, '号') AS address, CAST(seq * 1.25 AS DECIMAL(14,2)) AS amount,
+    CAST(seq % 97 AS DECIMAL(10,3)) AS rate, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND AS updated_at,
+    TIMESTAMP '1950-01-01 00:00:00' + INTERVAL (seq % 25000) DAY AS born, seq % 7 AS kind,
+    CONCAT('备注', seq % 13) AS remark FROM seq_1_to_{rows}"""
+
+
+def table_name(rows: int) -> str:
+    return f"ch_bench_{rows}"
+
+
+def seed_postgres(rows: int, url: str = PG_URL) -> str:
+    name = table_name(rows)
+    with sa.create_engine(url).begin() as con:
+        con.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        con.execute(sa.text(f"CREATE TABLE {name} AS {PG_SELECT.format(rows=rows)}"))
+        con.execute(sa.text(f"ALTER TABLE {name} ADD PRIMARY KEY (id)"))
+        # Department systems index their change timestamp; incremental reads depend on it.
+        con.execute(sa.text(f"CREATE INDEX ON {name} (updated_at)"))
+        con.execute(sa.text(f"ANALYZE {name}"))
+    return name
+
+
+def seed_mariadb(rows: int, url: str = MY_URL) -> str:
+    name = table_name(rows)
+    with sa.create_engine(url).begin() as con:
+        con.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        con.execute(sa.text(
+            f"CREATE TABLE {name} (id BIGINT PRIMARY KEY, township_id INT, name VARCHAR(40), address VARCHAR(80), "
+            "amount DECIMAL(14,2), rate DECIMAL(10,3), updated_at DATETIME, born DATETIME, kind INT, "
+            "remark VARCHAR(20), KEY (updated_at)) CHARACTER SET utf8mb4"))
+        con.execute(sa.text(f"INSERT INTO {name} {MY_SELECT.format(rows=rows)}"))
+    return name
+
+
+def change_one_percent(url: str, name: str) -> int:
+    """Touch 1% of the rows (a new value and a newer updated_at), as a day of department edits would."""
+    concat = "name || '改'" if url.startswith("postgresql") else "CONCAT(name, '改')"
+    with sa.create_engine(url).begin() as con:
+        return con.execute(sa.text(f"UPDATE {name} SET name = {concat}, updated_at = TIMESTAMP '2030-01-01 00:00:00' "
+                                   "WHERE id % 100 = 0")).rowcount
+
+
+def write_csv(folder: Path, target_bytes: int) -> tuple[Path, Path, int]:
+    """A GB18030 CSV of about `target_bytes` and the same content in UTF-8; returns both and the row count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    utf8, gb = folder / "utf8" / "roll_1.csv", folder / "gb18030" / "roll_1.csv"
+    utf8.parent.mkdir(exist_ok=True)
+    gb.parent.mkdir(exist_ok=True)
+    rows = target_bytes // 98  # measured: about 98 GB18030 bytes per row below
+    duckdb.execute(f"""COPY (SELECT printf('51172419%010d', i) AS 身份证号, '居民' || i AS 姓名,
+        ['最低生活保障', '特困人员供养', '临时救助'][i % 3 + 1] AS 救助类型, printf('%.2f', (100 + i % 900)::DOUBLE) AS 月发放金额,
+        '2023-07' AS 起始年月, '511724' || lpad((i % 30)::VARCHAR, 3, '0') AS 乡镇代码, '竹阳街道' AS 乡镇名称,
+        '大竹县社会救助发放名册' AS 备注 FROM range({rows}) t(i)) TO '{utf8}' (HEADER, DELIMITER ',')""")
+    encoder, decoder = codecs.getincrementalencoder("gb18030")(), codecs.getincrementaldecoder("utf-8")()
+    with utf8.open("rb") as src, gb.open("wb") as dst:
+        while chunk := src.read(1 << 24):
+            dst.write(encoder.encode(decoder.decode(chunk)))
+        dst.write(encoder.encode(decoder.decode(b"", final=True), final=True))
+    return gb, utf8, rows

@@ -1,0 +1,34 @@
+"""Resolve a secret reference: an environment variable name, or `airflow:<conn_id>` for an Airflow connection."""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import unquote, urlsplit
+
+AIRFLOW_PREFIX = "airflow:"
+
+
+def _airflow_password(conn_id: str) -> str | None:
+    # Airflow reads AIRFLOW_CONN_<ID> (URI or JSON) itself; reading it here avoids importing Airflow.
+    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if raw is not None:
+        if raw.lstrip().startswith("{"):
+            return json.loads(raw).get("password")
+        password = urlsplit(raw).password
+        return unquote(password) if password is not None else None
+    try:  # a connection stored in Airflow's metadata DB or a secrets backend
+        from airflow.sdk import Connection
+    except ImportError:
+        return None
+    try:
+        return Connection.get(conn_id).password
+    except Exception:  # noqa: BLE001 - not found, or no Airflow context here: treated as "not set"
+        return None
+
+
+def resolve_secret(ref: str) -> str | None:
+    """The secret's value, or None when it is not set; the reference itself is safe to print."""
+    if ref.startswith(AIRFLOW_PREFIX):
+        return _airflow_password(ref.removeprefix(AIRFLOW_PREFIX))
+    return os.environ.get(ref)

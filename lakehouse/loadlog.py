@@ -1,0 +1,65 @@
+"""The load log `lake.meta.loads` and the per-connection setup every load needs (DDL, memory bounds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from lakehouse.drift import CHANGES_DDL
+from lakehouse.lake import LAKE
+from lakehouse.state import STATE_DDL
+
+if TYPE_CHECKING:
+    from lakehouse.load import LoadResult
+
+LOADS_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.loads (
+    load_id VARCHAR, department VARCHAR, stream VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+    bytes_read BIGINT, status VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, message VARCHAR)"""
+# Added after the first release: older lakes get them with ALTER TABLE, so positional readers keep working.
+EXTRA_COLUMNS = {"mode": "VARCHAR", "rows_quarantined": "BIGINT", "rows_inserted": "BIGINT",
+                 "rows_updated": "BIGINT", "rows_deleted": "BIGINT"}
+MEMORY_LIMIT = "512MB"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, raw_schema: str, temp_dir: Path) -> None:
+    """Create the meta tables and bound DuckDB's memory: staging spills to `temp_dir` instead of growing."""
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = '{temp_dir}'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar_print = false")  # progress is polled for our own bar instead  # raw rows have no order; keeping one costs memory
+    # Each DDL statement is a DuckLake commit: look first, so a routine load commits only its own data.
+    schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
+                                         [LAKE]).fetchall()}
+    if raw_schema not in schemas:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{raw_schema}")
+    meta = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                      "AND schema_name = 'meta'", [LAKE]).fetchall()}
+    if "loads" not in meta:
+        extra = "".join(f", {c} {t}" for c, t in EXTRA_COLUMNS.items())
+        con.execute(LOADS_DDL.rstrip(")") + extra + ")")
+    for name, ddl in (("stream_state", STATE_DDL), ("schema_changes", CHANGES_DDL)):
+        if name not in meta:
+            con.execute(ddl)
+    have = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
+                                      "AND schema_name = 'meta' AND table_name = 'loads'", [LAKE]).fetchall()}
+    for column, type_ in EXTRA_COLUMNS.items():
+        if column not in have:
+            con.execute(f"ALTER TABLE {LAKE}.meta.loads ADD COLUMN IF NOT EXISTS {column} {type_}")
+
+
+def log_load(con: duckdb.DuckDBPyConnection, load_id: str, department: str, stream: str, status: str,
+             started: datetime, mode: str, result: LoadResult | None = None, message: str = "") -> None:
+    """One row per load; a success is written inside the load's transaction, a failure after its rollback."""
+    counts = ([result.rows_read, result.rows_loaded, result.bytes_read, result.rows_quarantined,
+               result.rows_inserted, result.rows_updated, result.rows_deleted] if result else [0] * 7)
+    if result is not None and not message:
+        message = f"{result.rows_quarantined} quarantined" if result.rows_quarantined else ""
+    con.execute(
+        f"INSERT INTO {LAKE}.meta.loads (load_id, department, stream, rows_read, rows_loaded, bytes_read, "
+        "rows_quarantined, rows_inserted, rows_updated, rows_deleted, status, started_at, finished_at, message, mode) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, department, stream, *counts[:3], *counts[3:], status, started, datetime.now(UTC), message, mode])

@@ -1,0 +1,141 @@
+"""Row-level rules on incoming batches (declared types, resident ID numbers) and the quarantine zone they feed."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.base import Rejected
+from countyhub.departments import Stream
+from lakehouse.lake import LAKE
+
+ID_NAME = re.compile(r"(身份证|公民身份号码|^id_number$|^id_card(_no)?$|_id_number$)", re.IGNORECASE)
+ID_PATTERN = r"^\d{17}[\dXx]$"
+NUMERIC_LOOK = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
+TYPES = {"integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_(),
+         "date": pa.date32(), "timestamp": pa.timestamp("us"), "text": pa.string()}
+DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+
+
+def arrow_type(name: str) -> pa.DataType:
+    """A declared column type (`integer`, `decimal(12,2)`, `date`, ...) as Arrow."""
+    if match := DECIMAL.match(name.strip().lower()):
+        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+    try:
+        return TYPES[name.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown column type {name!r}; use one of {', '.join(TYPES)} or decimal(p,s)") from None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass
+class Validator:
+    """Splits each batch into rows that fit (typed as declared) and rows for the quarantine."""
+
+    stream: Stream
+    id_columns: list[str]
+    types: dict[str, pa.DataType]
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @classmethod
+    def for_stream(cls, stream: Stream, strings: list[str]) -> Validator:
+        """Rules for a stream whose text columns are `strings`: declared `types`, and ID-number columns
+        (declared as `id_number_columns`, else recognised by name, e.g. 身份证号 or id_number)."""
+        declared = stream.options.get("id_number_columns")
+        ids = declared if declared is not None else [n for n in strings if ID_NAME.search(n)]
+        types = {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
+        return cls(stream, [c for c in ids if c in strings], types)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.id_columns or self.types)
+
+    def output_schema(self, schema: pa.Schema) -> pa.Schema:
+        return pa.schema([pa.field(f.name, self.types.get(f.name, f.type)) for f in schema])
+
+    def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The rows that pass, typed; the others are kept in `rejected` with their reason."""
+        if not self.active or batch.num_rows == 0:
+            return batch
+        reasons: list[str | None] = [None] * batch.num_rows
+        for name in self.id_columns:
+            column = batch.column(name)
+            ok = pc.or_(pc.or_(pc.is_null(column), pc.equal(column, "")), pc.match_substring_regex(column, ID_PATTERN))
+            for i in pc.indices_nonzero(pc.invert(pc.fill_null(ok, True))).to_pylist():
+                value = column[i].as_py()
+                reasons[i] = reasons[i] or (
+                    f"{name}: {value!r} is a number that lost digits (Excel stores ID numbers as floats)"
+                    if NUMERIC_LOOK.match(value.strip()) and len(value.strip()) != 18
+                    else f"{name}: {value!r} is not an 18-character resident ID number")
+        columns = []
+        for f in batch.schema:
+            column = batch.column(f.name)
+            if f.name in self.types and column.type != self.types[f.name]:
+                column = self._cast(f.name, column, self.types[f.name], reasons)
+            columns.append(column)
+        bad = [i for i, r in enumerate(reasons) if r]
+        if not bad:
+            return pa.RecordBatch.from_arrays(columns, schema=self.output_schema(batch.schema))
+        rows = batch.to_pylist()
+        for i in bad:
+            self.rejected.append(Rejected(self._where(rows[i]), reasons[i], {k: _text(v) for k, v in rows[i].items()}))
+        keep = pa.array([r is None for r in reasons])
+        return pa.RecordBatch.from_arrays([c.filter(keep) for c in columns], schema=self.output_schema(batch.schema))
+
+    def _cast(self, name: str, column: pa.Array, type_: pa.DataType, reasons: list[str | None]) -> pa.Array:
+        if pa.types.is_string(column.type):
+            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        try:
+            return pc.cast(column, type_)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        values = []  # only a batch with a bad value pays for the row-by-row pass
+        for i, value in enumerate(column):
+            try:
+                values.append(value.cast(type_).as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                reasons[i] = reasons[i] or f"{name}: {value.as_py()!r} does not fit {type_}"
+                values.append(None)
+        return pa.array(values, type_)
+
+    def _where(self, row: dict[str, Any]) -> str:
+        key = ", ".join(f"{k}={row.get(k)}" for k in self.stream.primary_key)
+        source = row.get("_source_file")
+        return " ".join(p for p in (source, f"key {key}" if key else "") if p) or "row without key"
+
+
+def quarantine_table(department: str, stream: str) -> str:
+    return f"{LAKE}.quarantine.{department}__{stream}"
+
+
+def write_quarantine(con: duckdb.DuckDBPyConnection, department: str, stream: str, load_id: str,
+                     at: datetime, rejected: list[Rejected]) -> int:
+    """Append the load's rejected rows (raw values as JSON text, reason, where) in the load's transaction."""
+    if not rejected:
+        return 0
+    table = quarantine_table(department, stream)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (load_id VARCHAR, location VARCHAR, reason VARCHAR, "
+                "raw_values VARCHAR, quarantined_at TIMESTAMPTZ)")
+    rows = pa.table({
+        "load_id": [load_id] * len(rejected),
+        "location": [r.where for r in rejected],
+        "reason": [r.reason for r in rejected],
+        "raw_values": [json.dumps(r.values, ensure_ascii=False) for r in rejected],
+        "quarantined_at": pa.array([at] * len(rejected), pa.timestamp("us", tz="UTC")),
+    })
+    con.register("quarantined_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM quarantined_rows")
+    finally:
+        con.unregister("quarantined_rows")
+    return len(rejected)

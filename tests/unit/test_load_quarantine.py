@@ -1,0 +1,90 @@
+"""Malformed rows go to quarantine with file/line or key and the reason; read = loaded + quarantined."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from connectors import get_connector
+from countyhub.departments import Department, Stream
+from countyhub.settings import Settings
+from lakehouse import Lake
+from lakehouse.load import load_stream
+
+DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
+GOOD = "511724198001010011"
+
+
+def _lake_rows(lake: Lake, sql: str) -> list[tuple]:
+    with lake.reader() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_bad_csv_lines_and_lost_digit_ids_are_quarantined_and_counted(settings: Settings, tmp_path: Path) -> None:
+    lines = ["身份证号,姓名,月发放金额", f"{GOOD},张三,560.00", "5.11724E+17,李四,480.00", "only-two,fields",
+             f"{GOOD[:-1]}2,王五,abc"]
+    (tmp_path / "roll_1.csv").write_bytes("\r\n".join(lines).encode("gb18030") + b"\r\n")
+    stream = Stream(name="roll", pattern="roll_*.csv", types={"月发放金额": "decimal(10,2)"})
+    result = load_stream(Lake(settings), DEPT, stream, get_connector("files")({"path": str(tmp_path)}))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 1, 3)
+    rows = _lake_rows(Lake(settings), "SELECT location, reason, raw_values, load_id FROM quarantine.mzj__roll ORDER BY reason")
+    reasons = {r[1].split(":")[0]: r for r in rows}
+    assert "lost digits" in reasons["身份证号"][1] and json.loads(reasons["身份证号"][2])["身份证号"] == "5.11724E+17"
+    assert reasons["line has 2 fields, the header has 3"][0] == "roll_1.csv:4"
+    assert "does not fit decimal128(10, 2)" in reasons["月发放金额"][1]
+    assert {r[3] for r in rows} == {result.load_id}
+    assert _lake_rows(Lake(settings), "SELECT 月发放金额 FROM raw_mzj.roll") == [(560,)]
+
+
+def test_excel_float_id_numbers_are_quarantined(settings: Settings, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["2026年救助名册"])
+    sheet.append(["身份证号", "姓名"])
+    sheet.append([GOOD, "张三"])
+    sheet.append([511724198001010011, "李四"])  # typed as a number: Excel keeps 15 significant digits
+    book.save(tmp_path / "roll_1.xlsx")
+    stream = Stream(name="roll", pattern="roll_*.xlsx")
+    result = load_stream(Lake(settings), DEPT, stream, get_connector("files")({"path": str(tmp_path)}))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    [(where, reason)] = _lake_rows(Lake(settings), "SELECT location, reason FROM quarantine.mzj__roll")
+    assert "'5.1172419800101E+17'" in reason and "lost digits" in reason and where.startswith("roll_1.xlsx")
+
+
+def test_unchanged_file_is_skipped_and_a_changed_one_replaces_its_rows(settings: Settings, tmp_path: Path) -> None:
+    def write(name: str, ids: range) -> None:
+        body = "\n".join(["身份证号,姓名", *[f"5117241980010{i:05d},人{i}" for i in ids]])
+        (tmp_path / name).write_text(body + "\n", encoding="utf-8-sig")
+
+    write("roll_1.csv", range(10))
+    write("roll_2.csv", range(10, 15))
+    lake, stream = Lake(settings), Stream(name="roll", pattern="roll_*.csv")
+    connector = get_connector("files")({"path": str(tmp_path)})
+    assert load_stream(lake, DEPT, stream, connector).rows_read == 15
+    assert load_stream(lake, DEPT, stream, connector).rows_read == 0  # same checksums: nothing read
+    write("roll_2.csv", range(10, 13))  # same name, new content
+    again = load_stream(lake, DEPT, stream, connector)
+    assert (again.rows_read, again.rows_inserted, again.rows_deleted) == (3, 3, 5)
+    assert _lake_rows(lake, "SELECT _source_file, count(*) FROM raw_mzj.roll GROUP BY 1 ORDER BY 1") == [
+        ("roll_1.csv", 10), ("roll_2.csv", 3)]
+
+
+def test_incremental_counts_add_up_with_quarantined_rows(settings: Settings, tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "si.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE insured (person_id INTEGER PRIMARY KEY, id_number TEXT, updated_at TEXT)")
+        con.executemany("INSERT INTO insured VALUES (?, ?, ?)",
+                        [(i, f"5117241980{i:08d}", f"2026-01-0{1 + i % 2}") for i in range(10)] +
+                        [(99, "5.11724E+17", "2026-01-02")])
+    con.close()
+    lake, stream = Lake(settings), Stream(name="insured", primary_key=["person_id"], cursor="updated_at")
+    connector = get_connector("sql")({"url": f"sqlite:///{db}"})
+    for expected_read in (11, 6):  # the second load re-reads the rows at the cursor (5 good + 1 bad)
+        result = load_stream(lake, DEPT, stream, connector)
+        assert result.rows_read == expected_read == result.rows_loaded + result.rows_quarantined
+        assert result.rows_quarantined == 1
+    assert _lake_rows(lake, "SELECT count(*) FROM raw_mzj.insured") == [(10,)]
