@@ -89,6 +89,7 @@ def bench_database(label: str, url: str, rows: int, work: Path, runs: list[Run],
                     f"{changed:,} changed, {result['changed']:,} merged; {result['seconds'] / full.seconds:.1%} of full"))
     print(f"  {label} {rows:,} incremental: {result['seconds']:.2f}s ({result['seconds'] / full.seconds:.1%})", flush=True)
     shutil.rmtree(home, ignore_errors=True)
+    seed.drop(url, table)
 
 
 def bench_csv(target_bytes: int, work: Path, runs: list[Run]) -> None:
