@@ -65,13 +65,28 @@ def excel_drop(folder: Path) -> Path:
     return folder
 
 
-class _Api(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet HTTP handler that answers JSON: the base of the test APIs the connector tests talk to."""
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _Api(JsonHandler):
     """GET /persons?page_size=N&updated_since=T, paged with a Link: <...>; rel="next" header."""
 
     records: ClassVar[list[dict]] = [person(i) for i in range(ROWS)]
 
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
@@ -91,15 +106,6 @@ class _Api(BaseHTTPRequestHandler):
             headers["Link"] = f'<{url.path}?{"&".join(f"{k}={v}" for k, v in nxt.items())}>; rel="next"'
         self._send(200, {"items": rows[start:start + size]}, headers)
 
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 @contextmanager

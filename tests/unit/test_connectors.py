@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import csv
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -15,6 +14,7 @@ import pytest
 
 from connectors import ConnectorError, available_kinds, get_connector
 from countyhub.departments import Stream
+from tests.conformance.sample_sources import JsonHandler
 
 ROWS = [["身份证号", "姓名", "月发放金额"], *[[f"51172419800101{i:04d}", f"张{i}", "560.00"] for i in range(300)]]
 
@@ -43,12 +43,10 @@ def test_missing_drop_folder_is_a_clear_error(tmp_path: Path) -> None:
         connector.check()
 
 
-class _Api(BaseHTTPRequestHandler):
+class _Api(JsonHandler):
     records: ClassVar[list[dict]] = [{"uscc": f"9151172{i:011d}", "name": f"大竹县企业{i}", "capital": i * 1.5} for i in range(1234)]
     throttled: ClassVar[set[int]] = set()
 
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        pass
 
     def do_GET(self) -> None:
         query = parse_qs(urlparse(self.path).query)
@@ -62,15 +60,6 @@ class _Api(BaseHTTPRequestHandler):
             items = self.records[(page - 1) * size: page * size]
             self._send(200, {"data": {"items": items, "page": page, "total": len(self.records)}})
 
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 @pytest.fixture
