@@ -164,9 +164,11 @@ def print_summary(report: FlowReport) -> None:
     dataset (rows served, contract result, published version); why a gate failed is printed under the table."""
     from rich.table import Column
 
-    table = Table(Column("dataset", no_wrap=True), Column("load", no_wrap=True),
-                  Column("rows", justify="right", no_wrap=True), Column("contract", no_wrap=True),
-                  Column("version", no_wrap=True), title="countyhub run summary",
+    # Numbers and verdicts never shrink into "…" on a narrow terminal; the load column wraps instead.
+    table = Table(Column("dataset", no_wrap=True), Column("load", overflow="fold"),
+                  Column("rows", justify="right", no_wrap=True, min_width=6),
+                  Column("contract", no_wrap=True, min_width=6), Column("version", no_wrap=True, min_width=9),
+                  title="countyhub run summary",
                   caption="load: mode: rows read, +inserted ~updated -deleted; rows: in the table now")
     for load in report.loads:
         changes = f"{load.mode}: {load.rows_read}, +{load.rows_inserted} ~{load.rows_updated} -{load.rows_deleted}"
