@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from countyhub.cli_common import ConfigOpt, console, fail
 from countyhub.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from countyhub.flow import FlowReport
 
 app = typer.Typer(
     help="countyhub — the county's shared data platform.\n\n"
@@ -156,15 +159,31 @@ def show(
     console.print_json(data=catalog.impact(dataset, impact) if impact else entry, default=str)
 
 
-def print_summary(report) -> None:
-    table = Table("dataset", "rows", "contract", "published version", title="countyhub run summary")
+def print_summary(report: FlowReport) -> None:
+    """One line per raw stream (load mode, rows read, +inserted ~updated -deleted, rows now) and per shared
+    dataset (rows served, contract result, published version); why a gate failed is printed under the table."""
+    from rich.table import Column
+
+    # Numbers and verdicts never shrink into "…" on a narrow terminal; the load column wraps instead.
+    table = Table(Column("dataset", no_wrap=True), Column("load", overflow="fold"),
+                  Column("rows", justify="right", no_wrap=True, min_width=6),
+                  Column("contract", no_wrap=True, min_width=6), Column("version", no_wrap=True, min_width=9),
+                  title="countyhub run summary",
+                  caption="load: mode: rows read, +inserted ~updated -deleted; rows: in the table now")
     for load in report.loads:
-        table.add_row(load.table.removeprefix("lake."), str(load.rows_loaded), "—", "—")
+        changes = f"{load.mode}: {load.rows_read}, +{load.rows_inserted} ~{load.rows_updated} -{load.rows_deleted}"
+        if load.rows_quarantined:
+            changes += f" ({load.rows_quarantined} quarantined)"
+        rows = report.raw_rows.get(load.table)
+        table.add_row(load.table.removeprefix("lake."), changes, "—" if rows is None else str(rows), "—", "—")
     for d in report.datasets:
-        verdict = "[green]passed[/green]" if d.gate_passed else f"[red]failed[/red]: {d.reason}"
+        verdict = "[green]passed[/green]" if d.gate_passed else "[red]failed[/red]"
         version = "—" if d.published_version is None else f"v{d.published_version}" + ("" if d.published_now else " (kept)")
-        table.add_row(d.dataset, "—" if d.rows is None else str(d.rows), verdict, version)
+        table.add_row(d.dataset, "—", "—" if d.rows is None else str(d.rows), verdict, version)
     console.print(table)
+    for d in report.datasets:
+        if not d.gate_passed:
+            console.print(f"[red]{d.dataset}[/red] gate failed: {d.reason}")
 
 
 def _serve(settings, port: int | None) -> None:

@@ -29,6 +29,9 @@ class DatasetOutcome:
 class FlowReport:
     loads: list[LoadResult] = field(default_factory=list)
     datasets: list[DatasetOutcome] = field(default_factory=list)
+    # Rows in each raw table after its load ("lake.raw_gaj.persons" -> n): an incremental load reads only a
+    # few rows, so the load's own counts no longer say how big the table is.
+    raw_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +45,16 @@ def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None =
     for department in load_departments(settings.departments_dir):
         loads.extend(ingest_department(settings, department, progress=progress))
     return loads
+
+
+def raw_row_counts(settings: Settings, loads: list[LoadResult]) -> dict[str, int]:
+    """Rows in each loaded raw table now (one count per table, read-only)."""
+    from lakehouse import Lake
+
+    if not loads:
+        return {}
+    with Lake(settings).reader() as con:
+        return {load.table: con.execute(f"SELECT count(*) FROM {load.table}").fetchone()[0] for load in loads}
 
 
 def build_models(settings: Settings) -> list[str]:
@@ -103,5 +116,6 @@ def build_gate_publish(settings: Settings) -> list[DatasetOutcome]:
 def run_flow(settings: Settings, progress: Callable[[str, int], None] | None = None) -> FlowReport:
     """Ingest every department, build, gate, publish, and register everything in the catalog."""
     report = FlowReport(loads=ingest_all(settings, progress))
+    report.raw_rows = raw_row_counts(settings, report.loads)
     report.datasets = build_gate_publish(settings)
     return report

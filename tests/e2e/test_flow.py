@@ -1,8 +1,17 @@
-"""The whole flow on the demo county: counts, catalog, idempotency, and a failed gate keeping the last version."""
+"""The whole flow on the demo county: counts, catalog, incremental re-runs, source changes reaching the shared
+datasets, and a shrunken source failing the volume rule while the last good version stays served."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -10,13 +19,21 @@ from catalog.store import Catalog
 from countyhub.demo_run import demo_api, run_demo
 from countyhub.flow import FlowReport, run_flow
 from countyhub.settings import Settings, load_settings
-from demo import Manifest, corrupt_duplicate_ids, load_manifest
+from demo import Manifest, load_manifest
+from demo.divisions import TOWNSHIP_BY_CODE
+from demo.generate import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, demo_dir
+from demo.subsidy import ENCODING, roll_file_name
 from lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
 PERSONS = 800
 RAW_STREAMS = ("gaj.persons", "gaj.households", "cgj.grids", "cgj.facilities", "cgj.cases", "mzj.subsidy_roll",
                "scjgj.enterprises")
+# The load mode each stream resolves to with no `mode:` line (enterprises: the deliberate snapshot in scjgj.yml).
+MODES = {"gaj.persons": "incremental", "gaj.households": "incremental", "cgj.grids": "snapshot",
+         "cgj.facilities": "incremental", "cgj.cases": "incremental", "mzj.subsidy_roll": "files",
+         "scjgj.enterprises": "snapshot"}
+CURSOR_STREAMS = {"gaj.persons": GAJ_DB, "gaj.households": GAJ_DB, "cgj.facilities": CGJ_DB, "cgj.cases": CGJ_DB}
 
 
 def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch, name: str) -> Settings:
@@ -41,14 +58,54 @@ def _count(settings: Settings, table: str) -> int:
         return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def _source(settings: Settings, db: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Ask the demo's SQLite source itself: expected numbers never come from the code under test."""
+    with sqlite3.connect(demo_dir(settings.home) / db) as conn:
+        rows = conn.execute(sql, params).fetchall()
+    conn.close()
+    return rows
+
+
+def _at_cursor(settings: Settings, stream: str) -> int:
+    """Rows an unchanged cursor stream reads again: those at the saved cursor (keyed streams re-read with >=)."""
+    table = stream.split(".")[1]
+    return _source(settings, CURSOR_STREAMS[stream],
+                   f"SELECT count(*) FROM {table} WHERE updated_at = (SELECT max(updated_at) FROM {table})")[0][0]
+
+
+def _loads(report: FlowReport) -> dict[str, tuple[str, int, int, int, int]]:
+    """`dept.stream` -> (mode, read, inserted, updated, deleted) as the load results report them."""
+    return {f"{r.department}.{r.stream}": (r.mode, r.rows_read, r.rows_inserted, r.rows_updated, r.rows_deleted)
+            for r in report.loads}
+
+
+def _logged(settings: Settings, report: FlowReport) -> dict[str, tuple[str, int, int, int, int]]:
+    """The same numbers as lake.meta.loads recorded them for this run's loads."""
+    ids = [r.load_id for r in report.loads]
+    with Lake(settings).reader() as con:
+        rows = con.execute("SELECT department || '.' || stream, mode, rows_read, rows_inserted, rows_updated, "
+                           f"rows_deleted, status FROM lake.meta.loads WHERE load_id IN ({', '.join('?' * len(ids))})",
+                           ids).fetchall()
+    assert {r[-1] for r in rows} == {"success"}
+    return {r[0]: tuple(r[1:-1]) for r in rows}
+
+
 def test_shared_datasets_match_what_the_generator_produced(twice) -> None:
-    settings, manifest, first, _ = twice
-    assert first.ok, [(d.dataset, d.reason) for d in first.datasets]
+    settings, manifest, first, second = twice
+    assert first.ok and second.ok, [(d.dataset, d.reason) for d in first.datasets + second.datasets]
+    for report in (first, second):  # the same counts after the first and after the incremental second run
+        for stream in RAW_STREAMS:
+            dept, name = stream.split(".")
+            assert report.raw_rows[f"lake.raw_{dept}.{name}"] == manifest.counts[stream], stream
+        served = {d.dataset: d.rows for d in report.datasets}
+        assert served["shared.resident_profile"] == manifest.counts["gaj.persons"] == PERSONS
+        assert served["shared.township_overview"] == manifest.townships
+        assert served["shared.urban_grids"] == manifest.counts["cgj.grids"]
+        assert served["shared.urban_cases"] == manifest.counts["cgj.cases"]
+        assert served["shared.enterprise_registry"] == manifest.counts["scjgj.enterprises"]
     for stream in RAW_STREAMS:
         dept, name = stream.split(".")
         assert _count(settings, f"lake.raw_{dept}.{name}") == manifest.counts[stream], stream
-    assert _count(settings, "lake.shared.resident_profile") == manifest.counts["gaj.persons"] == PERSONS
-    assert _count(settings, "lake.shared.township_overview") == manifest.townships
     with Lake(settings).reader() as con:
         # Subsidy recipients in the mart are exactly the distinct ID numbers on the roll the generator wrote.
         recipients = con.execute("SELECT count(*) FROM lake.shared.resident_profile WHERE receives_subsidy").fetchone()[0]
@@ -56,17 +113,31 @@ def test_shared_datasets_match_what_the_generator_produced(twice) -> None:
     assert recipients == roll_ids > 0
 
 
+def test_second_run_of_an_unchanged_county_is_incremental(twice) -> None:
+    settings, manifest, first, second = twice
+    assert _loads(first) == {s: (MODES[s], n, n, 0, 0) for s, n in manifest.counts.items()}
+    expected = {
+        # cursor streams read again only the rows at the saved cursor, and change nothing but their load_id
+        **{s: ("incremental", _at_cursor(settings, s), 0, _at_cursor(settings, s), 0) for s in CURSOR_STREAMS},
+        # snapshots read everything and find no difference; the unchanged roll file is not read at all
+        "cgj.grids": ("snapshot", manifest.counts["cgj.grids"], 0, 0, 0),
+        "scjgj.enterprises": ("snapshot", manifest.counts["scjgj.enterprises"], 0, 0, 0),
+        "mzj.subsidy_roll": ("files", 0, 0, 0, 0),
+    }
+    assert _loads(second) == expected
+    assert _logged(settings, second) == expected
+    assert all(n < 10 for s in CURSOR_STREAMS for n in expected[s][1:])  # far fewer than the tables hold
+
+
 def test_second_run_duplicates_nothing_and_bumps_the_version(twice) -> None:
     settings, manifest, first, second = twice
     assert [d.published_version for d in first.datasets] == [1] * len(first.datasets)
     assert [d.published_version for d in second.datasets] == [2] * len(second.datasets)
     assert {d.dataset for d in first.datasets} >= {"shared.resident_profile", "shared.township_overview"}
-    assert [load.rows_loaded for load in second.loads] == [load.rows_loaded for load in first.loads]
     with Lake(settings).reader() as con:
         dupes = con.execute("SELECT count(*) - count(DISTINCT id_number) FROM lake.shared.resident_profile").fetchone()[0]
-        raw_loads = con.execute("SELECT count(DISTINCT _load_id) FROM lake.raw_gaj.persons").fetchone()[0]
-    assert dupes == 0 and raw_loads == 1
-    assert _count(settings, "lake.raw_gaj.persons") == manifest.counts["gaj.persons"]
+        persons, keys = con.execute("SELECT count(*), count(DISTINCT person_id) FROM lake.raw_gaj.persons").fetchone()
+    assert dupes == 0 and persons == keys == manifest.counts["gaj.persons"]
     names = [d["name"] for d in Catalog(settings.catalog_url).datasets()]
     assert len(names) == len(set(names))
 
@@ -83,32 +154,150 @@ def test_catalog_finds_the_datasets(twice, query: str, expected: str) -> None:
     assert expected in hits
 
 
-def test_catalog_entry_carries_owner_gate_and_version(twice) -> None:
-    entry = Catalog(twice[0].catalog_url).get("shared.resident_profile")
+def test_catalog_entry_carries_owner_gate_version_and_lineage(twice) -> None:
+    catalog = Catalog(twice[0].catalog_url)
+    entry = catalog.get("shared.resident_profile")
     assert entry["department_code"] == "dsj" and entry["sharing_type"] == "conditional"
     assert entry["published_version"] == 2 and entry["gate_status"] == "passed"
     assert {c["name"] for c in entry["columns"]} >= {"id_number", "township_code", "receives_subsidy"}
+    # Lineage comes from the dbt manifest: the mart reads the staging models straight from raw.
+    assert set(catalog.get("audit.resident_profile")["upstream"]) >= {
+        "staging.stg_gaj__persons", "staging.stg_scjgj__enterprises", "intermediate.int_subsidies_aggregated_to_persons"}
+    assert catalog.get("staging.stg_gaj__persons")["upstream"] == ["raw_gaj.persons"]
 
 
-def test_failed_gate_keeps_the_published_version_and_says_why(tmp_path_factory: pytest.TempPathFactory) -> None:
+@dataclass
+class Changes:
+    """What the changed-county scenario did to the sources, and the two runs around it."""
+
+    settings: Settings
+    manifest: Manifest
+    good: FlowReport
+    changed: FlowReport
+    renamed: dict[str, str]  # id_number -> new name
+    old_cursor: str  # persons' max updated_at before the change
+    deleted_grid: str
+    roll: list[list[str]]  # the roll as it is now (header first)
+    added_id: str
+    kept_enterprises: int
+
+
+def _read_roll(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode(ENCODING), newline="")))
+
+
+@pytest.fixture(scope="module")
+def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
+    """A good run, then the departments change a few rows and the enterprise API breaks; then one more run.
+
+    gaj renames 3 persons (newer updated_at), cgj removes one grid cell, mzj re-exports its roll with one
+    more line, and the enterprise API suddenly returns only 5% of the registry.
+    """
     with pytest.MonkeyPatch.context() as mp:
-        settings = _fresh_settings(tmp_path_factory, mp, "gate")
+        settings = _fresh_settings(tmp_path_factory, mp, "changes")
         good = run_demo(settings, persons=PERSONS)
-        assert good.ok
-        with Lake(settings).reader() as con:
-            before = con.execute("SELECT id_number FROM lake.shared.resident_profile ORDER BY ALL").fetchall()
-        corrupt_duplicate_ids(settings.home, n=5)
-        with demo_api(settings):  # run the flow over the corrupted sources (run_demo would regenerate them)
-            outcomes = {o.dataset: o for o in run_flow(settings).datasets}
+        assert good.ok, [(d.dataset, d.reason) for d in good.datasets]
+        home = demo_dir(settings.home)
+        old_cursor = _source(settings, GAJ_DB, "SELECT max(updated_at) FROM persons")[0][0]
+        picked = _source(settings, GAJ_DB, "SELECT person_id, id_number FROM persons ORDER BY person_id LIMIT 3 OFFSET 10")
+        renamed = {id_number: f"更名{i}" for i, (_, id_number) in enumerate(picked)}
+        deleted_grid = _source(settings, CGJ_DB, "SELECT grid_code FROM grids ORDER BY grid_code LIMIT 1")[0][0]
+        with sqlite3.connect(home / GAJ_DB) as conn:
+            for (person_id, id_number) in picked:
+                conn.execute("UPDATE persons SET name = ?, updated_at = '2026-11-21 09:00:00' WHERE person_id = ?",
+                             (renamed[id_number], person_id))
+        conn.close()
+        with sqlite3.connect(home / CGJ_DB) as conn:
+            conn.execute("DELETE FROM grids WHERE grid_code = ?", (deleted_grid,))
+        conn.close()
 
-    profile = outcomes["shared.resident_profile"]
-    assert not profile.gate_passed and "id_number" in profile.reason
-    assert profile.published_version == 1 and not profile.published_now
-    assert outcomes["shared.township_overview"].gate_passed  # an unrelated dataset is not blocked
-    with Lake(settings).reader() as con:
-        after = con.execute("SELECT id_number FROM lake.shared.resident_profile ORDER BY ALL").fetchall()
-        audit_dupes = con.execute("SELECT count(*) - count(DISTINCT id_number) FROM lake.audit.resident_profile").fetchone()[0]
-    assert after == before and audit_dupes > 0
-    entry = Catalog(settings.catalog_url).get("shared.resident_profile")
-    assert entry["gate_status"] == "failed" and "id_number" in entry["latest_gate"]["reason"]
+        roll_path = home / "drops" / "mzj" / roll_file_name()
+        roll = _read_roll(roll_path)
+        on_roll = {row[0] for row in roll[1:]}
+        person = next(p for p in _source(settings, GAJ_DB, "SELECT id_number, name, township_code FROM persons "
+                                         "ORDER BY person_id") if p[0] not in on_roll)
+        roll.append([person[0], person[1], "临时救助", "300.00", "2026-11", person[2], TOWNSHIP_BY_CODE[person[2]].name])
+        text = io.StringIO(newline="")
+        csv.writer(text, lineterminator="\r\n").writerow(roll[-1])
+        with roll_path.open("ab") as fh:  # appended, as the bureau's next export of the same month would read
+            fh.write(text.getvalue().encode(ENCODING))
+        assert _read_roll(roll_path) == roll
+
+        records = json.loads((home / ENTERPRISES_JSON).read_text(encoding="utf-8"))
+        kept = math.ceil(len(records) * 0.05)
+        (home / ENTERPRISES_JSON).write_text(json.dumps(records[:kept], ensure_ascii=False), encoding="utf-8")
+
+        with demo_api(settings):  # run the flow over the changed sources (run_demo would regenerate them)
+            changed = run_flow(settings)
+        yield Changes(settings, load_manifest(settings.home), good, changed, renamed, old_cursor, deleted_grid,
+                      roll, person[0], kept)
+
+
+def test_changed_rows_are_all_the_next_run_loads(changes: Changes) -> None:
+    c, counts = changes, changes.manifest.counts
+    read_persons = _source(c.settings, GAJ_DB, "SELECT count(*) FROM persons WHERE updated_at >= ?",
+                           (c.old_cursor,))[0][0]
+    assert read_persons == 3 + _source(c.settings, GAJ_DB, "SELECT count(*) FROM persons WHERE updated_at = ?",
+                                       (c.old_cursor,))[0][0]
+    lines = len(c.roll) - 1
+    expected = {
+        "gaj.persons": ("incremental", read_persons, 0, read_persons, 0),
+        "gaj.households": ("incremental", _at_cursor(c.settings, "gaj.households"), 0,
+                           _at_cursor(c.settings, "gaj.households"), 0),
+        "cgj.facilities": ("incremental", _at_cursor(c.settings, "cgj.facilities"), 0,
+                           _at_cursor(c.settings, "cgj.facilities"), 0),
+        "cgj.cases": ("incremental", _at_cursor(c.settings, "cgj.cases"), 0, _at_cursor(c.settings, "cgj.cases"), 0),
+        "cgj.grids": ("snapshot", counts["cgj.grids"] - 1, 0, 0, 1),
+        # the re-exported file replaces its own rows: every line in, every old line out
+        "mzj.subsidy_roll": ("files", lines, lines, 0, lines - 1),
+        "scjgj.enterprises": ("snapshot", c.kept_enterprises, 0, 0, counts["scjgj.enterprises"] - c.kept_enterprises),
+    }
+    assert _loads(c.changed) == expected
+    assert _logged(c.settings, c.changed) == expected
+    assert c.changed.raw_rows["lake.raw_cgj.grids"] == counts["cgj.grids"] - 1
+    assert c.changed.raw_rows["lake.raw_mzj.subsidy_roll"] == lines
+    assert c.changed.raw_rows["lake.raw_gaj.persons"] == counts["gaj.persons"]
+
+
+def test_shared_datasets_reflect_the_changes_exactly(changes: Changes) -> None:
+    c = changes
+    outcomes = {o.dataset: o for o in c.changed.datasets}
+    for name in ("resident_profile", "township_overview", "urban_grids", "urban_cases"):
+        assert outcomes[f"shared.{name}"].gate_passed, outcomes[f"shared.{name}"].reason
+        assert outcomes[f"shared.{name}"].published_version == 2 and outcomes[f"shared.{name}"].published_now
+    persons = _source(c.settings, GAJ_DB, "SELECT count(*) FROM persons")[0][0]
+    grids = {g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM grids")}
+    cases = [g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM cases")]
+    lines = c.roll[1:]
+    with Lake(c.settings).reader() as con:
+        names = dict(con.execute("SELECT id_number, name FROM lake.shared.resident_profile WHERE id_number IN (?, ?, ?)",
+                                 list(c.renamed)).fetchall())
+        recipients = con.execute("SELECT count(*) FROM lake.shared.resident_profile WHERE receives_subsidy").fetchone()[0]
+        added = con.execute("SELECT subsidy_types, monthly_subsidy_amount FROM lake.shared.resident_profile "
+                            "WHERE id_number = ?", [c.added_id]).fetchone()
+        shared_grids = {g for (g,) in con.execute("SELECT grid_code FROM lake.shared.urban_grids").fetchall()}
+        overview = con.execute("SELECT sum(residents), sum(grids), sum(monthly_subsidy_total), sum(subsidy_recipients) "
+                               "FROM lake.shared.township_overview").fetchone()
+    assert _count(c.settings, "lake.shared.resident_profile") == persons == PERSONS
+    assert names == c.renamed
+    assert recipients == len({line[0] for line in lines})
+    assert added == ("临时救助", Decimal("300.00"))
+    assert shared_grids == grids and c.deleted_grid not in shared_grids
+    # The removed cell's cases are held back by the referential rule, not published dangling.
+    assert _count(c.settings, "lake.shared.urban_cases") == sum(g in grids for g in cases) < len(cases)
+    assert overview == (persons, len(grids), sum(Decimal(line[3]) for line in lines), len({line[0] for line in lines}))
+
+
+def test_a_shrunken_source_fails_the_volume_rule_and_keeps_the_served_version(changes: Changes) -> None:
+    c, served = changes, changes.manifest.counts["scjgj.enterprises"]
+    registry = {o.dataset: o for o in c.changed.datasets}["shared.enterprise_registry"]
+    assert not registry.gate_passed and not registry.published_now
+    assert registry.published_version == 1 and registry.rows == served
+    assert f"{c.kept_enterprises} rows (volume" in registry.reason and f"last published {served}" in registry.reason
+    with Lake(c.settings).reader() as con:
+        assert con.execute("SELECT count(*) FROM lake.audit.enterprise_registry").fetchone()[0] == c.kept_enterprises
+        good = con.execute("SELECT uscc FROM lake.shared.enterprise_registry ORDER BY ALL").fetchall()
+    assert len(good) == served
+    entry = Catalog(c.settings.catalog_url).get("shared.enterprise_registry")
+    assert entry["gate_status"] == "failed" and "volume" in entry["latest_gate"]["reason"]
     assert entry["published_version"] == 1

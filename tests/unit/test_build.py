@@ -144,3 +144,27 @@ def test_failed_build_names_the_model(settings: Settings) -> None:
         run_dbt(settings, select="stg_cgj__cases stg_cgj__grids")
     assert err.value.result is not None
     assert err.value.result.node("stg_cgj__grids").status == "success"
+
+
+def test_a_registry_that_lost_most_people_is_not_published(settings: Settings) -> None:
+    """A snapshot or full refresh that returns a few persons must not shrink either dataset built from them."""
+    lake = Lake(settings)
+    tables = raw_tables(persons=120)
+    write_raw(lake, tables)
+    run_dbt(settings)
+    contracts = {c.dataset: c for c in load_contracts(settings.contracts_dir)}
+    for contract in publish_order(list(contracts.values())):
+        assert publish(lake, contract, run_gate(lake, contract)) is not None
+
+    write_raw(lake, {"gaj.persons": tables["gaj.persons"][:6]}, load_id="fixture-load-2", loaded_at=datetime(2024, 6, 2))
+    run_dbt(settings, select="+resident_profile +township_overview")
+    assert _scalar(lake, "SELECT sum(residents) FROM lake.audit.township_overview") == 6
+    failed = {}
+    for name in ("resident_profile", "township_overview"):
+        gate = run_gate(lake, contracts[name])
+        failed[name] = [r.rule for r in gate.failures]
+        assert publish(lake, contracts[name], gate) is None
+    # resident_profile loses rows; township_overview keeps its rows (the townships) and loses residents
+    assert failed == {"resident_profile": ["no_mass_loss"], "township_overview": ["no_mass_loss_of_residents"]}
+    assert _scalar(lake, "SELECT count(*) FROM lake.shared.resident_profile") == 120
+    assert _scalar(lake, "SELECT sum(residents) FROM lake.shared.township_overview") == 120

@@ -2,10 +2,10 @@
 -- the civil affairs roll (the one source that carries names), so no township silently disappears.
 with codes as (
     select township_code from {{ ref('townships') }}
-    union select township_code from {{ ref('int_persons_filtered_to_latest_load') }}
-    union select township_code from {{ ref('int_households_filtered_to_latest_load') }}
-    union select township_code from {{ ref('int_grids_filtered_to_latest_load') }}
-    union select township_code from {{ ref('int_enterprises_filtered_to_latest_load') }}
+    union select township_code from {{ ref('stg_gaj__persons') }}
+    union select township_code from {{ ref('stg_gaj__households') }}
+    union select township_code from {{ ref('stg_cgj__grids') }}
+    union select township_code from {{ ref('stg_scjgj__enterprises') }}
     union select township_code from {{ ref('int_subsidies_filtered_to_latest_file') }}
 ),
 roll_names as (

@@ -9,4 +9,4 @@ select
     reported_at::timestamp as reported_at,
     closed_at::timestamp as closed_at,
     load_id::varchar as load_id
-from {{ ref('int_cases_filtered_to_latest_load') }}
+from {{ ref('stg_cgj__cases') }}

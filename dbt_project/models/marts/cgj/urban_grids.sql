@@ -5,4 +5,4 @@ select
     grid_name::varchar as grid_name,
     township_code::varchar as township_code,
     area_km2::double as area_km2
-from {{ ref('int_grids_filtered_to_latest_load') }}
+from {{ ref('stg_cgj__grids') }}

@@ -1,14 +1,14 @@
 -- 居民综合画像: one row per person. Columns and types are the ODCS contract's
 -- (contracts/dsj/resident_profile.odcs.yaml); resident_profile.yml is generated from it.
 with persons as (
-    select * from {{ ref('int_persons_filtered_to_latest_load') }}
+    select * from {{ ref('stg_gaj__persons') }}
 ),
 subsidies as (
     select * from {{ ref('int_subsidies_aggregated_to_persons') }}
 ),
 legal_reps as (
     select legal_rep_id_number as id_number, count(*) as enterprises
-    from {{ ref('int_enterprises_filtered_to_latest_load') }}
+    from {{ ref('stg_scjgj__enterprises') }}
     where legal_rep_id_number is not null
     group by legal_rep_id_number
 ),

@@ -4,10 +4,10 @@ with townships as (
     select * from {{ ref('int_townships_unioned') }}
 ),
 residents as (
-    select township_code, count(*) as n from {{ ref('int_persons_filtered_to_latest_load') }} group by 1
+    select township_code, count(*) as n from {{ ref('stg_gaj__persons') }} group by 1
 ),
 households as (
-    select township_code, count(*) as n from {{ ref('int_households_filtered_to_latest_load') }} group by 1
+    select township_code, count(*) as n from {{ ref('stg_gaj__households') }} group by 1
 ),
 subsidies as (
     select township_code, count(distinct id_number) as recipients, sum(monthly_amount) as total
@@ -16,25 +16,25 @@ subsidies as (
 ),
 enterprises as (
     select township_code, count(*) as n
-    from {{ ref('int_enterprises_filtered_to_latest_load') }}
+    from {{ ref('stg_scjgj__enterprises') }}
     where status = '存续'
     group by 1
 ),
 grids as (
-    select * from {{ ref('int_grids_filtered_to_latest_load') }}
+    select * from {{ ref('stg_cgj__grids') }}
 ),
 grid_counts as (
     select township_code, count(*) as n from grids group by 1
 ),
 facilities as (
     select grids.township_code, count(*) as n
-    from {{ ref('int_facilities_filtered_to_latest_load') }} as f
+    from {{ ref('stg_cgj__facilities') }} as f
     join grids using (grid_code)
     group by 1
 ),
 open_cases as (
     select grids.township_code, count(*) as n
-    from {{ ref('int_cases_filtered_to_latest_load') }} as c
+    from {{ ref('stg_cgj__cases') }} as c
     join grids using (grid_code)
     where c.status = 'open'
     group by 1

@@ -9,4 +9,4 @@ select
     established_date::date as established_date,
     township_code::varchar as township_code,
     status::varchar as status
-from {{ ref('int_enterprises_filtered_to_latest_load') }}
+from {{ ref('stg_scjgj__enterprises') }}

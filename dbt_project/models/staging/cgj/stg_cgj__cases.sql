@@ -1,4 +1,4 @@
--- 城管案件: one row per case per load.
+-- 城管案件: the raw table is the current state (one row per case_id), typed.
 select
     try_cast(case_id as bigint) as case_id,
     trim(cast(grid_code as varchar)) as grid_code,

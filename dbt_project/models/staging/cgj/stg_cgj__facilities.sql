@@ -1,4 +1,4 @@
--- 城市部件设施: one row per facility per load.
+-- 城市部件设施: the raw table is the current state (one row per facility_id), typed.
 select
     try_cast(facility_id as bigint) as facility_id,
     cast(facility_type as varchar) as facility_type,

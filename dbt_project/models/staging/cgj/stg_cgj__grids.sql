@@ -1,4 +1,4 @@
--- 城市管理网格: one row per grid cell per load.
+-- 城市管理网格: the raw table is the current state (one row per grid_code), typed.
 select
     trim(cast(grid_code as varchar)) as grid_code,
     cast(grid_name as varchar) as grid_name,

@@ -1,4 +1,4 @@
--- 户籍户: one row per household per load.
+-- 户籍户: the raw table is the current state (one row per household_id), typed.
 select
     try_cast(household_id as bigint) as household_id,
     upper(trim(cast(head_id_number as varchar))) as head_id_number,

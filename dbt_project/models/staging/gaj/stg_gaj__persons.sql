@@ -1,4 +1,4 @@
--- 户籍人口: one row per person per load (every loaded row is kept).
+-- 户籍人口: the raw table is the current state (one row per person_id), typed.
 select
     try_cast(person_id as bigint) as person_id,
     upper(trim(cast(id_number as varchar))) as id_number,

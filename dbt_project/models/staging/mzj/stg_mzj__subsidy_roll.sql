@@ -1,5 +1,6 @@
 -- 社会救助发放名册: the bureau's CSV export keeps Chinese headers and text values in the raw zone;
--- here they get English names and types. One row per roll line per load.
+-- here they get English names and types. One row per roll line of every export file loaded so far
+-- (files mode: a changed file's rows are replaced, an unchanged file's rows stay).
 select
     upper(trim(cast("身份证号" as varchar))) as id_number,
     trim(cast("姓名" as varchar)) as name,

@@ -1,4 +1,4 @@
--- 市场主体登记信息: one row per enterprise per load.
+-- 市场主体登记信息: the raw table is the current state (one row per uscc), typed.
 select
     upper(trim(cast(uscc as varchar))) as uscc,
     cast(name as varchar) as name,

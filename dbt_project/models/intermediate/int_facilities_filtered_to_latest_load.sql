@@ -1,2 +1,0 @@
--- The current facility: rows of the newest load (a full snapshot of the source).
-{{ latest_load(ref('stg_cgj__facilities')) }}
