@@ -107,9 +107,9 @@ def bench_database(label: str, url: str, rows: int, work: Path, runs: list[Run],
                     f"**{share:.1%} of full** (load call; whole process {result['process_s']:.2f}s = "
                     f"{process_share:.0%} of full's {full.process_s:.2f}s); {changed:,} changed, "
                     f"{result['changed']:,} merged; cursor column indexed; the server's cursor query alone "
-                    f"{source_s:.2f}s", result["process_s"]))
+                    f"{source_s:.3f}s", result["process_s"]))
     print(f"  {label} {rows:,} incremental: {result['seconds']:.2f}s ({share:.1%} of full; process "
-          f"{result['process_s']:.2f}s = {process_share:.0%}; source query alone {source_s:.2f}s)", flush=True)
+          f"{result['process_s']:.2f}s = {process_share:.0%}; source query alone {source_s:.3f}s)", flush=True)
     shutil.rmtree(home, ignore_errors=True)
     seed.drop(url, table)
 
