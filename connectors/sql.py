@@ -15,7 +15,8 @@ from connectors.base import Connector, ConnectorConfig, ConnectorError, Discover
 from countyhub.departments import Stream
 
 BATCH_ROWS = 50_000
-INDEXED_BACKENDS = ("postgresql", "mysql", "mariadb")  # SQLite sources are files read whole; no advice there
+# Servers a department runs. A SQLite source is a local file scanned in-process, where a full scan is cheap.
+INDEXED_BACKENDS = ("postgresql", "mysql", "mariadb")
 
 
 class SqlConfig(ConnectorConfig):

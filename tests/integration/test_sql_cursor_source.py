@@ -111,3 +111,11 @@ def test_sources_test_warns_about_an_unindexed_cursor(settings: Settings, url: s
     assert out.exit_code == 0, out.output
     assert "department cur, source registry, stream persons: cursor column 'updated_at'" in out.output
     assert "CREATE INDEX" in out.output
+
+
+def test_advise_says_nothing_for_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with sa.create_engine(url).begin() as con:  # a local file: scanning it is cheap, so no advice
+        con.execute(sa.text(f"CREATE TABLE {TABLE} (person_id INTEGER PRIMARY KEY, updated_at TIMESTAMP)"))
+    stream = Stream(name="persons", table=TABLE, primary_key=["person_id"], cursor="updated_at")
+    assert get_connector("sql")({"url": url}).advise([stream]) == []
