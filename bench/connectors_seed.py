@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import os
+import time
 from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
 
-PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
-MY_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
+# The servers every machine has (STACK.md); point elsewhere to measure against a differently tuned server.
+PG_URL = os.environ.get("COUNTYHUB_BENCH_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
+MY_URL = os.environ.get("COUNTYHUB_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 # Integers, text with Chinese, timestamps, decimals: what a department's registry table looks like.
 PG_SELECT = """SELECT g AS id, g % 1000 AS township_id, '居民' || g || '号' AS name,
     '四川省达州市大竹县竹阳街道' || (g % 500) || '号' AS address, (g * 1.25)::numeric(14,2) AS amount,
@@ -46,9 +49,28 @@ def seed_mariadb(rows: int, url: str = MY_URL) -> str:
         con.execute(sa.text(
             f"CREATE TABLE {name} (id BIGINT PRIMARY KEY, township_id INT, name VARCHAR(40), address VARCHAR(80), "
             "amount DECIMAL(14,2), rate DECIMAL(10,3), updated_at DATETIME, born DATETIME, kind INT, "
+            # KEY (updated_at): the cursor column indexed, as in PostgreSQL above.
             "remark VARCHAR(20), KEY (updated_at)) CHARACTER SET utf8mb4"))
         con.execute(sa.text(f"INSERT INTO {name} {MY_SELECT.format(rows=rows)}"))
     return name
+
+
+def max_cursor(url: str, name: str) -> object:
+    """The highest updated_at: the cursor a full load of the table saves."""
+    with sa.create_engine(url).connect() as con:
+        return con.execute(sa.text(f"SELECT max(updated_at) FROM {name}")).scalar_one()
+
+
+def time_cursor_query(url: str, name: str, cursor: object) -> float:
+    """Seconds the server takes to find and read the rows an incremental load asks for (not sending them).
+
+    max(name) makes it read each row, not just the index; the count is all that crosses the network.
+    """
+    with sa.create_engine(url).connect() as con:
+        con.execute(sa.text("SELECT 1"))  # connect first: only the query is timed
+        start = time.perf_counter()
+        con.execute(sa.text(f"SELECT count(*), max(name) FROM {name} WHERE updated_at >= :c"), {"c": cursor}).one()
+        return time.perf_counter() - start
 
 
 def change_one_percent(url: str, name: str) -> int:

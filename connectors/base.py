@@ -119,6 +119,13 @@ class Connector(ABC):
         """Rows the next read will yield, if cheap to know (drives the progress bar's ETA)."""
         return None
 
+    def advise(self, streams: list[Stream]) -> list[str]:
+        """Warnings about how the source is set up that make loads slow, not wrong (default: none).
+
+        Each names the stream and what to change; `countyhub sources test` prints them.
+        """
+        return []
+
     def scan_plan(self, stream: Stream, state: dict[str, Any] | None = None) -> ScanPlan | None:
         """A plan for DuckDB to read the stream directly, or None (then `read` is used)."""
         return None

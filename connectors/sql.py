@@ -15,6 +15,8 @@ from connectors.base import Connector, ConnectorConfig, ConnectorError, Discover
 from countyhub.departments import Stream
 
 BATCH_ROWS = 50_000
+# Servers a department runs. A SQLite source is a local file scanned in-process, where a full scan is cheap.
+INDEXED_BACKENDS = ("postgresql", "mysql", "mariadb")
 
 
 class SqlConfig(ConnectorConfig):
@@ -103,6 +105,36 @@ class SqlConnector(Connector):
             raise ConnectorError(f"{self.where}: table {name!r} not found in {self.safe_url}") from None
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(f"read table {name!r} of", exc) from None
+
+    def advise(self, streams: list[Stream]) -> list[str]:
+        """A warning per stream whose cursor column no index leads with (PostgreSQL, MySQL/MariaDB).
+
+        Without one, every incremental load makes the server scan the whole table to find the few
+        changed rows; the fix is on the department's side, and cheap.
+        """
+        if self._url.get_backend_name() not in INDEXED_BACKENDS:
+            return []
+        inspector = sa.inspect(self.engine)
+        schema = self.config.db_schema or sql_duckdb.url_schema(self._url)
+        warnings = []
+        for stream in streams:
+            if not stream.cursor:
+                continue
+            name = stream.options.get("table", stream.name)
+            try:
+                leading = [i["column_names"][0] for i in inspector.get_indexes(name, schema=schema) if i["column_names"]]
+                leading += inspector.get_pk_constraint(name, schema=schema)["constrained_columns"][:1]
+            except sa.exc.SQLAlchemyError as exc:
+                raise self._fail(f"read the indexes of {name!r} in", exc) from None
+            if stream.cursor.lower() in {str(c).lower() for c in leading if c}:
+                continue
+            quote = self.engine.dialect.identifier_preparer.quote
+            target = ".".join(quote(p) for p in (*([schema] if schema else []), name))
+            index = quote(f"{name}_{stream.cursor}_idx")
+            warnings.append(f"stream {stream.name}: cursor column {stream.cursor!r} of table {name!r} has no index, so "
+                            f"every incremental load scans the whole table; ask the department to add one: "
+                            f"CREATE INDEX {index} ON {target} ({quote(stream.cursor)});")
+        return warnings
 
     def scan_plan(self, stream: Stream, state: dict[str, Any] | None = None) -> ScanPlan | None:
         if not self.uses_duckdb:

@@ -141,6 +141,7 @@ def sources_test(
     if not path.exists():
         fail(f"no department file {path}")
     table = Table("source", "stream", "columns", "rows", "primary key", "cursor", "mode")
+    warnings: list[str] = []
     try:
         dept = load_department(path)
         for src in dept.sources:
@@ -155,6 +156,10 @@ def sources_test(
             missing = set(by_name) - {row for row in table.columns[1].cells}
             for name in sorted(missing):
                 table.add_row(src.name, name, "[red]not found[/red]", "", "", "", "")
+            warnings += [f"department {dept.code}, source {src.name}, {w}"
+                         for w in connector.advise([s for s in src.streams if s.name not in missing])]
     except (ConnectorError, DepartmentFileError) as exc:
         fail(str(exc))
     console.print(table)
+    for warning in warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}", soft_wrap=True)

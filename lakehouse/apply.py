@@ -82,25 +82,27 @@ def stage(con: duckdb.DuckDBPyConnection, relations: Iterable[str | pa.Table], p
             continue
         head = f"CREATE OR REPLACE TABLE {STAGE} AS" if i == 0 else f"INSERT INTO {STAGE}"
         con.execute(f"{head} SELECT * FROM {relation}", params)
-    rows = _count(con, f"SELECT count(*) FROM {STAGE}")
-    if keys:
+    if not keys:
+        return _count(con, f"SELECT count(*) FROM {STAGE}")
+    key_list = ", ".join(map(q, keys))
+    # row(...) so a NULL key counts as a value, as it does in the PARTITION BY below.
+    rows, unique = con.execute(f"SELECT count(*), count(DISTINCT row({key_list})) FROM {STAGE}").fetchone()
+    if unique < rows:
         order = f"ORDER BY {q(cursor)} DESC" if cursor else ""
-        unique = _count(con, f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(map(q, keys))} FROM {STAGE})")
-        if unique < rows:
-            con.execute(f"CREATE OR REPLACE TABLE {STAGE} AS SELECT * FROM {STAGE} QUALIFY row_number() "
-                        f"OVER (PARTITION BY {', '.join(map(q, keys))} {order}) = 1")
+        con.execute(f"CREATE OR REPLACE TABLE {STAGE} AS SELECT * FROM {STAGE} QUALIFY row_number() "
+                    f"OVER (PARTITION BY {key_list} {order}) = 1")
     return rows
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], incoming: set[str],
            keys: list[str], load_id: str, at: datetime) -> Applied:
     """Merge the staged rows by key: a key present is replaced, a new key inserted; raw keeps one row per key."""
-    staged = _count(con, f"SELECT count(*) FROM {STAGE}")
-    updated = _count(con, f"SELECT count(*) FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {table} t "
-                          f"WHERE {_key_match(keys, 't', 's')})")
-    if updated:
-        con.execute(f"DELETE FROM {table} t USING {STAGE} s WHERE {_key_match(keys, 't', 's')}")
-    insert(con, table, columns, incoming, [STAGE], [], load_id, at)
+    # Raw holds one row per key, so the rows deleted are the keys updated: one scan of raw's keys, not two
+    # (a count before the DELETE scanned them again). min(): a raw table that came from a source without a
+    # unique key may hold a key twice; the counts then stay within what was staged.
+    deleted = con.execute(f"DELETE FROM {table} t USING {STAGE} s WHERE {_key_match(keys, 't', 's')}").fetchone()[0]
+    staged = insert(con, table, columns, incoming, [STAGE], [], load_id, at)
+    updated = min(deleted, staged)
     return Applied(inserted=staged - updated, updated=updated)
 
 

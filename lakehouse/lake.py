@@ -37,6 +37,19 @@ def prepare_extensions(target: Path) -> Path:
     return target
 
 
+def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | list[str]) -> None:
+    """Create the lake schemas that are missing.
+
+    Each CREATE SCHEMA, even IF NOT EXISTS, is a DuckLake round trip: look once, so a routine
+    writer (every incremental load opens one) creates nothing.
+    """
+    have = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
+                                      [LAKE]).fetchall()}
+    for schema in schemas:
+        if schema not in have:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+
+
 class Lake:
     """Connections to the lakehouse; `lake.<zone>.<table>` names every table."""
 
@@ -97,8 +110,7 @@ class Lake:
         with self.lock():
             con = self.connect()
             try:
-                for zone in ZONES:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{zone}")
+                ensure_schemas(con, ZONES)
                 yield con
             finally:
                 con.close()

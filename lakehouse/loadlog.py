@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from lakehouse.drift import CHANGES_DDL
-from lakehouse.lake import LAKE
+from lakehouse.lake import LAKE, ensure_schemas
 from lakehouse.state import STATE_DDL
 
 if TYPE_CHECKING:
@@ -29,25 +29,24 @@ def prepare(con: duckdb.DuckDBPyConnection, raw_schema: str, temp_dir: Path) -> 
     temp_dir.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET temp_directory = '{temp_dir}'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar_print = false")  # progress is polled for our own bar instead  # raw rows have no order; keeping one costs memory
-    # Each DDL statement is a DuckLake commit: look first, so a routine load commits only its own data.
-    schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
-                                         [LAKE]).fetchall()}
-    if raw_schema not in schemas:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{raw_schema}")
-    meta = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-                                      "AND schema_name = 'meta'", [LAKE]).fetchall()}
-    if "loads" not in meta:
+    con.execute("SET preserve_insertion_order = false")  # raw rows have no order; keeping one costs memory
+    con.execute("SET enable_progress_bar_print = false")  # progress is polled for our own bar instead
+    # Each DDL statement is a DuckLake commit: look first (one catalog query), so a routine load
+    # commits only its own data.
+    ensure_schemas(con, [raw_schema])
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ? "
+                                     "AND schema_name = 'meta'", [LAKE]).fetchall():
+        columns.setdefault(table, set()).add(column)
+    if "loads" not in columns:
         extra = "".join(f", {c} {t}" for c, t in EXTRA_COLUMNS.items())
         con.execute(LOADS_DDL.rstrip(")") + extra + ")")
+        columns["loads"] = set(EXTRA_COLUMNS)
     for name, ddl in (("stream_state", STATE_DDL), ("schema_changes", CHANGES_DDL)):
-        if name not in meta:
+        if name not in columns:
             con.execute(ddl)
-    have = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
-                                      "AND schema_name = 'meta' AND table_name = 'loads'", [LAKE]).fetchall()}
     for column, type_ in EXTRA_COLUMNS.items():
-        if column not in have:
+        if column not in columns["loads"]:
             con.execute(f"ALTER TABLE {LAKE}.meta.loads ADD COLUMN IF NOT EXISTS {column} {type_}")
 
 
