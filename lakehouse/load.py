@@ -44,6 +44,7 @@ class LoadResult:
     rows_updated: int = 0
     rows_deleted: int = 0
     schema_changes: list[str] = field(default_factory=list)
+    rows_quarantined_before: int = 0  # of rows_quarantined: already in quarantine from an earlier load, not added again
 
     @property
     def seconds(self) -> float:
@@ -187,9 +188,10 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                 con, connector, stream, table, mode, existing, changes, source, rebuild, staged, load_id, started)
             if not source.counted and not staged:
                 source.rows = loaded
-            rejected = connector.rejected + (source.validator.rejected if source.validator else [])
+            rejected = connector.rejected + connector.locate(stream, source.validator.rejected if source.validator else [])
             drift.record(con, department.code, stream.name, changes, load_id, started)
-            quarantined = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            quarantine = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            quarantined = quarantine.rows
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
             # Staged rows are all that changed: their max, with the old cursor, is the new cursor.
             cursor = {} if not stream.cursor or silent else cursor_state(
@@ -200,6 +202,7 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                                 source.bytes, started, datetime.now(UTC), source.schema, mode, quarantined,
                                 applied.inserted, applied.updated, applied.deleted,
                                 [f"{c.column} {c.change}" for c in changes])
+            result.rows_quarantined_before = quarantine.known
             log_load(con, load_id, department.code, stream.name, "success", started, mode, result=result)
             con.execute("COMMIT")
         except BaseException:

@@ -71,7 +71,7 @@ def test_unchanged_file_is_skipped_and_a_changed_one_replaces_its_rows(settings:
         ("roll_1.csv", 10), ("roll_2.csv", 3)]
 
 
-def test_incremental_counts_add_up_with_quarantined_rows(settings: Settings, tmp_path: Path) -> None:
+def test_a_bad_row_at_the_cursor_is_quarantined_once_and_still_counted(settings: Settings, tmp_path: Path) -> None:
     import sqlite3
 
     db = tmp_path / "si.db"
@@ -83,8 +83,22 @@ def test_incremental_counts_add_up_with_quarantined_rows(settings: Settings, tmp
     con.close()
     lake, stream = Lake(settings), Stream(name="insured", primary_key=["person_id"], cursor="updated_at")
     connector = get_connector("sql")({"url": f"sqlite:///{db}"})
-    for expected_read in (11, 6):  # the second load re-reads the rows at the cursor (5 good + 1 bad)
+    loads = []
+    for expected_read in (11, 6, 6):  # later loads re-read the rows at the cursor (5 good + the bad one)
         result = load_stream(lake, DEPT, stream, connector)
         assert result.rows_read == expected_read == result.rows_loaded + result.rows_quarantined
         assert result.rows_quarantined == 1
+        loads.append(result)
+    assert [r.rows_quarantined_before for r in loads] == [0, 1, 1]
+    # One entry for the one bad source row, from the load that first met it.
+    assert _lake_rows(lake, "SELECT load_id, location FROM quarantine.mzj__insured") == [
+        (loads[0].load_id, "key person_id=99")]
+    assert "1 already in quarantine" in _lake_rows(
+        lake, f"SELECT message FROM meta.loads WHERE load_id = '{loads[1].load_id}'")[0][0]
+    with sqlite3.connect(db) as con:  # the department corrects it badly: a changed row is a new entry
+        con.execute("UPDATE insured SET id_number = '51172419800101' WHERE person_id = 99")
+    con.close()
+    changed = load_stream(lake, DEPT, stream, connector)
+    assert (changed.rows_quarantined, changed.rows_quarantined_before) == (1, 0)
+    assert _lake_rows(lake, "SELECT count(*) FROM quarantine.mzj__insured") == [(2,)]
     assert _lake_rows(lake, "SELECT count(*) FROM raw_mzj.insured") == [(10,)]
