@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import Rejected
-from connectors.declared import arrow_type
+from connectors.declared import arrow_type, declared_schema
 from countyhub.departments import Stream
 from lakehouse.lake import LAKE
 
@@ -44,7 +44,10 @@ class Validator:
         (declared as `id_number_columns`, else recognised by name, e.g. 身份证号 or id_number)."""
         declared = stream.options.get("id_number_columns")
         ids = declared if declared is not None else [n for n in strings if ID_NAME.search(n)]
-        types = {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
+        # Declared `columns:` (the stream's whole shape) type every read, so a table first made from them
+        # (an API that had no records yet) matches what later reads bring; `types:` wins where both say.
+        types = {f.name: f.type for f in declared_schema(stream) or []}
+        types |= {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
         return cls(stream, [c for c in ids if c in strings], types)
 
     @property
