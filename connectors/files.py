@@ -28,7 +28,9 @@ EXCEL_BATCH_ROWS = 20_000
 
 class FilesConfig(ConnectorConfig):
     path: str
-    block_size: int = 8 * 1024 * 1024
+    # Bytes of CSV text per parsed batch. Measured on a 1.09 GB GB18030 file (10.9M rows): 8 MB peaked at
+    # 1.1 GB RSS, 4 MB at 0.83 GB in the same time, 2 MB at 0.67 GB but about 7% slower.
+    block_size: int = 4 * 1024 * 1024
 
 
 class FilesConnector(Connector):
