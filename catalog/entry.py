@@ -23,6 +23,8 @@ class Column:
     type: str
     description: str = ""
     classification: str = "internal"
+    since: str = ""  # ISO date a load added this column to the source (schema drift); "" if there from the start
+    dropped: str = ""  # ISO date since which the source no longer sends it (kept in raw, NULL in newer rows)
 
 
 @dataclass
@@ -58,6 +60,9 @@ class DatasetEntry:
     contact: str = ""
     contract_version: str = ""
     origin: str = ""  # the department system stream a raw dataset comes from, e.g. "户籍管理系统 (sql) / persons"
+    # Raw streams: what loads changed in the source's columns, newest first (from lake.meta.schema_changes):
+    # {changed_at, load_id, column, change (added/dropped/retyped/widened), old_type, new_type}.
+    schema_changes: list[dict] = field(default_factory=list)
 
 
 def validate(entry: DatasetEntry) -> None:

@@ -109,6 +109,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "message": ("说明", "Message"),
     "quarantined": ("隔离行数", "Quarantined rows"),
     "quality_by_dataset": ("各数据集质量", "Quality by dataset"),
+    "schema_changes": ("字段结构变更", "Schema changes"),
+    "schema_changes_note": ("来源系统的字段变化，由每次加载记录（新增字段自动加入，删除或改类型需部门文件允许）。",
+                            ("Changes in the source's columns, as loads recorded them (added columns join "
+                             "automatically; a drop or retype needs the department file's allow_schema_evolution).")),
+    "changed_at": ("时间", "When"),
+    "load_id": ("加载批次", "Load"),
+    "change": ("变更", "Change"),
+    "type_change": ("类型（原 → 新）", "Type (old → new)"),
+    "new_since": ("新增于", "new since"),
+    "dropped_since": ("来源已不再提供，自", "no longer sent since"),
 }
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
@@ -123,6 +133,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "open_attribute": {"open": ("无条件开放", "open"), "conditional_open": ("有条件开放", "conditionally open"),
                        "not_open": ("不予开放", "not open")},
     "sharing_mode": {"query": ("查询", "query"), "api": ("接口", "API"), "download": ("下载", "download")},
+    "schema_change": {"added": ("新增", "added"), "dropped": ("删除", "dropped"), "retyped": ("改类型", "retyped"),
+                      "widened": ("类型放宽", "widened")},
     "gate_status": {"passed": ("门禁通过", "passed"), "failed": ("门禁未通过", "failed"),
                     "warn": ("通过（有告警）", "warn"), "quarantined": ("部分隔离", "quarantined"),
                     "not_gated": ("未检查", "not yet gated")},

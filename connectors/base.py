@@ -60,6 +60,8 @@ class Rejected:
     where: str  # file:line, page, or key
     reason: str
     values: dict[str, str | None]
+    # Which data row of its file (0-based, as read) a row rule rejected: the connector turns it into a line.
+    row: int | None = None
 
 
 @dataclass
@@ -133,6 +135,13 @@ class Connector(ABC):
     def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
         """Report a row that could not be read; the load puts it in quarantine."""
         self.on_reject(Rejected(where, reason, values))
+
+    def locate(self, stream: Stream, rejected: list[Rejected]) -> list[Rejected]:
+        """Point rows that a row rule rejected (`row` set) at where an engineer finds them, e.g. `file:line`.
+
+        Called once per load, only when rows were rejected; the default leaves `where` as it is (the key).
+        """
+        return rejected
 
     def _keep_reject(self, rejected: Rejected) -> None:
         self.rejected.append(rejected)

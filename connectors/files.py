@@ -10,13 +10,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from connectors import excel
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, Rejected
 from connectors.textio import (
     SNIFF_BYTES,
     constant_text,
     detect_encoding,
     file_checksum,
-    find_lines,
+    record_lines,
     sniff_dialect,
     utf8_source,
 )
@@ -28,7 +28,9 @@ EXCEL_BATCH_ROWS = 20_000
 
 class FilesConfig(ConnectorConfig):
     path: str
-    block_size: int = 8 * 1024 * 1024
+    # Bytes of CSV text per parsed batch. Measured on a 1.09 GB GB18030 file (10.9M rows): 8 MB peaked at
+    # 1.1 GB RSS, 4 MB at 0.83 GB in the same time, 2 MB at 0.67 GB but about 7% slower.
+    block_size: int = 4 * 1024 * 1024
 
 
 class FilesConnector(Connector):
@@ -113,7 +115,9 @@ class FilesConnector(Connector):
         reader = pacsv.open_csv(
             source,
             read_options=pacsv.ReadOptions(block_size=self.config.block_size, column_names=names, skip_rows=int(header)),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            # Quoted values may span lines (addresses, remarks); without this a block boundary inside one breaks.
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                             newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
@@ -129,10 +133,42 @@ class FilesConnector(Connector):
             if converter is not None:
                 converter.close()
         if bad:
-            lines = find_lines(path, "utf-8-sig" if encoding.startswith("utf-8") else encoding,
-                               [text for text, _ in bad], int(header))
-            for (text, reason), line in zip(bad, lines):
+            _, lines = record_lines(path, encoding, delimiter, header, len(names), set(), len(bad))
+            for (text, reason), line in zip(bad, [*lines, *[None] * len(bad)]):
                 self.reject(f"{path.name}:{line or '?'}", reason, {"_line": text, SOURCE_FILE: path.name})
+
+    def locate(self, stream: Stream, rejected: list[Rejected]) -> list[Rejected]:
+        """`file:line` for rows a row rule rejected (a value that does not fit its declared type, a bad ID
+        number): the physical line in the file, so an engineer can open it there."""
+        by_file: dict[str, list[Rejected]] = {}
+        for r in rejected:
+            if r.row is not None and r.values.get(SOURCE_FILE):
+                by_file.setdefault(r.values[SOURCE_FILE], []).append(r)
+        for name, rows in by_file.items():
+            path = self.folder / name
+            if not path.is_file():
+                continue  # gone since it was read: the key is all we can give
+            if path.suffix.lower() == ".xlsx":
+                lines = self._excel_lines(path, stream, {r.row for r in rows})
+            else:
+                encoding, delimiter, names, header = self._csv_dialect(path, stream)
+                lines, _ = record_lines(path, encoding, delimiter, header, len(names), {r.row for r in rows}, 0)
+            for r in rows:
+                if r.row in lines:  # "roll_1.csv key 身份证号=…" → "roll_1.csv:17 key 身份证号=…"
+                    r.where = f"{name}:{lines[r.row]}" + r.where.removeprefix(name)
+        return rejected
+
+    def _excel_lines(self, path: Path, stream: Stream, wanted: set[int]) -> dict[int, int]:
+        """Sheet row numbers of the data rows at the given positions (rows the read rejected do not count)."""
+        names, rows = excel.read_sheet(path, stream.options)
+        found, kept = {}, 0
+        for number, values in rows:
+            if len(values) > len(names) and any(v is not None for v in values[len(names):]):
+                continue
+            if kept in wanted:
+                found[kept] = number
+            kept += 1
+        return found
 
     def _read_excel(self, path: Path, stream: Stream) -> Iterator[pa.RecordBatch]:
         names, rows = excel.read_sheet(path, stream.options)

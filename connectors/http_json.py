@@ -12,6 +12,7 @@ import httpx
 import pyarrow as pa
 
 from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from connectors.declared import declared_schema
 from connectors.http_paging import pages
 from countyhub.departments import Stream
 
@@ -132,7 +133,9 @@ class HttpJsonConnector(Connector):
         found = []
         for stream in streams or []:
             first = next(self._pages(stream), [])
-            schema = pa.RecordBatch.from_pylist(first[:100]).schema if first else pa.schema([])
+            # An endpoint without records cannot show its fields: the department file may declare them.
+            schema = pa.RecordBatch.from_pylist(first[:100]).schema if first else (
+                declared_schema(stream) or pa.schema([]))
             found.append(DiscoveredStream(stream.name, schema, stream.primary_key))
         return found
 

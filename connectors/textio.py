@@ -109,18 +109,38 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def find_lines(path: Path, encoding: str, texts: list[str], skip: int) -> list[int | None]:
-    """Line numbers of the given (bad) row texts, in order; a second pass made only when rows were rejected."""
-    wanted, found = list(texts), [None] * len(texts)
-    position = 0
-    with path.open("r", encoding=encoding, newline="") as fh:
-        for number, line in enumerate(fh, start=1):
-            if number <= skip or position >= len(wanted):
-                continue
-            if line.rstrip("\r\n") == wanted[position]:
-                found[position] = number
-                position += 1
-    return found
+def record_lines(path: Path, encoding: str, delimiter: str, header: bool, width: int,
+                 rows: set[int], bad: int) -> tuple[dict[int, int], list[int]]:
+    """Physical start lines of data rows and of bad records, from a second pass made only when rows were rejected.
+
+    `rows` are positions among the rows the reader kept (0-based, as `Rejected.row` counts them); `bad`
+    is how many records had the wrong number of fields (the reader skipped them, in order). Records are
+    split like the fast reader splits them: quoted fields may span lines, empty lines are skipped, and a
+    record whose field count is not `width` is a bad one. Returns ({row: line}, [line of each bad record]).
+    """
+    found: dict[int, int] = {}
+    bad_lines: list[int] = []
+    kept, last = 0, max(rows, default=-1)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)  # a long text field is data, not an error, here
+    try:
+        with path.open("r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            start = 1
+            for number, record in enumerate(reader):
+                line, start = start, reader.line_num + 1
+                if (number == 0 and header) or not record:
+                    continue
+                if len(record) != width:
+                    bad_lines.append(line)
+                elif kept in rows:
+                    found[kept] = line
+                kept += len(record) == width
+                if kept > last and len(bad_lines) >= bad:
+                    break
+    finally:
+        csv.field_size_limit(limit)
+    return found, bad_lines
 
 
 class IconvStream:

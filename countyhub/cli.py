@@ -96,7 +96,8 @@ def load(
                       f"{r.rows_quarantined:,} (+{r.rows_inserted:,} ~{r.rows_updated:,} -{r.rows_deleted:,}) "
                       f"in {r.seconds:.2f}s (load {r.load_id})")
         if r.rows_quarantined:
-            console.print(f"  quarantined rows: lake.quarantine.{r.department}__{r.stream}")
+            known = f" ({r.rows_quarantined_before:,} already there from an earlier load)" if r.rows_quarantined_before else ""
+            console.print(f"  quarantined rows: lake.quarantine.{r.department}__{r.stream}{known}")
         for change in r.schema_changes:
             console.print(f"  schema change: {change}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,26 @@ def _sample(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[dict[s
     return count, [dict(zip(names, map(_plain, row))) for row in cursor.fetchall()]
 
 
+def _schema_changes(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> list[dict[str, Any]]:
+    """The stream's schema changes as loads recorded them in lake.meta.schema_changes, newest first."""
+    if not _columns(con, "meta", "schema_changes"):
+        return []  # a lake from before drift was recorded, or no load yet
+    rows = con.execute("SELECT changed_at, load_id, column_name, change, old_type, new_type FROM "
+                       "lake.meta.schema_changes WHERE department = ? AND stream = ? ORDER BY changed_at DESC, "
+                       "column_name", [department, stream]).fetchall()
+    return [{"changed_at": at.astimezone(UTC).isoformat(timespec="seconds"), "load_id": load_id, "column": column, "change": change,
+             "old_type": old, "new_type": new} for at, load_id, column, change, old, new in rows]
+
+
+def _latest(changes: list[dict[str, Any]], kind: str) -> dict[str, str]:
+    """{column: date} for the columns whose latest added/dropped change is `kind` (the list is newest first)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for c in changes:
+        if c["change"] in ("added", "dropped"):
+            latest.setdefault(c["column"], c)
+    return {column: c["changed_at"][:10] for column, c in latest.items() if c["change"] == kind}
+
+
 def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
@@ -73,17 +94,21 @@ def _raw_entries(con: duckdb.DuckDBPyConnection, departments: list[Department]) 
                     continue  # never loaded yet
                 name = f"{dept.raw_schema}.{stream.name}"
                 rows, sample = _sample(con, name)
+                changes = _schema_changes(con, dept.code, stream.name)
+                since, dropped = _latest(changes, "added"), _latest(changes, "dropped")
                 entries.append(DatasetEntry(
                     name=name, kind="raw_stream", title_zh=stream.title or stream.name,
                     title_en=stream.title_en or stream.name.replace("_", " "),
                     description=stream.description or f"{dept.name} {source.title or source.name}: {stream.title or stream.name}",
                     department_code=dept.code, department_name=dept.name, sharing_type=dept.sharing_type,
                     classification=stream.classification,
-                    columns=[Column(n, t, classification=stream.classification) for n, t in cols],
+                    columns=[Column(n, t, classification=stream.classification, since=since.get(n, ""),
+                                    dropped=dropped.get(n, "")) for n, t in cols],
                     keywords=[*stream.keywords, dept.name_en, source.kind], update_cycle=dept.schedule or "",
                     row_count=rows, sample_rows=sample, steward=dept.owner.steward, contact=dept.owner.email or "",
                     sharing_conditions=dept.sharing_conditions or "", legal_basis=dept.legal_basis or "",
                     origin=f"{source.title or source.name} ({source.kind}) / {stream.name}",
+                    schema_changes=changes,
                 ))
     return entries
 

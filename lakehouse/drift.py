@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
+from connectors.base import Connector
+from countyhub.departments import Stream
 from lakehouse.lake import LAKE
 
 LOAD_COLUMNS = ("_load_id", "_loaded_at")
@@ -55,13 +58,25 @@ def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> di
     return {name: type_ for name, type_ in rows if name not in LOAD_COLUMNS}
 
 
-def compare(existing: dict[str, str], incoming: dict[str, str]) -> list[Change]:
+def empty_read_schema(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, table: str,
+                      existing: dict[str, str]) -> pa.Schema:
+    """The schema of a read that yielded no rows: what the source says (an API without records says
+    nothing, unless the department file declares `columns:`), else the raw table's as last loaded."""
+    schema = connector.schema_of(stream)
+    if len(schema) or not existing:
+        return schema
+    loaded = ", ".join(f'"{c}"' for c in existing)
+    return con.execute(f"SELECT {loaded} FROM {table} LIMIT 0").arrow().schema
+
+
+def compare(existing: dict[str, str], incoming: dict[str, str], empty_read: bool = False) -> list[Change]:
+    """Changes from the raw table's columns to the incoming ones; a read without rows drops nothing."""
     changes = [Change(c, "added", None, t) for c, t in incoming.items() if c not in existing]
     for column, old in existing.items():
         new = incoming.get(column)
-        if new is None:
+        if new is None and not empty_read:
             changes.append(Change(column, "dropped", old, None))
-        elif new != old:
+        elif new is not None and new != old:
             changes.append(Change(column, "widened" if widens(old, new) else "retyped", old, new))
     return changes
 

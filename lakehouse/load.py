@@ -44,6 +44,7 @@ class LoadResult:
     rows_updated: int = 0
     rows_deleted: int = 0
     schema_changes: list[str] = field(default_factory=list)
+    rows_quarantined_before: int = 0  # of rows_quarantined: already in quarantine from an earlier load, not added again
 
     @property
     def seconds(self) -> float:
@@ -77,6 +78,7 @@ class _Source:
     rows: int = 0
     bytes: int = 0
     counted: bool = False  # False: rows are counted in SQL once written (the scanner path)
+    empty: bool = False  # the read yielded no batch at all: it says nothing about which columns exist
     chunks: Iterator[pa.Table] | None = None
 
     def relations(self) -> Iterator[str | pa.Table]:
@@ -88,13 +90,13 @@ class _Source:
 
 
 def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
-                  tick: Tick | None) -> _Source:
+                  tick: Tick | None, table: str, existing: dict[str, str]) -> _Source:
     batches = iter(connector.read(stream, state))
     first = next(batches, None)
-    schema = first.schema if first is not None else connector.schema_of(stream)
+    schema = first.schema if first is not None else drift.empty_read_schema(con, connector, stream, table, existing)
     validator = Validator.for_stream(stream, [f.name for f in schema if pa.types.is_string(f.type)])
     out_schema = validator.output_schema(schema)
-    source = _Source("incoming", [], {}, out_schema, validator, counted=True)
+    source = _Source("incoming", [], {}, out_schema, validator, counted=True, empty=first is None)
 
     def flow() -> Iterator[pa.RecordBatch]:
         for batch in ([first] if first is not None else []), batches:
@@ -114,7 +116,7 @@ def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: 
 
 
 def _source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
-            tick: Tick | None) -> _Source:
+            tick: Tick | None, table: str, existing: dict[str, str]) -> _Source:
     plan = connector.scan_plan(stream, state)
     if plan is not None:
         try:
@@ -125,7 +127,7 @@ def _source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream
         validator = Validator.for_stream(stream, [c for c, t in types.items() if t == "VARCHAR"])
         if not validator.active:  # row rules need the Arrow path; everything else goes scanner → lake directly
             return _Source(f"({plan.select})", plan.params, types, pa.schema([]))
-    return _arrow_source(con, connector, stream, state, tick)
+    return _arrow_source(con, connector, stream, state, tick, table, existing)
 
 
 def load_stream(
@@ -169,10 +171,10 @@ def load_stream(
 def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Department, stream: Stream,
           table: str, mode: str, existing: dict[str, str], rebuild: bool, read_from: dict, load_id: str,
           started: datetime, progress: Tick | None, total: int | None) -> LoadResult:
-    source = _source(con, connector, stream, read_from, progress)
-    # No rows and no schema (an API with nothing to say): nothing to apply, and no column "dropped".
+    source = _source(con, connector, stream, read_from, progress, table, existing)
+    # No rows and no schema anywhere (a first load of an empty API, no declared columns): no table to make.
     silent = source.chunks is not None and len(source.schema) == 0
-    changes = drift.compare(existing, source.types) if existing and not silent else []
+    changes = drift.compare(existing, source.types, empty_read=source.empty) if existing and not silent else []
     drift.check(changes, department.code, stream.name, stream.allow_schema_evolution)
     keys = stream.primary_key
     staged = not silent and not rebuild and (mode == "snapshot" or (mode == "incremental" and keys))
@@ -187,9 +189,10 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                 con, connector, stream, table, mode, existing, changes, source, rebuild, staged, load_id, started)
             if not source.counted and not staged:
                 source.rows = loaded
-            rejected = connector.rejected + (source.validator.rejected if source.validator else [])
+            rejected = connector.rejected + connector.locate(stream, source.validator.rejected if source.validator else [])
             drift.record(con, department.code, stream.name, changes, load_id, started)
-            quarantined = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            quarantine = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            quarantined = quarantine.rows
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
             # Staged rows are all that changed: their max, with the old cursor, is the new cursor.
             cursor = {} if not stream.cursor or silent else cursor_state(
@@ -200,6 +203,7 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                                 source.bytes, started, datetime.now(UTC), source.schema, mode, quarantined,
                                 applied.inserted, applied.updated, applied.deleted,
                                 [f"{c.column} {c.change}" for c in changes])
+            result.rows_quarantined_before = quarantine.known
             log_load(con, load_id, department.code, stream.name, "success", started, mode, result=result)
             con.execute("COMMIT")
         except BaseException:

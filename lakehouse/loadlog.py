@@ -57,6 +57,8 @@ def log_load(con: duckdb.DuckDBPyConnection, load_id: str, department: str, stre
                result.rows_inserted, result.rows_updated, result.rows_deleted] if result else [0] * 7)
     if result is not None and not message:
         message = f"{result.rows_quarantined} quarantined" if result.rows_quarantined else ""
+        if result.rows_quarantined_before:
+            message += f" ({result.rows_quarantined_before} already in quarantine from an earlier load)"
     con.execute(
         f"INSERT INTO {LAKE}.meta.loads (load_id, department, stream, rows_read, rows_loaded, bytes_read, "
         "rows_quarantined, rows_inserted, rows_updated, rows_deleted, status, started_at, finished_at, message, mode) "

@@ -13,25 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import Rejected
+from connectors.declared import arrow_type, declared_schema
 from countyhub.departments import Stream
 from lakehouse.lake import LAKE
 
 ID_NAME = re.compile(r"(身份证|公民身份号码|^id_number$|^id_card(_no)?$|_id_number$)", re.IGNORECASE)
 ID_PATTERN = r"^\d{17}[\dXx]$"
 NUMERIC_LOOK = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
-TYPES = {"integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_(),
-         "date": pa.date32(), "timestamp": pa.timestamp("us"), "text": pa.string()}
-DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
-
-
-def arrow_type(name: str) -> pa.DataType:
-    """A declared column type (`integer`, `decimal(12,2)`, `date`, ...) as Arrow."""
-    if match := DECIMAL.match(name.strip().lower()):
-        return pa.decimal128(int(match.group(1)), int(match.group(2)))
-    try:
-        return TYPES[name.strip().lower()]
-    except KeyError:
-        raise ValueError(f"unknown column type {name!r}; use one of {', '.join(TYPES)} or decimal(p,s)") from None
+SOURCE_FILE = "_source_file"
 
 
 def _text(value: Any) -> str | None:
@@ -46,6 +35,8 @@ class Validator:
     id_columns: list[str]
     types: dict[str, pa.DataType]
     rejected: list[Rejected] = field(default_factory=list)
+    # Data rows seen so far per source file, so a rejected row knows its position in its file.
+    seen: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def for_stream(cls, stream: Stream, strings: list[str]) -> Validator:
@@ -53,7 +44,10 @@ class Validator:
         (declared as `id_number_columns`, else recognised by name, e.g. 身份证号 or id_number)."""
         declared = stream.options.get("id_number_columns")
         ids = declared if declared is not None else [n for n in strings if ID_NAME.search(n)]
-        types = {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
+        # Declared `columns:` (the stream's whole shape) type every read, so a table first made from them
+        # (an API that had no records yet) matches what later reads bring; `types:` wins where both say.
+        types = {f.name: f.type for f in declared_schema(stream) or []}
+        types |= {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
         return cls(stream, [c for c in ids if c in strings], types)
 
     @property
@@ -67,6 +61,7 @@ class Validator:
         """The rows that pass, typed; the others are kept in `rejected` with their reason."""
         if not self.active or batch.num_rows == 0:
             return batch
+        first = self._count_rows(batch)
         reasons: list[str | None] = [None] * batch.num_rows
         for name in self.id_columns:
             column = batch.column(name)
@@ -88,9 +83,21 @@ class Validator:
             return pa.RecordBatch.from_arrays(columns, schema=self.output_schema(batch.schema))
         rows = batch.to_pylist()
         for i in bad:
-            self.rejected.append(Rejected(self._where(rows[i]), reasons[i], {k: _text(v) for k, v in rows[i].items()}))
+            self.rejected.append(Rejected(self._where(rows[i]), reasons[i], {k: _text(v) for k, v in rows[i].items()},
+                                          None if first is None else first + i))
         keep = pa.array([r is None for r in reasons])
         return pa.RecordBatch.from_arrays([c.filter(keep) for c in columns], schema=self.output_schema(batch.schema))
+
+    def _count_rows(self, batch: pa.RecordBatch) -> int | None:
+        """Position in its file of the batch's first row (None when rows do not come from files).
+
+        A files connector yields each batch from one file, in file order, so counting is enough."""
+        if SOURCE_FILE not in batch.schema.names:
+            return None
+        name = batch.column(SOURCE_FILE)[0].as_py()
+        first = self.seen.get(name, 0)
+        self.seen[name] = first + batch.num_rows
+        return first
 
     def _cast(self, name: str, column: pa.Array, type_: pa.DataType, reasons: list[str | None]) -> pa.Array:
         if pa.types.is_string(column.type):
@@ -110,7 +117,7 @@ class Validator:
 
     def _where(self, row: dict[str, Any]) -> str:
         key = ", ".join(f"{k}={row.get(k)}" for k in self.stream.primary_key)
-        source = row.get("_source_file")
+        source = row.get(SOURCE_FILE)
         return " ".join(p for p in (source, f"key {key}" if key else "") if p) or "row without key"
 
 
@@ -118,11 +125,28 @@ def quarantine_table(department: str, stream: str) -> str:
     return f"{LAKE}.quarantine.{department}__{stream}"
 
 
+@dataclass
+class Quarantined:
+    """What a load did to the quarantine: `rows` of its read were rejected, `new` of them were added.
+
+    A rejected row already in quarantine (same location, reason and raw values; e.g. a bad row sitting at
+    the cursor, which every incremental load re-reads) counts as quarantined for this load, so that
+    read = loaded + quarantined still holds, but it is not added again: its first entry and load_id stay.
+    """
+
+    rows: int = 0
+    new: int = 0
+
+    @property
+    def known(self) -> int:
+        return self.rows - self.new
+
+
 def write_quarantine(con: duckdb.DuckDBPyConnection, department: str, stream: str, load_id: str,
-                     at: datetime, rejected: list[Rejected]) -> int:
-    """Append the load's rejected rows (raw values as JSON text, reason, where) in the load's transaction."""
+                     at: datetime, rejected: list[Rejected]) -> Quarantined:
+    """Append the load's newly rejected rows (raw values as JSON text, reason, where) in the load's transaction."""
     if not rejected:
-        return 0
+        return Quarantined()
     table = quarantine_table(department, stream)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} (load_id VARCHAR, location VARCHAR, reason VARCHAR, "
                 "raw_values VARCHAR, quarantined_at TIMESTAMPTZ)")
@@ -135,7 +159,9 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, department: str, stream: st
     })
     con.register("quarantined_rows", rows)
     try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM quarantined_rows")
+        new = con.execute(f"INSERT INTO {table} SELECT * FROM quarantined_rows r WHERE NOT EXISTS (SELECT 1 FROM "
+                          f"{table} q WHERE q.location = r.location AND q.reason = r.reason AND "
+                          "q.raw_values = r.raw_values)").fetchone()[0]
     finally:
         con.unregister("quarantined_rows")
-    return len(rejected)
+    return Quarantined(len(rejected), new)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,15 +96,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def catalog_server(tmp_path: Path) -> Iterator[str]:
-    """The catalog site on a free port, served by a real uvicorn in a background thread (with one Data Docs page)."""
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
-    _fill(catalog)
-    docs = tmp_path / "data_docs"
-    (docs / "township_overview").mkdir(parents=True)
-    (docs / "township_overview" / "run-w.html").write_text(
-        "<!doctype html><title>Data Docs run-w</title><h1>Validation results run-w</h1>", encoding="utf-8")
+@contextmanager
+def serve(catalog: Catalog, docs: Path | None = None) -> Iterator[str]:
+    """Serve `catalog` on a free port with a real uvicorn in a background thread; yields the base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(catalog, docs), host="127.0.0.1", port=port,
                                            log_level="warning"))
@@ -114,9 +109,24 @@ def catalog_server(tmp_path: Path) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the catalog server did not start within 15 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def catalog_server(tmp_path: Path) -> Iterator[str]:
+    """The catalog site on a free port, served by a real uvicorn in a background thread (with one Data Docs page)."""
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    _fill(catalog)
+    docs = tmp_path / "data_docs"
+    (docs / "township_overview").mkdir(parents=True)
+    (docs / "township_overview" / "run-w.html").write_text(
+        "<!doctype html><title>Data Docs run-w</title><h1>Validation results run-w</h1>", encoding="utf-8")
+    with serve(catalog, docs) as url:
+        yield url
 
 
 @pytest.fixture

@@ -83,10 +83,13 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 class _Api(JsonHandler):
-    """GET /persons?page_size=N&updated_since=T, paged with a Link: <...>; rel="next" header."""
+    """GET /persons?page_size=N&updated_since=T, paged with a Link: <...>; rel="next" header.
+
+    GET /arriving answers the server's `arriving` list (what a test put there; empty at first), filtered by
+    updated_since (inclusive) and unpaged: an endpoint that starts empty and gets records later.
+    """
 
     records: ClassVar[list[dict]] = [person(i) for i in range(ROWS)]
-
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
@@ -95,6 +98,9 @@ class _Api(JsonHandler):
             return self._send(401, {"error": "unauthorized"})
         if url.path.endswith("/nobody"):
             return self._send(200, {"items": []})
+        if url.path.endswith("/arriving"):
+            since = query.get("updated_since", "")
+            return self._send(200, {"items": [r for r in self.server.arriving if r["updated_at"] >= since]})
         rows = [r for r in self.records if r["updated_at"] >= query.get("updated_since", "")]
         if query.get("updated_since"):
             rows = [r for r in rows if r["updated_at"] > query["updated_since"]] + [
@@ -107,10 +113,11 @@ class _Api(JsonHandler):
         self._send(200, {"items": rows[start:start + size]}, headers)
 
 
-
 @contextmanager
-def api_server() -> Iterator[str]:
+def api_server(arriving: list[dict] | None = None) -> Iterator[str]:
+    """The test API on a free port; `arriving` (a list the caller may fill later) backs GET /arriving."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    server.arriving = arriving if arriving is not None else []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

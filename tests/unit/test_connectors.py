@@ -37,6 +37,15 @@ def test_csv_encodings_and_delimiters_are_detected(tmp_path: Path, encoding: str
                              "_source_file": "roll_1.csv"}
 
 
+def test_quoted_values_spanning_lines_survive_block_boundaries(tmp_path: Path) -> None:
+    rows = [["身份证号", "住址"], *[[f"51172419800101{i:04d}", f"大竹县\n竹阳街道{i}号"] for i in range(300)]]
+    with (tmp_path / "roll_1.csv").open("w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    connector = get_connector("files")({"path": str(tmp_path), "block_size": 4096})
+    read = [r for b in connector.read(Stream(name="roll", pattern="roll_*.csv")) for r in b.to_pylist()]
+    assert [r["住址"] for r in read] == [r[1] for r in rows[1:]]
+
+
 def test_missing_drop_folder_is_a_clear_error(tmp_path: Path) -> None:
     connector = get_connector("files")({"path": str(tmp_path / "nope")}, where="departments/mzj.yml: source drop")
     with pytest.raises(ConnectorError, match="departments/mzj.yml: source drop: drop folder .*nope does not exist"):

@@ -38,6 +38,27 @@ def test_bad_csv_lines_and_lost_digit_ids_are_quarantined_and_counted(settings: 
     assert _lake_rows(Lake(settings), "SELECT 月发放金额 FROM raw_mzj.roll") == [(560,)]
 
 
+def test_type_errors_are_located_by_file_and_physical_line(settings: Settings, tmp_path: Path) -> None:
+    # GB18030, a quoted address spanning three lines, a blank line and a short line before the bad values:
+    # the location must be the line an editor shows, not the row's position among the parsed rows.
+    lines = ["身份证号,住址,月发放金额",  # 1
+             f'{GOOD},"四川省达州市\n大竹县\n竹阳街道",560.00',  # 2-4
+             "",  # 5
+             "only-two,fields",  # 6
+             f"{GOOD[:-1]}2,庙坝镇,五百",  # 7: not a decimal
+             f'{GOOD[:-1]}3,"石河镇\n""老街""",480.00',  # 8-9
+             f"{GOOD[:-1]}4,观音镇,12.345.6"]  # 10: not a decimal either
+    (tmp_path / "roll_1.csv").write_bytes("\r\n".join(lines).encode("gb18030") + b"\r\n")
+    stream = Stream(name="roll", pattern="roll_*.csv", types={"月发放金额": "decimal(10,2)"})
+    result = load_stream(Lake(settings), DEPT, stream, get_connector("files")({"path": str(tmp_path)}))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 2, 3)
+    rows = _lake_rows(Lake(settings), "SELECT location, reason FROM quarantine.mzj__roll ORDER BY location")
+    assert [r[0] for r in rows] == ["roll_1.csv:10", "roll_1.csv:6", "roll_1.csv:7"]
+    assert "'五百' does not fit decimal128(10, 2)" in rows[2][1]
+    assert _lake_rows(Lake(settings), "SELECT 住址 FROM raw_mzj.roll ORDER BY 1") == [
+        ("四川省达州市\n大竹县\n竹阳街道",), ('石河镇\n"老街"',)]
+
+
 def test_excel_float_id_numbers_are_quarantined(settings: Settings, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
@@ -50,7 +71,7 @@ def test_excel_float_id_numbers_are_quarantined(settings: Settings, tmp_path: Pa
     result = load_stream(Lake(settings), DEPT, stream, get_connector("files")({"path": str(tmp_path)}))
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
     [(where, reason)] = _lake_rows(Lake(settings), "SELECT location, reason FROM quarantine.mzj__roll")
-    assert "'5.1172419800101E+17'" in reason and "lost digits" in reason and where.startswith("roll_1.xlsx")
+    assert "'5.1172419800101E+17'" in reason and "lost digits" in reason and where == "roll_1.xlsx:4"
 
 
 def test_unchanged_file_is_skipped_and_a_changed_one_replaces_its_rows(settings: Settings, tmp_path: Path) -> None:
@@ -71,7 +92,7 @@ def test_unchanged_file_is_skipped_and_a_changed_one_replaces_its_rows(settings:
         ("roll_1.csv", 10), ("roll_2.csv", 3)]
 
 
-def test_incremental_counts_add_up_with_quarantined_rows(settings: Settings, tmp_path: Path) -> None:
+def test_a_bad_row_at_the_cursor_is_quarantined_once_and_still_counted(settings: Settings, tmp_path: Path) -> None:
     import sqlite3
 
     db = tmp_path / "si.db"
@@ -83,8 +104,22 @@ def test_incremental_counts_add_up_with_quarantined_rows(settings: Settings, tmp
     con.close()
     lake, stream = Lake(settings), Stream(name="insured", primary_key=["person_id"], cursor="updated_at")
     connector = get_connector("sql")({"url": f"sqlite:///{db}"})
-    for expected_read in (11, 6):  # the second load re-reads the rows at the cursor (5 good + 1 bad)
+    loads = []
+    for expected_read in (11, 6, 6):  # later loads re-read the rows at the cursor (5 good + the bad one)
         result = load_stream(lake, DEPT, stream, connector)
         assert result.rows_read == expected_read == result.rows_loaded + result.rows_quarantined
         assert result.rows_quarantined == 1
+        loads.append(result)
+    assert [r.rows_quarantined_before for r in loads] == [0, 1, 1]
+    # One entry for the one bad source row, from the load that first met it.
+    assert _lake_rows(lake, "SELECT load_id, location FROM quarantine.mzj__insured") == [
+        (loads[0].load_id, "key person_id=99")]
+    assert "1 already in quarantine" in _lake_rows(
+        lake, f"SELECT message FROM meta.loads WHERE load_id = '{loads[1].load_id}'")[0][0]
+    with sqlite3.connect(db) as con:  # the department corrects it badly: a changed row is a new entry
+        con.execute("UPDATE insured SET id_number = '51172419800101' WHERE person_id = 99")
+    con.close()
+    changed = load_stream(lake, DEPT, stream, connector)
+    assert (changed.rows_quarantined, changed.rows_quarantined_before) == (1, 0)
+    assert _lake_rows(lake, "SELECT count(*) FROM quarantine.mzj__insured") == [(2,)]
     assert _lake_rows(lake, "SELECT count(*) FROM raw_mzj.insured") == [(10,)]
