@@ -36,9 +36,12 @@ def _quiet_great_expectations() -> None:
 _quiet_great_expectations()
 
 PLUGIN = "countyhub_lake"
-# Optional DuckDB memory cap for the gate (e.g. "4GB"); unset, DuckDB takes up to 80% of RAM. Too small a cap
-# makes GE's uniqueness query fail, and the gate then fails closed (seen at 1GB on 10M rows).
-MEMORY_LIMIT = os.environ.get("COUNTYHUB_GATE_MEMORY_LIMIT")
+# DuckDB's memory cap on the gate's connections. Without one DuckDB may take 80% of RAM, and the gate shares
+# the machine with loads, dbt and the catalog; with one, big aggregates (uniqueness) spill to TEMP_FOLDER.
+# 1GB kept the whole gate process under 2 GB at 10M rows (bench/bench_gate.py). Override with
+# COUNTYHUB_GATE_MEMORY_LIMIT (e.g. "4GB"); a check that still cannot fit fails the gate closed.
+DEFAULT_MEMORY_LIMIT = "1GB"
+MEMORY_ENV = "COUNTYHUB_GATE_MEMORY_LIMIT"
 
 
 class LakeAttachPlugin(CreateEnginePlugin):
@@ -126,10 +129,11 @@ def _column_types(con: Any, schema: str, table: str) -> dict[str, str]:
     return {n: t.replace(" ", "") for n, t in rows}
 
 
-def _memory_config(lake: Lake) -> dict[str, str]:
-    if not MEMORY_LIMIT:
-        return {}
-    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(lake.settings.home / "tmp" / "gate")}
+def memory_config(lake: Lake) -> dict[str, str]:
+    """memory_limit and temp_directory for every DuckDB connection the gate reads with (GE's and the samples')."""
+    folder = lake.settings.home / "tmp" / "gate"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT, "temp_directory": str(folder)}
 
 
 def previous_rows(con: Any, dataset: str) -> int | None:
@@ -145,6 +149,10 @@ def previous_rows(con: Any, dataset: str) -> int | None:
 
 def _message(rule: Rule, observed: Any, threshold: str, error: str | None) -> str:
     where, kind = rule.column or "table", rule.kind
+    if error and "out of memory" in error.lower():
+        return (f"{where}: check could not run ({kind}): DuckDB ran out of memory within the gate's limit and "
+                f"could not spill enough to disk; raise {MEMORY_ENV} or free the temp folder's disk "
+                f"({error.splitlines()[0][:160]})")
     if error:
         return f"{where}: check could not run ({kind}): {error.splitlines()[0][:200]}"
     words = {"not_null": f"{observed} null values", "unique": f"{observed} rows with duplicate values",
@@ -180,13 +188,13 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
     started, run_id = datetime.now(UTC), uuid.uuid4().hex
     with lake.reader() as con:
         before = previous_rows(con, contract.dataset)
-    attach = lake.attach_sql(read_only=True)
+    attach, limits = lake.attach_sql(read_only=True), memory_config(lake)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     datasource = context.data_sources.add_sql(
         name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
         kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
-                "connect_args": {"config": {**lake.duckdb_config(), **_memory_config(lake)}}},
+                "connect_args": {"config": {**lake.duckdb_config(), **limits}}},
     )
     # The connection's default schema is set above; GE drops schema_name in some metric queries.
     batch = datasource.add_table_asset(name=name, table_name=name).add_batch_definition_whole_table("all")
@@ -200,6 +208,8 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
     results, row_count, full = [], None, f"{LAKE}.{schema}.{name}"
     with lake.reader() as con:
         register_udfs(con)
+        for key, value in limits.items():  # sample queries (a duplicate GROUP BY) get the same cap
+            con.execute(f"SET {key} = ?", [value])
         types = _column_types(con, schema, name)
         for res in validation.results:
             meta = res.expectation_config.meta or {}
