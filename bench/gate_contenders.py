@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
@@ -54,52 +53,28 @@ def hand_sql(lake: Lake, contract: Contract) -> dict[str, Any]:
     return {"failed": sorted(failed), "rules": len(row) - 1}
 
 
-def _stdnum_expectations() -> tuple[type, type]:
-    """GE pandas custom expectations for GB 11643 / GB 32100: what a GE pandas user writes, stdnum per value."""
-    from great_expectations.execution_engine import PandasExecutionEngine
-    from great_expectations.expectations.expectation import ColumnMapExpectation
-    from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
-    from stdnum.cn import ric, uscc
-
-    class ColumnValuesStdnumCnRic(ColumnMapMetricProvider):
-        condition_metric_name = "column_values.stdnum_cn_ric"
-
-        @column_condition_partial(engine=PandasExecutionEngine)
-        def _pandas(cls, column: Any, **kwargs: Any) -> Any:
-            return column.map(ric.is_valid)
-
-    class ColumnValuesStdnumCnUscc(ColumnMapMetricProvider):
-        condition_metric_name = "column_values.stdnum_cn_uscc"
-
-        @column_condition_partial(engine=PandasExecutionEngine)
-        def _pandas(cls, column: Any, **kwargs: Any) -> Any:
-            return column.map(uscc.is_valid)
-
-    class ExpectColumnValuesToBeValidCnResidentIdPandas(ColumnMapExpectation):
-        map_metric = "column_values.stdnum_cn_ric"
-
-    class ExpectColumnValuesToBeValidCnCreditCodePandas(ColumnMapExpectation):
-        map_metric = "column_values.stdnum_cn_uscc"
-
-    return ExpectColumnValuesToBeValidCnResidentIdPandas, ExpectColumnValuesToBeValidCnCreditCodePandas
-
-
 def pandas_ge(lake: Lake, contract: Contract) -> dict[str, Any]:
     """Great Expectations' pandas path: the table pulled into a DataFrame, the same 15 rules and the type rules.
 
-    Built-in expectations where GE has one; the resident-ID and credit-code checksums are custom pandas
-    expectations calling stdnum.cn.ric/uscc.is_valid per value (GE's own map-metric machinery, NULLs skipped),
-    i.e. the same checks the gate makes. The reference table of the foreign key is read from the lake too.
+    Built-in expectations where GE has one. The resident-ID and credit-code checks are the gate's own:
+    stdnum.cn.ric/uscc.is_valid, called ONCE per value into a flag column that a built-in expectation checks.
+    (A custom GE pandas map expectation re-evaluates its condition for each result metric — 4× per value,
+    135 s on 100k rows in a profile — so this is the cheapest way a GE pandas user gets these checks.)
+    The reference table of the foreign key is read from the lake too.
     """
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from stdnum.cn import ric, uscc
 
-    ric_valid, uscc_valid = _stdnum_expectations()
     with lake.reader() as con:
         frame = con.execute(f"SELECT * FROM lake.audit.{DATASET}").df()
         prev = con.execute("SELECT max(rows) FROM lake.meta.publications WHERE dataset = ?", [DATASET]).fetchone()[0]
         grids = [r[0] for r in con.execute("SELECT grid_code FROM lake.shared.bench_grids").fetchall()]
+    flags = {"id_number": ric.is_valid, "employer_uscc": uscc.is_valid}
+    for column, is_valid in flags.items():  # NULL stays NULL: GE's in-set skips it, as the gate skips NULLs
+        frame[f"_{column}_valid"] = frame[column].map(is_valid, na_action="ignore")
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (context.data_sources.add_pandas("p").add_dataframe_asset(DATASET)
@@ -110,25 +85,28 @@ def pandas_ge(lake: Lake, contract: Contract) -> dict[str, Any]:
         gxe.ExpectTableRowCountToBeBetween(min_value=int(prev * 0.8)),
         gxe.ExpectColumnValuesToNotBeNull(column="id_number"),
         gxe.ExpectColumnValuesToBeUnique(column="id_number"),
-        ric_valid(column="id_number"),
+        gxe.ExpectColumnValuesToBeInSet(column="_id_number_valid", value_set=[True]),
         gxe.ExpectColumnValuesToNotBeNull(column="name"),
-        uscc_valid(column="employer_uscc"),
+        gxe.ExpectColumnValuesToBeInSet(column="_employer_uscc_valid", value_set=[True]),
         gxe.ExpectColumnValuesToMatchRegex(column="township_code", regex=r"^511724[0-9]{3}$"),
         gxe.ExpectColumnValuesToBeInSet(column="township_code", value_set=sorted(county_codes() | township_codes())),
         gxe.ExpectColumnValuesToMatchRegex(column="phone", regex=f"^{MOBILE_PATTERN}$"),
-        gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=dt.date.today()),
+        gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=pd.Timestamp.now()),  # a date bound errors on datetime64,
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["open", "closed"]),
         gxe.ExpectColumnValuesToBeBetween(column="age", min_value=0, max_value=130),
         gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0),
         gxe.ExpectColumnValuesToBeInSet(column="grid_code", value_set=grids),
     ]
     # The gate's bookkeeping rules too: exactly these columns, and each column's type (pandas dtypes).
-    rules.append(gxe.ExpectTableColumnsToMatchSet(column_set=list(frame.columns), exact_match=True))
-    rules += [gxe.ExpectColumnValuesToBeOfType(column=c, type_=str(t)) for c, t in frame.dtypes.items()]
+    table = [c for c in frame.columns if c.removeprefix("_").removesuffix("_valid") not in flags]
+    rules.append(gxe.ExpectTableColumnsToMatchSet(column_set=table, exact_match=False))
+    rules += [gxe.ExpectColumnValuesToBeOfType(column=c, type_=str(frame.dtypes[c])) for c in table]
     for e in rules:
         suite.add_expectation(e)
     result = batch.validate(suite)
-    return {"failed": sorted(r.expectation_config.type for r in result.results if not r.success),
+    failed = [f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', '')})"
+              for r in result.results if not r.success]
+    return {"failed": sorted(failed),
             "rules": len(result.results)}
 
 
