@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from sqlalchemy import event
@@ -177,6 +178,25 @@ def _table_name(contract: Contract, table: str | None) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _samples(con: Any, table: str, contract: Contract, rule: Rule) -> list[dict[str, Any]]:
+    """Failing samples are evidence, not the verdict: under the memory cap they may be skipped, never crash the run."""
+    try:
+        return failing_samples(con, table, contract, rule)
+    except duckdb.OutOfMemoryException:
+        return []
+
+
+def _out_of_memory(contract: Contract, table: str, run_id: str, started: datetime, error: str) -> GateResult:
+    """A failed GateResult for a run that could not start under the memory cap (one stored result says why)."""
+    message = (f"gate could not run: DuckDB ran out of memory within the gate's limit; raise {MEMORY_ENV} "
+               f"(now {os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}) ({error.splitlines()[0][:160]})")
+    result = RuleResult(rule="_gate", column=None, expectation="", observed=None, threshold="gate runs",
+                        success=False, severity="error", message=message, kind="gate")
+    return GateResult(dataset=contract.dataset, table=table, run_id=run_id, success=False, results=[result],
+                      reason=message, started_at=started, finished_at=datetime.now(UTC), row_count=None,
+                      contract_version=contract.version, failures=[result])
+
+
 def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs: bool = True) -> GateResult:
     """Validate lake.<table> (default lake.audit.<dataset>) against the contract, inside DuckDB.
 
@@ -191,20 +211,27 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
     attach, limits = lake.attach_sql(read_only=True), memory_config(lake)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = context.data_sources.add_sql(
-        name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
-        kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
-                "connect_args": {"config": {**lake.duckdb_config(), **limits}}},
-    )
-    # The connection's default schema is set above; GE drops schema_name in some metric queries.
-    batch = datasource.add_table_asset(name=name, table_name=name).add_batch_definition_whole_table("all")
-    rules = {r.name: r for r in gate_rules(contract)}
+    datasource = None
     try:
+        datasource = context.data_sources.add_sql(
+            name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
+            kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
+                    "connect_args": {"config": {**lake.duckdb_config(), **limits}}},
+        )
+        # The connection's default schema is set above; GE drops schema_name in some metric queries.
+        batch = datasource.add_table_asset(name=name, table_name=name).add_batch_definition_whole_table("all")
         # No run-wide result_format: each expectation's own applies (BASIC: counts and a small sample).
         validation = batch.get_batch().validate(build_suite(contract, before))
+    except Exception as exc:
+        if "out of memory" not in str(exc).lower():
+            raise
+        # Not even GE's connection fitted under the cap: no rule ran, so the gate fails closed.
+        return _out_of_memory(contract, f"{LAKE}.{schema}.{name}", run_id, started, str(exc))
     finally:
-        datasource.get_engine().dispose()
-        datasource.get_execution_engine().engine.dispose()
+        if datasource is not None:
+            datasource.get_engine().dispose()
+            datasource.get_execution_engine().engine.dispose()
+    rules = {r.name: r for r in gate_rules(contract)}
     results, row_count, full = [], None, f"{LAKE}.{schema}.{name}"
     with lake.reader() as con:
         register_udfs(con)
@@ -220,7 +247,7 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
             if rule.name == "_row_count" and res.success:
                 continue  # bookkeeping only: reported as GateResult.row_count
             error = error_message(res.exception_info)
-            samples = [] if res.success or error else failing_samples(con, full, contract, rule)
+            samples = [] if res.success or error else _samples(con, full, contract, rule)
             results.append(RuleResult(
                 rule=rule.name, column=rule.column, expectation=res.expectation_config.type, observed=observed,
                 threshold=threshold, success=bool(res.success), severity=rule.severity,
