@@ -25,8 +25,8 @@ COMPUTES = {
                 "vectorized ID/credit-code functions; no type rules, no samples",
     "gate": "countyhub's gate: GE suite from the ODCS contract run inside DuckDB (15 rules + 10 type rules + "
             "column set), masked failing samples, Data Docs; DuckDB memory_limit 1GB, spilling",
-    "ge_pandas": "GE pandas: table read into a DataFrame, the 15 rules (checksums via stdnum is_valid per value "
-                 "in custom pandas expectations) + 10 dtype rules + column set",
+    "ge_pandas": "GE pandas: table read into a DataFrame, the 15 rules (checksums: stdnum is_valid once per value "
+                 "into a flag column a built-in expectation checks) + 10 dtype rules + column set",
 }
 OUT = Path(__file__).resolve().parents[1] / "test-artifacts" / "bench" / "gate.json"
 
