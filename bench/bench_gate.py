@@ -91,6 +91,10 @@ def _table(results: list[dict]) -> None:
         for name in ORDER:
             t = {r["rows"]: r["seconds"] for r in results if r["contender"] == name}
             print(f"scaling {name}: {t[big] / t[small]:.1f}× time for {big // small}× rows")
+    for rows in sizes:
+        by = {r["contender"]: r for r in results if r["rows"] == rows}
+        print(f"{rows:,} rows, of which importing (once per process): "
+              + ", ".join(f"{n} {by[n].get('import_s', 0):.2f} s" for n in ORDER))
     for name in ORDER:
         print(f"- {name}: {COMPUTES[name]}")
 
