@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib
 import time
 from typing import Any
 
-from bench.gate_data import DATASET, GRIDS
+from bench.gate_data import DATASET
 from contracts.odcs import Contract
 from contracts.rules.cn_ids import register, ric_invalid_sql, uscc_invalid_sql
 from contracts.rules.divisions import county_codes, township_codes
@@ -15,6 +15,8 @@ from lakehouse.lake import Lake
 
 
 def gate(lake: Lake, contract: Contract) -> dict[str, Any]:
+    """countyhub's gate as `countyhub build` runs it: the GE suite compiled from the ODCS contract, run inside
+    DuckDB (15 rules, a type rule per column, the column set), failing samples masked, Data Docs written."""
     from contracts.gate import run_gate
 
     result = run_gate(lake, contract)
@@ -53,51 +55,72 @@ def hand_sql(lake: Lake, contract: Contract) -> dict[str, Any]:
 
 
 def pandas_ge(lake: Lake, contract: Contract) -> dict[str, Any]:
-    """Great Expectations' pandas path: the table pulled into a DataFrame, built-in expectations.
+    """Great Expectations' pandas path: the table pulled into a DataFrame, the same 15 rules and the type rules.
 
-    GE has no resident-ID or credit-code checksum expectation, so those two are format regexes here:
-    less work than the real checks, which favours this contender.
+    Built-in expectations where GE has one. The resident-ID and credit-code checks are the gate's own:
+    stdnum.cn.ric/uscc.is_valid, called ONCE per value into a flag column that a built-in expectation checks.
+    (A custom GE pandas map expectation re-evaluates its condition for each result metric — 4× per value,
+    135 s on 100k rows in a profile — so this is the cheapest way a GE pandas user gets these checks.)
+    The reference table of the foreign key is read from the lake too.
     """
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from stdnum.cn import ric, uscc
 
     with lake.reader() as con:
         frame = con.execute(f"SELECT * FROM lake.audit.{DATASET}").df()
         prev = con.execute("SELECT max(rows) FROM lake.meta.publications WHERE dataset = ?", [DATASET]).fetchone()[0]
+        grids = [r[0] for r in con.execute("SELECT grid_code FROM lake.shared.bench_grids").fetchall()]
+    flags = {"id_number": ric.is_valid, "employer_uscc": uscc.is_valid}
+    for column, is_valid in flags.items():  # NULL stays NULL: GE's in-set skips it, as the gate skips NULLs
+        frame[f"_{column}_valid"] = frame[column].map(is_valid, na_action="ignore")
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (context.data_sources.add_pandas("p").add_dataframe_asset(DATASET)
              .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
-    grids = [f"511724001-{i:03d}" for i in range(GRIDS)]
     suite = gx.ExpectationSuite(name="bench")
-    for e in (
+    rules = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectTableRowCountToBeBetween(min_value=int(prev * 0.8)),
         gxe.ExpectColumnValuesToNotBeNull(column="id_number"),
         gxe.ExpectColumnValuesToBeUnique(column="id_number"),
-        gxe.ExpectColumnValuesToMatchRegex(column="id_number", regex=r"^\d{17}[\dX]$"),
+        gxe.ExpectColumnValuesToBeInSet(column="_id_number_valid", value_set=[True]),
         gxe.ExpectColumnValuesToNotBeNull(column="name"),
-        gxe.ExpectColumnValuesToMatchRegex(column="employer_uscc", regex=r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"),
+        gxe.ExpectColumnValuesToBeInSet(column="_employer_uscc_valid", value_set=[True]),
         gxe.ExpectColumnValuesToMatchRegex(column="township_code", regex=r"^511724[0-9]{3}$"),
         gxe.ExpectColumnValuesToBeInSet(column="township_code", value_set=sorted(county_codes() | township_codes())),
         gxe.ExpectColumnValuesToMatchRegex(column="phone", regex=f"^{MOBILE_PATTERN}$"),
-        gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=dt.date.today()),
+        gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=pd.Timestamp.now()),  # a date bound errors on datetime64,
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["open", "closed"]),
         gxe.ExpectColumnValuesToBeBetween(column="age", min_value=0, max_value=130),
         gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0),
         gxe.ExpectColumnValuesToBeInSet(column="grid_code", value_set=grids),
-    ):
+    ]
+    # The gate's bookkeeping rules too: exactly these columns, and each column's type (pandas dtypes).
+    table = [c for c in frame.columns if c.removeprefix("_").removesuffix("_valid") not in flags]
+    rules.append(gxe.ExpectTableColumnsToMatchSet(column_set=table, exact_match=False))
+    rules += [gxe.ExpectColumnValuesToBeOfType(column=c, type_=str(frame.dtypes[c])) for c in table]
+    for e in rules:
         suite.add_expectation(e)
     result = batch.validate(suite)
-    return {"failed": sorted(r.expectation_config.type for r in result.results if not r.success),
+    failed = [f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', '')})"
+              for r in result.results if not r.success]
+    return {"failed": sorted(failed),
             "rules": len(result.results)}
 
 
 CONTENDERS = {"gate": gate, "hand_sql": hand_sql, "ge_pandas": pandas_ge}
 
 
+# The heavy imports each contender pays once per process (GE takes seconds): timed apart, still counted in seconds.
+IMPORTS = {"gate": "contracts.gate", "ge_pandas": "great_expectations", "hand_sql": "duckdb"}
+
+
 def run(name: str, lake: Lake, contract: Contract) -> dict[str, Any]:
     started = time.perf_counter()
+    importlib.import_module(IMPORTS[name])
+    imported = time.perf_counter()
     out = CONTENDERS[name](lake, contract)
-    return {**out, "seconds": round(time.perf_counter() - started, 3)}
+    return {**out, "seconds": round(time.perf_counter() - started, 3), "import_s": round(imported - started, 3)}

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from contracts.rules.cn_ids import RIC_WEIGHTS, USCC_WEIGHTS
+from contracts.rules.divisions import township_codes
 from lakehouse.lake import Lake
 
 DATASET = "bench_people"
@@ -38,7 +39,7 @@ def make_table(lake: Lake, rows: int) -> None:
             SELECT rbody || {_ric_check('rbody')} AS id_number,
                    '张' || (i % 1000)::VARCHAR AS name,
                    ubody || {_uscc_check('ubody')} AS employer_uscc,
-                   '511724' || lpad(((i % 12) + 1)::VARCHAR, 3, '0') AS township_code,
+                   list_extract({sorted(township_codes())!r}, (i % {len(township_codes())}) + 1) AS township_code,
                    '139' || lpad((i % 100000000)::VARCHAR, 8, '0') AS phone,
                    DATE '1950-01-01' + (i % 17800)::INTEGER AS birth_date,
                    CASE WHEN i % 3 = 0 THEN 'closed' ELSE 'open' END AS status,
@@ -46,8 +47,9 @@ def make_table(lake: Lake, rows: int) -> None:
                    ((i % 900) + 0.5)::DECIMAL(12, 2) AS amount,
                    '511724001-' || lpad((i % {GRIDS})::VARCHAR, 3, '0') AS grid_code
             FROM base""")
-        # A few bad rows so failing rules also fetch their samples, as in real runs.
-        con.execute(f"UPDATE lake.audit.{DATASET} SET phone = '12345' WHERE age = 20 AND amount = 1.5")
+        # The county's real townships, so only the planted rows fail. A few bad rows so failing rules also
+        # fetch their samples, as in real runs.
+        con.execute(f"UPDATE lake.audit.{DATASET} SET phone = '12345' WHERE age = 20 AND amount = 2.5")
         con.execute("CREATE TABLE IF NOT EXISTS lake.meta.publications (dataset VARCHAR, version INTEGER, "
                     "snapshot_id BIGINT, rows BIGINT, gate_run_id VARCHAR, contract_version VARCHAR, "
                     "published_at TIMESTAMPTZ)")

@@ -51,7 +51,7 @@ def _expectation(rule: Rule, previous_rows: int | None = None) -> tuple[Any, str
     if rule.kind == "not_null":
         return gxe.ExpectColumnValuesToNotBeNull(column=col), "no nulls"
     if rule.kind == "unique":
-        return gxe.ExpectColumnValuesToBeUnique(column=col), "no duplicate values"
+        return EXPECTATIONS["unique"](column=col), "no duplicate values"
     if rule.kind == "compound_unique":
         return gxe.ExpectCompoundColumnsToBeUnique(column_list=p["columns"]), f"{p['columns']} unique together"
     if rule.kind == "in_set":

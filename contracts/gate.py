@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from sqlalchemy import event
@@ -36,9 +37,12 @@ def _quiet_great_expectations() -> None:
 _quiet_great_expectations()
 
 PLUGIN = "countyhub_lake"
-# Optional DuckDB memory cap for the gate (e.g. "4GB"); unset, DuckDB takes up to 80% of RAM. Too small a cap
-# makes GE's uniqueness query fail, and the gate then fails closed (seen at 1GB on 10M rows).
-MEMORY_LIMIT = os.environ.get("COUNTYHUB_GATE_MEMORY_LIMIT")
+# DuckDB's memory cap on the gate's connections. Without one DuckDB may take 80% of RAM, and the gate shares
+# the machine with loads, dbt and the catalog; with one, big aggregates (uniqueness) spill to TEMP_FOLDER.
+# 1GB kept the whole gate process under 2 GB at 10M rows (bench/bench_gate.py). Override with
+# COUNTYHUB_GATE_MEMORY_LIMIT (e.g. "4GB"); a check that still cannot fit fails the gate closed.
+DEFAULT_MEMORY_LIMIT = "1GB"
+MEMORY_ENV = "COUNTYHUB_GATE_MEMORY_LIMIT"
 
 
 class LakeAttachPlugin(CreateEnginePlugin):
@@ -126,10 +130,11 @@ def _column_types(con: Any, schema: str, table: str) -> dict[str, str]:
     return {n: t.replace(" ", "") for n, t in rows}
 
 
-def _memory_config(lake: Lake) -> dict[str, str]:
-    if not MEMORY_LIMIT:
-        return {}
-    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(lake.settings.home / "tmp" / "gate")}
+def memory_config(lake: Lake) -> dict[str, str]:
+    """memory_limit and temp_directory for every DuckDB connection the gate reads with (GE's and the samples')."""
+    folder = lake.settings.home / "tmp" / "gate"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT, "temp_directory": str(folder)}
 
 
 def previous_rows(con: Any, dataset: str) -> int | None:
@@ -145,6 +150,10 @@ def previous_rows(con: Any, dataset: str) -> int | None:
 
 def _message(rule: Rule, observed: Any, threshold: str, error: str | None) -> str:
     where, kind = rule.column or "table", rule.kind
+    if error and "out of memory" in error.lower():
+        return (f"{where}: check could not run ({kind}): DuckDB ran out of memory within the gate's limit and "
+                f"could not spill enough to disk; raise {MEMORY_ENV} or free the temp folder's disk "
+                f"({error.splitlines()[0][:160]})")
     if error:
         return f"{where}: check could not run ({kind}): {error.splitlines()[0][:200]}"
     words = {"not_null": f"{observed} null values", "unique": f"{observed} rows with duplicate values",
@@ -169,6 +178,25 @@ def _table_name(contract: Contract, table: str | None) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _samples(con: Any, table: str, contract: Contract, rule: Rule) -> list[dict[str, Any]]:
+    """Failing samples are evidence, not the verdict: under the memory cap they may be skipped, never crash the run."""
+    try:
+        return failing_samples(con, table, contract, rule)
+    except duckdb.OutOfMemoryException:
+        return []
+
+
+def _out_of_memory(contract: Contract, table: str, run_id: str, started: datetime, error: str) -> GateResult:
+    """A failed GateResult for a run that could not start under the memory cap (one stored result says why)."""
+    message = (f"gate could not run: DuckDB ran out of memory within the gate's limit; raise {MEMORY_ENV} "
+               f"(now {os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}) ({error.splitlines()[0][:160]})")
+    result = RuleResult(rule="_gate", column=None, expectation="", observed=None, threshold="gate runs",
+                        success=False, severity="error", message=message, kind="gate")
+    return GateResult(dataset=contract.dataset, table=table, run_id=run_id, success=False, results=[result],
+                      reason=message, started_at=started, finished_at=datetime.now(UTC), row_count=None,
+                      contract_version=contract.version, failures=[result])
+
+
 def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs: bool = True) -> GateResult:
     """Validate lake.<table> (default lake.audit.<dataset>) against the contract, inside DuckDB.
 
@@ -180,26 +208,35 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
     started, run_id = datetime.now(UTC), uuid.uuid4().hex
     with lake.reader() as con:
         before = previous_rows(con, contract.dataset)
-    attach = lake.attach_sql(read_only=True)
+    attach, limits = lake.attach_sql(read_only=True), memory_config(lake)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = context.data_sources.add_sql(
-        name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
-        kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
-                "connect_args": {"config": {**lake.duckdb_config(), **_memory_config(lake)}}},
-    )
-    # The connection's default schema is set above; GE drops schema_name in some metric queries.
-    batch = datasource.add_table_asset(name=name, table_name=name).add_batch_definition_whole_table("all")
-    rules = {r.name: r for r in gate_rules(contract)}
+    datasource = None
     try:
+        datasource = context.data_sources.add_sql(
+            name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
+            kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
+                    "connect_args": {"config": {**lake.duckdb_config(), **limits}}},
+        )
+        # The connection's default schema is set above; GE drops schema_name in some metric queries.
+        batch = datasource.add_table_asset(name=name, table_name=name).add_batch_definition_whole_table("all")
         # No run-wide result_format: each expectation's own applies (BASIC: counts and a small sample).
         validation = batch.get_batch().validate(build_suite(contract, before))
+    except Exception as exc:
+        if "out of memory" not in str(exc).lower():
+            raise
+        # Not even GE's connection fitted under the cap: no rule ran, so the gate fails closed.
+        return _out_of_memory(contract, f"{LAKE}.{schema}.{name}", run_id, started, str(exc))
     finally:
-        datasource.get_engine().dispose()
-        datasource.get_execution_engine().engine.dispose()
+        if datasource is not None:
+            datasource.get_engine().dispose()
+            datasource.get_execution_engine().engine.dispose()
+    rules = {r.name: r for r in gate_rules(contract)}
     results, row_count, full = [], None, f"{LAKE}.{schema}.{name}"
     with lake.reader() as con:
         register_udfs(con)
+        for key, value in limits.items():  # sample queries (a duplicate GROUP BY) get the same cap
+            con.execute(f"SET {key} = ?", [value])
         types = _column_types(con, schema, name)
         for res in validation.results:
             meta = res.expectation_config.meta or {}
@@ -210,7 +247,7 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
             if rule.name == "_row_count" and res.success:
                 continue  # bookkeeping only: reported as GateResult.row_count
             error = error_message(res.exception_info)
-            samples = [] if res.success or error else failing_samples(con, full, contract, rule)
+            samples = [] if res.success or error else _samples(con, full, contract, rule)
             results.append(RuleResult(
                 rule=rule.name, column=rule.column, expectation=res.expectation_config.type, observed=observed,
                 threshold=threshold, success=bool(res.success), severity=rule.severity,

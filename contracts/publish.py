@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
@@ -90,82 +92,108 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
     audit, shared = f"{LAKE}.audit.{dataset}", f"{LAKE}.shared.{dataset}"
     if gate.dataset != dataset or gate.table != audit:
         raise PublishError(f"gate run {gate.run_id} checked {gate.table}, not {audit}: refusing to publish it")
+    held = 0
+
+    def build(con: duckdb.DuckDBPyConnection) -> int:
+        nonlocal held
+        total = con.execute(f"SELECT count(*) FROM {audit}").fetchone()[0]
+        if gate.row_count is not None and total != gate.row_count:
+            raise PublishError(f"{audit} has {total} rows but the gate checked {gate.row_count}: "
+                               "it was rebuilt after the gate; run the gate again")
+        keep, held = _quarantine(con, contract, gate, audit)
+        con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {audit} AS _b WHERE {keep}")
+        rows = con.execute(f"SELECT count(*) FROM {shared}").fetchone()[0]
+        if rows + held != total:
+            raise PublishError(f"{audit}: {rows} published + {held} quarantined != {total} rows")
+        return rows
+
     with lake.writer() as con:
         _prepare(con)
         register_udfs(con)
-        con.execute("BEGIN")
-        try:
-            total = con.execute(f"SELECT count(*) FROM {audit}").fetchone()[0]
-            if gate.row_count is not None and total != gate.row_count:
-                raise PublishError(f"{audit} has {total} rows but the gate checked {gate.row_count}: "
-                                   "it was rebuilt after the gate; run the gate again")
-            keep, held = _quarantine(con, contract, gate, audit)
-            con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {audit} AS _b WHERE {keep}")
-            rows = con.execute(f"SELECT count(*) FROM {shared}").fetchone()[0]
-            if rows + held != total:
-                raise PublishError(f"{audit}: {rows} published + {held} quarantined != {total} rows")
-            version = con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
-                                  [dataset]).fetchone()[0]
-            # The snapshot this commit will create; checked after COMMIT (another writer on a
-            # PostgreSQL catalog could take the number first).
-            expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
-            published_at = datetime.now(UTC)
-            con.execute(f"INSERT INTO {PUBLICATIONS} (dataset, version, snapshot_id, rows, gate_run_id, "
-                        "contract_version, published_at, quarantined, warnings, contract_yaml) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [dataset, version, expected, rows, gate.run_id, contract.version, published_at, held,
-                         len(gate.warnings), contract.path.read_text(encoding="utf-8")])
-            _commit(con, f"publish {dataset} v{version}", {"publish": dataset, "gate_run_id": gate.run_id})
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        snapshot_id = _fix_snapshot(con, gate.run_id, expected, dataset, version)
-    return Publication(dataset, version, snapshot_id, rows, published_at, gate.run_id, contract.version, held,
+        record = {"gate_run_id": gate.run_id, "contract_version": contract.version, "quarantined": lambda: held,
+                  "warnings": len(gate.warnings), "contract_yaml": contract.path.read_text(encoding="utf-8")}
+        version, snapshot_id, rows, at = _new_version(con, dataset, build, record, "publish {dataset} v{version}",
+                                                      {"publish": dataset, "gate_run_id": gate.run_id})
+    return Publication(dataset, version, snapshot_id, rows, at, gate.run_id, contract.version, held,
                        len(gate.warnings))
 
 
-def _commit(con: duckdb.DuckDBPyConnection, message: str, extra: dict[str, str]) -> None:
-    con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)", [message, json.dumps(extra)])
-    con.execute("COMMIT")
-
-
-def _fix_snapshot(con: duckdb.DuckDBPyConnection, run_id: str, expected: int, dataset: str, version: int) -> int:
+def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[duckdb.DuckDBPyConnection], int],
+                 record: dict[str, Any], message: str, extra: dict[str, str]) -> tuple[int, int, int, datetime]:
+    """ONE lake transaction for publish and rollback alike: build() replaces shared.<dataset> and returns its rows,
+    the next version is appended to meta.publications (record: its other columns; a callable is read after
+    build()), and the commit is tagged with extra["gate_run_id"]. Returns (version, snapshot_id, rows, time)."""
+    con.execute("BEGIN")
+    try:
+        rows = build(con)
+        version = con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
+                              [dataset]).fetchone()[0]
+        # The snapshot this commit will create; checked after COMMIT (another writer on a
+        # PostgreSQL catalog could take the number first).
+        expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
+        at = datetime.now(UTC)
+        values = {"dataset": dataset, "version": version, "snapshot_id": expected, "rows": rows, "published_at": at,
+                  **{k: v() if callable(v) else v for k, v in record.items()}}
+        con.execute(f"INSERT INTO {PUBLICATIONS} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                    list(values.values()))
+        con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)",
+                    [message.format(dataset=dataset, version=version), json.dumps(extra)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     snapshot_id = con.execute(
         f"SELECT max(snapshot_id) FROM {LAKE}.snapshots() WHERE json_extract_string(commit_extra_info, "
-        "'$.gate_run_id') = ?", [run_id]).fetchone()[0]
+        "'$.gate_run_id') = ?", [extra["gate_run_id"]]).fetchone()[0]
     if snapshot_id != expected:
         con.execute(f"UPDATE {PUBLICATIONS} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
                     [snapshot_id, dataset, version])
-    return snapshot_id
+    return version, snapshot_id, rows, at
+
+
+def _contract_text(con: duckdb.DuckDBPyConnection, dataset: str, version: int) -> str | None:
+    """The contract text version was published under; a rollback without its own text has the restored one's.
+
+    None when that version predates stored contract texts (never a later version's text: that is not
+    the contract the version was checked against).
+    """
+    rows = con.execute(f"SELECT version, contract_yaml, restored_version FROM {PUBLICATIONS} WHERE dataset = ?",
+                       [dataset]).fetchall()
+    by_version = {v: (text, restored) for v, text, restored in rows}
+    seen: set[int] = set()
+    while version in by_version and version not in seen:
+        seen.add(version)
+        text, restored = by_version[version]
+        if text is not None:
+            return text
+        version = restored
+    return None
 
 
 def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
-    """Serve an earlier published version again, as a new version (the log only grows), in one transaction."""
+    """Serve an earlier published version again, as a new version (the log only grows), in one transaction.
+
+    The new version records the contract text of the one it restores, so `contracts check` compares
+    edits against the contract actually served.
+    """
     with lake.writer() as con:
         _prepare(con)
-        old = con.execute(f"SELECT snapshot_id, gate_run_id, contract_version, contract_yaml FROM {PUBLICATIONS} "
+        old = con.execute(f"SELECT snapshot_id, gate_run_id, contract_version FROM {PUBLICATIONS} "
                           "WHERE dataset = ? AND version = ?", [dataset, to_version]).fetchone()
         if old is None:
             raise PublishError(f"{dataset} has no published version {to_version}")
+        shared = f"{LAKE}.shared.{dataset}"
+
+        def build(con: duckdb.DuckDBPyConnection) -> int:
+            con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {shared} AT (VERSION => {int(old[0])})")
+            return con.execute(f"SELECT count(*) FROM {shared}").fetchone()[0]
+
+        record = {"gate_run_id": old[1], "contract_version": old[2], "quarantined": None, "warnings": None,
+                  "restored_version": to_version, "contract_yaml": _contract_text(con, dataset, to_version)}
         marker = f"rollback-{dataset}-{datetime.now(UTC).timestamp()}"
-        con.execute("BEGIN")
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {LAKE}.shared.{dataset} AS "
-                        f"SELECT * FROM {LAKE}.shared.{dataset} AT (VERSION => {int(old[0])})")
-            rows = con.execute(f"SELECT count(*) FROM {LAKE}.shared.{dataset}").fetchone()[0]
-            version = con.execute(f"SELECT max(version) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
-                                  [dataset]).fetchone()[0]
-            expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
-            at = datetime.now(UTC)
-            con.execute(f"INSERT INTO {PUBLICATIONS} (dataset, version, snapshot_id, rows, gate_run_id, "
-                        "contract_version, published_at, quarantined, warnings, restored_version, contract_yaml) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
-                        [dataset, version, expected, rows, old[1], old[2], at, to_version, old[3]])
-            _commit(con, f"rollback {dataset} to v{to_version} as v{version}", {"gate_run_id": marker})
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        snapshot_id = _fix_snapshot(con, marker, expected, dataset, version)
+        version, snapshot_id, rows, at = _new_version(
+            con, dataset, build, record, f"rollback {{dataset}} to v{to_version} as v{{version}}",
+            {"gate_run_id": marker})
     return Publication(dataset, version, snapshot_id, rows, at, old[1], old[2], None, None, to_version)
 
 
@@ -191,14 +219,16 @@ def current_publication(lake: Lake, dataset: str) -> Publication | None:
 
 
 def published_contract_yaml(lake: Lake, dataset: str) -> str | None:
-    """The contract text the served version was published under (None before the first publication)."""
+    """The contract text of the version shared serves now (after a rollback: the restored version's).
+
+    None before the first publication, or when the served version predates stored contract texts.
+    """
     with lake.reader() as con:
         try:
-            row = con.execute(f"SELECT contract_yaml FROM {PUBLICATIONS} WHERE dataset = ? AND contract_yaml "
-                              "IS NOT NULL ORDER BY version DESC LIMIT 1", [dataset]).fetchone()
-        except duckdb.CatalogException:
+            row = con.execute(f"SELECT max(version) FROM {PUBLICATIONS} WHERE dataset = ?", [dataset]).fetchone()
+            return None if row[0] is None else _contract_text(con, dataset, row[0])
+        except (duckdb.CatalogException, duckdb.BinderException):  # no publications yet, or a lake before texts
             return None
-    return row[0] if row else None
 
 
 def publish_order(contracts: list[Contract]) -> list[Contract]:

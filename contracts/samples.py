@@ -8,7 +8,7 @@ import duckdb
 
 from catalog.masking import mask_rows
 from contracts.odcs import Contract, Rule
-from contracts.rules.predicates import ROW_LEVEL, violation_sql
+from contracts.rules.predicates import ROW_LEVEL, duplicates_sql, quote, violation_sql
 
 SAMPLE_LIMIT = 3
 
@@ -23,7 +23,11 @@ def failing_samples(con: duckdb.DuckDBPyConnection, table: str, contract: Contra
     if rule.kind in ROW_LEVEL:
         where = violation_sql(rule.kind, rule.column or "", rule.params)
         sql = f"SELECT * FROM {table} AS _b WHERE {where} LIMIT {limit}"
-    elif rule.kind in ("unique", "compound_unique"):
+    elif rule.kind == "unique":
+        # The gate's own duplicate predicate (a spilling GROUP BY), not a window over the whole table.
+        sql = (f"SELECT * FROM {table} AS _b WHERE {duplicates_sql(rule.column or '', table)} "
+               f"ORDER BY _b.{quote(rule.column or '')} LIMIT {limit}")
+    elif rule.kind == "compound_unique":
         keys = ", ".join(f'"{c}"' for c in (rule.params.get("columns") or [rule.column]))
         sql = (f"SELECT * FROM {table} QUALIFY count(*) OVER (PARTITION BY {keys}) > 1 "
                f"ORDER BY {keys} LIMIT {limit}")

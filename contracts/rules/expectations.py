@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import great_expectations.expectations as gxe
 from great_expectations.compatibility import pydantic
 
-from contracts.rules.predicates import violation_sql
+from contracts.rules.predicates import duplicates_sql, violation_sql
 
 
 def rows_query(predicate: str) -> str:
@@ -48,8 +48,12 @@ class _ColumnRuleExpectation(ExpectQueryToReturnNoRows):
     @pydantic.root_validator(pre=True)
     def _derive_query(cls, values: dict[str, Any]) -> dict[str, Any]:
         if cls.kind and values.get("column"):
-            values["unexpected_rows_query"] = rows_query(violation_sql(cls.kind, values["column"], cls._params(values)))
+            values["unexpected_rows_query"] = cls._query(values)
         return values
+
+    @classmethod
+    def _query(cls, values: dict[str, Any]) -> str:
+        return rows_query(violation_sql(cls.kind, values["column"], cls._params(values)))
 
     @classmethod
     def _params(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +108,22 @@ class ExpectColumnValuesToExistInDataset(_ColumnRuleExpectation):
     def _params(cls, values: dict[str, Any]) -> dict[str, Any]:
         return {"dataset": values["dataset"], "column": values["reference_column"],
                 "schema": values.get("schema_name", "shared")}
+
+
+class ExpectColumnValuesToBeUniqueInDatabase(_ColumnRuleExpectation):
+    """No value repeats; counts every row whose value repeats, as GE's expect_column_values_to_be_unique does.
+
+    GE's own computes count(*) OVER (PARTITION BY column) in two queries; a window over 10M distinct
+    keys held ~1 GB and failed under a memory cap. Here the duplicates come from one GROUP BY, which
+    DuckDB spills to its temp_directory, and the rows holding them from a semi-join on that (small) result.
+    """
+
+    kind: ClassVar[str] = "unique"
+    description: str | None = "值唯一"
+
+    @classmethod
+    def _query(cls, values: dict[str, Any]) -> str:
+        return "SELECT * FROM (SELECT * FROM {batch}) AS _b WHERE " + duplicates_sql(values["column"], "{batch}")
 
 
 EXPECTATIONS: dict[str, type[_ColumnRuleExpectation]] = {c.kind: c for c in _ColumnRuleExpectation.__subclasses__()}

@@ -63,3 +63,14 @@ def violation_sql(kind: str, column: str, params: dict[str, Any] | None = None, 
         return (f"({col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref} AS _ref "
                 f"WHERE _ref.{quote(p['column'])} = {col}))")
     raise ValueError(f"rule kind {kind!r} is not a row-level rule (row-level: {sorted(ROW_LEVEL)})")
+
+
+def duplicates_sql(column: str, table: str, alias: str = "_b") -> str:
+    """TRUE for a row whose non-NULL value of column occurs more than once in table (GE's uniqueness semantics).
+
+    A GROUP BY, not a window: DuckDB's hash aggregate spills under memory_limit, and only the repeated
+    values (usually none) are joined back.
+    """
+    col = quote(column)
+    return (f"({alias}.{col} IN (SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
+            f"GROUP BY {col} HAVING count(*) > 1))")

@@ -10,7 +10,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from stdnum.cn import ric
 
 from contracts import ge_patch
-from contracts.gate import run_gate
+from contracts.gate import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, memory_config, run_gate
 from contracts.odcs import Contract, load_contract
 from contracts.publish import PublishError, current_publication, publish
 from countyhub.settings import PROJECT_DIR, Settings
@@ -182,3 +182,23 @@ def test_publish_refuses_a_table_changed_after_the_gate(lake: Lake, contract: Co
         con.execute("CREATE OR REPLACE TABLE lake.staging.resident_profile AS SELECT * FROM lake.audit.resident_profile")
     with pytest.raises(PublishError, match="not lake.audit.resident_profile"):
         publish(lake, contract, run_gate(lake, contract, "staging.resident_profile"))
+
+
+def test_gate_reads_under_a_memory_cap_with_a_spill_folder(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    config = memory_config(lake)
+    assert config["memory_limit"] == DEFAULT_MEMORY_LIMIT and Path(config["temp_directory"]).is_dir()
+    monkeypatch.setenv(MEMORY_ENV, "3GB")
+    assert memory_config(lake)["memory_limit"] == "3GB"
+
+
+def test_gate_fails_closed_with_a_clear_message_when_memory_runs_out(lake: Lake, contract: Contract,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(lake, contract, run_gate(lake, contract))
+    monkeypatch.setenv(MEMORY_ENV, "1MB")  # too small even to read the lake's catalog
+    gate = run_gate(lake, contract)
+    assert not gate.success and gate.status == "failed"
+    assert "ran out of memory" in gate.reason and f"raise {MEMORY_ENV} (now 1MB)" in gate.reason
+    assert [r.rule for r in gate.failures] == ["_gate"]
+    assert publish(lake, contract, gate) is None
+    assert current_publication(lake, "resident_profile").version == 1  # the last good version stays served

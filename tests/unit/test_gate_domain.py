@@ -8,7 +8,15 @@ import pytest
 
 from contracts.gate import run_gate
 from contracts.odcs import Contract, load_contract
-from contracts.publish import PublishError, current_publication, publications, publish, quarantine_table, rollback
+from contracts.publish import (
+    PublishError,
+    current_publication,
+    publications,
+    publish,
+    published_contract_yaml,
+    quarantine_table,
+    rollback,
+)
 from countyhub.settings import PROJECT_DIR, Settings
 from lakehouse.lake import Lake
 from tests.unit.test_gate import GOOD_ROWS, IDS
@@ -127,3 +135,32 @@ def test_rollback_serves_an_earlier_version_again(resident: tuple[Lake, Contract
     assert [p.version for p in publications(lake, "resident_profile")] == [3, 2, 1]
     with pytest.raises(PublishError, match="no published version 9"):
         rollback(lake, "resident_profile", to_version=9)
+
+
+def test_rollback_restores_the_contract_text_it_was_published_under(resident: tuple[Lake, Contract],
+                                                                     tmp_path: Path) -> None:
+    lake, contract = resident
+    publish(lake, contract, run_gate(lake, contract))
+    edited_path = tmp_path / "dsj" / contract.path.name
+    edited_path.parent.mkdir()
+    edited_path.write_text(contract.path.read_text(encoding="utf-8").replace(
+        f"version: {contract.version}", "version: 1.9.0", 1), encoding="utf-8")
+    edited = load_contract(edited_path)
+    assert edited.version == "1.9.0"
+    publish(lake, edited, run_gate(lake, edited))
+    assert published_contract_yaml(lake, "resident_profile") == edited_path.read_text(encoding="utf-8")
+    back = rollback(lake, "resident_profile", to_version=1)
+    assert back.contract_version == contract.version
+    assert published_contract_yaml(lake, "resident_profile") == contract.path.read_text(encoding="utf-8")
+    rollback(lake, "resident_profile", to_version=back.version)  # a rollback to a rollback: still v1's text
+    assert published_contract_yaml(lake, "resident_profile") == contract.path.read_text(encoding="utf-8")
+
+
+def test_rollback_to_a_version_without_stored_text_never_reports_a_later_contract(
+        resident: tuple[Lake, Contract]) -> None:
+    lake, contract = resident
+    publish(lake, contract, run_gate(lake, contract))
+    publish(lake, contract, run_gate(lake, contract))
+    _sql(lake, "UPDATE lake.meta.publications SET contract_yaml = NULL WHERE version = 1")  # as before texts
+    rollback(lake, "resident_profile", to_version=1)
+    assert published_contract_yaml(lake, "resident_profile") is None

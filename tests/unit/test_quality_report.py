@@ -110,3 +110,26 @@ def test_contracts_check_cli_fails_on_a_breaking_change(runs: Lake, settings: Se
     data["version"] = "2.0.0"
     (edited / "dsj" / RESIDENT.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert CliRunner().invoke(_cli(), ["contracts", "check"]).exit_code == 0
+
+
+def test_contracts_check_after_rollback_compares_with_the_restored_contract(
+        runs: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def write(folder: Path, version: str) -> Path:
+        data = yaml.safe_load(RESIDENT.read_text(encoding="utf-8"))
+        data["version"] = version
+        data["schema"][0]["properties"] = [p for p in data["schema"][0]["properties"] if p["name"] != "phone"]
+        path = folder / "dsj" / RESIDENT.name
+        path.parent.mkdir(parents=True)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    without_phone = load_contract(write(tmp_path / "v2", "2.0.0"))  # phone dropped with a major version
+    with runs.writer() as con:
+        con.execute(f"CREATE OR REPLACE TABLE lake.audit.resident_profile AS SELECT * EXCLUDE (phone) FROM ({GOOD_ROWS})")
+    assert publish(runs, without_phone, run_gate(runs, without_phone)).version == 2
+    write(tmp_path / "edit", "1.2.0")  # an edit made against v2's contract: no phone, minor version
+    monkeypatch.setenv("COUNTYHUB_CONTRACTS_DIR", str(tmp_path / "edit"))
+    assert CliRunner().invoke(_cli(), ["contracts", "check"]).exit_code == 0  # nothing breaks v2's contract
+    assert CliRunner().invoke(_cli(), ["publish", "rollback", "resident_profile", "--to", "1"]).exit_code == 0
+    out = CliRunner().invoke(_cli(), ["contracts", "check"])  # v1 (with phone) is served again
+    assert out.exit_code == 1 and "phone: removed" in out.output and "1.1.0" in out.output
