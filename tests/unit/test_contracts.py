@@ -86,8 +86,10 @@ def test_every_contract_passes_datacontract_lint() -> None:
 def test_township_overview_view() -> None:
     contract = load_contract(CONTRACTS / "dsj" / "township_overview.odcs.yaml")
     assert contract.sharing_type == "unconditional" and contract.classification == "internal"
-    sql = next(r for r in contract.rules if r.kind == "sql")
+    sql = next(r for r in contract.rules if r.kind == "sql" and r.name == "recipients_are_residents")
     assert sql.params["op"] == "=" and sql.params["value"] == 0 and sql.severity == "warn"
+    residents = next(r for r in contract.rules if r.name == "no_mass_loss_of_residents")
+    assert residents.kind == "sql" and residents.severity == "error"
 
 
 def test_load_contracts_reads_every_department_folder() -> None:
