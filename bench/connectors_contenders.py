@@ -17,10 +17,9 @@ STREAM = {"name": "residents", "primary_key": ["id"], "cursor": "updated_at"}
 def _duckdb() -> duckdb.DuckDBPyConnection:
 
     from countyhub.settings import load_settings
-    from lakehouse.lake import prepare_extensions
+    from lakehouse.extensions import extension_config
 
-    ext = prepare_extensions(load_settings().extension_dir)
-    return duckdb.connect(config={"extension_directory": str(ext), "autoinstall_known_extensions": False})
+    return duckdb.connect(config=extension_config(load_settings().extension_dir))
 
 
 def _initialise_lake(dept: object) -> None:

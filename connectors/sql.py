@@ -144,10 +144,9 @@ class SqlConnector(Connector):
 
     def _duckdb(self, plan: ScanPlan) -> duckdb.DuckDBPyConnection:
         from countyhub.settings import load_settings
-        from lakehouse.lake import prepare_extensions
+        from lakehouse.extensions import extension_config
 
-        ext = prepare_extensions(load_settings().extension_dir)
-        con = duckdb.connect(config={"extension_directory": str(ext), "autoinstall_known_extensions": False})
+        con = duckdb.connect(config=extension_config(load_settings().extension_dir))
         try:
             sql_duckdb.run_setup(con, plan)
         except duckdb.Error as exc:

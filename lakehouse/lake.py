@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,29 +11,10 @@ from pathlib import Path
 import duckdb
 
 from countyhub.settings import Settings
+from lakehouse.extensions import extension_config
 
 ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
-EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json", "httpfs")
 LAKE = "lake"
-
-
-def prepare_extensions(target: Path) -> Path:
-    """Lay the extension binaries shipped in duckdb-extension-* wheels out as DuckDB expects.
-
-    `INSTALL x` downloads from the internet, which a county network often blocks; pointing
-    `extension_directory` at this folder lets `LOAD x` and autoloading work offline.
-    """
-    platform = duckdb.execute("PRAGMA platform").fetchone()[0]
-    folder = target / f"v{duckdb.__version__}" / platform
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in EXTENSIONS:
-        module = importlib.import_module(f"duckdb_extension_{name}")
-        src = next(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
-        dst = folder / src.name
-        if not dst.exists() or dst.resolve() != src.resolve():
-            dst.unlink(missing_ok=True)
-            dst.symlink_to(src)
-    return target
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | list[str]) -> None:
@@ -55,13 +35,12 @@ class Lake:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._prepared = False
+        self._config: dict[str, str | bool] | None = None
 
     def duckdb_config(self) -> dict[str, str | bool]:
-        if not self._prepared:
-            prepare_extensions(self.settings.extension_dir)
-            self._prepared = True
-        return {"extension_directory": str(self.settings.extension_dir), "autoinstall_known_extensions": False}
+        if self._config is None:
+            self._config = extension_config(self.settings.extension_dir)
+        return dict(self._config)
 
     def attach_sql(self, alias: str = LAKE, read_only: bool = False) -> str:
         meta = self.settings.lake_metadata
