@@ -2,7 +2,7 @@
 
 `python -m bench gate [--quick]` (--quick: 1M rows only). Each contender runs in a fresh subprocess
 that reports its own wall time and peak RSS (ru_maxrss), so one contender's memory never counts
-against another. Results: printed table and test-artifacts/bench/gate.json.
+against another. Results: printed table and test-artifacts/bench/gate.json (gate-quick.json with --quick).
 
 All three check the same 15 rules on the same table, including the real GB 11643 / GB 32100 checksums
 (see COMPUTES); the planted bad phone numbers make the same warn rule fail in each.
@@ -72,8 +72,9 @@ def main(flags: list[str]) -> None:
                 print(f"{rows:>11,} {name:<10} {result['seconds']:>8.2f} s {result['rss_mb']:>8.0f} MB "
                       f"failed={result['failed']}", flush=True)
     _table(results)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    out = OUT.with_name("gate-quick.json") if "--quick" in flags else OUT  # a quick run never replaces the full one
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 def _table(results: list[dict]) -> None:

@@ -18,6 +18,10 @@ class ConnectorError(RuntimeError):
     """A source cannot be reached or read; the message never contains a secret."""
 
 
+class StreamEmptyError(ConnectorError):
+    """The source holds nothing for a stream right now (an empty drop folder): an error only before its first load."""
+
+
 class ConnectorConfig(BaseModel):
     """Base of every connector config.
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from connectors import excel
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, Rejected
+from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, Rejected, StreamEmptyError
 from connectors.textio import (
     SNIFF_BYTES,
     constant_text,
@@ -53,8 +53,11 @@ class FilesConnector(Connector):
             raise ConnectorError(f"{self.where}: drop folder {self.folder} does not exist")
 
     def files(self, stream: Stream) -> list[Path]:
-        pattern = stream.options.get("pattern", f"{stream.name}*.csv")
-        return sorted(p for p in self.folder.glob(pattern) if p.is_file())
+        return sorted(p for p in self.folder.glob(self._pattern(stream)) if p.is_file())
+
+    @staticmethod
+    def _pattern(stream: Stream) -> str:
+        return stream.options.get("pattern", f"{stream.name}*.csv")
 
     def _csv_dialect(self, path: Path, stream: Stream) -> tuple[str, str, list[str], bool]:
         with path.open("rb") as fh:
@@ -82,6 +85,12 @@ class FilesConnector(Connector):
             schema = pa.schema([(h, pa.string()) for h in self._columns(paths[0], stream)] + [(SOURCE_FILE, pa.string())])
             found.append(DiscoveredStream(stream.name, schema, stream.primary_key))
         return found
+
+    def schema_of(self, stream: Stream) -> pa.Schema:
+        if not self.files(stream):
+            raise StreamEmptyError(f"{self.where}: no file matches {self._pattern(stream)!r} in the drop folder {self.folder} for "
+                                   f"stream {stream.name!r}; put the department's files there or fix `pattern:`")
+        return super().schema_of(stream)
 
     def checkpoint(self, stream: Stream) -> dict[str, Any]:
         seen = self._seen.get(stream.name, {})

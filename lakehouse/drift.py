@@ -9,7 +9,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Connector
+from connectors.base import Connector, StreamEmptyError
 from countyhub.departments import Stream
 from lakehouse.lake import LAKE
 
@@ -62,7 +62,12 @@ def empty_read_schema(con: duckdb.DuckDBPyConnection, connector: Connector, stre
                       existing: dict[str, str]) -> pa.Schema:
     """The schema of a read that yielded no rows: what the source says (an API without records says
     nothing, unless the department file declares `columns:`), else the raw table's as last loaded."""
-    schema = connector.schema_of(stream)
+    try:
+        schema = connector.schema_of(stream)
+    except StreamEmptyError:
+        if not existing:
+            raise
+        schema = pa.schema([])  # a drop folder cleared after its last load: nothing new, nothing dropped
     if len(schema) or not existing:
         return schema
     loaded = ", ".join(f'"{c}"' for c in existing)
