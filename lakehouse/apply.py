@@ -94,6 +94,28 @@ def stage(con: duckdb.DuckDBPyConnection, relations: Iterable[str | pa.Table], p
     return rows
 
 
+def _row_hashes(columns: dict[str, str], incoming: set[str]) -> tuple[str, str]:
+    """Hash of a staged row `s` and of a raw row `t` over the table's columns, equal when the values are.
+
+    Every table column takes part: one the source stopped sending hashes as NULL, so its old values go.
+    """
+    staged = "hash(" + ", ".join(f"s.{q(c)}::{t}" if c in incoming else f"NULL::{t}" for c, t in columns.items()) + ")"
+    return staged, "hash(" + ", ".join(f"t.{q(c)}" for c in columns) + ")"
+
+
+def drop_unchanged(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], incoming: set[str],
+                    keys: list[str], cursor: str, boundary: object) -> None:
+    """Drop staged rows re-read at the old cursor that raw already holds as they are, before the merge.
+
+    Run it before the load's transaction (that one may write only to the lake), with `columns` the raw
+    table's, unchanged by drift. Only rows *at* the boundary can be unchanged (a later cursor means the source wrote them again), so
+    raw is searched among its rows with that cursor value, which its files' statistics narrow down.
+    """
+    new_hash, old_hash = _row_hashes(columns, incoming)
+    con.execute(f"DELETE FROM {STAGE} s WHERE s.{q(cursor)} = $b AND EXISTS (SELECT 1 FROM {table} t WHERE "
+                f"t.{q(cursor)} = $b AND {_key_match(keys, 't', 's')} AND {old_hash} = {new_hash})", {"b": boundary})
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], incoming: set[str],
            keys: list[str], load_id: str, at: datetime) -> Applied:
     """Merge the staged rows by key: a key present is replaced, a new key inserted; raw keeps one row per key."""
@@ -109,9 +131,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], 
 def snapshot_diff(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], incoming: set[str],
                   keys: list[str], load_id: str, at: datetime) -> Applied:
     """Derive inserts, updates and deletes from a full snapshot by key and row hash; touch only those rows."""
-    # Every table column takes part: one the source stopped sending hashes as NULL, so its old values go.
-    new_hash = "hash(" + ", ".join(f"s.{q(c)}::{t}" if c in incoming else f"NULL::{t}" for c, t in columns.items()) + ")"
-    old_hash = "hash(" + ", ".join(f"t.{q(c)}" for c in columns) + ")"
+    new_hash, old_hash = _row_hashes(columns, incoming)
     key_list = ", ".join(map(q, keys))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _countyhub_changed AS SELECT {', '.join(f's.{q(k)}' for k in keys)}, "
                 f"t.{q(keys[0])} IS NULL AS is_new FROM {STAGE} s LEFT JOIN "

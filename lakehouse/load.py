@@ -183,6 +183,9 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
             staged_rows = apply.stage(con, source.relations(), source.params, keys, stream.cursor)
             if not source.counted:  # the Arrow path counted every row read, quarantined ones included
                 source.rows = staged_rows
+            if mode == "incremental" and not changes and read_from.get("cursor") is not None:
+                # Rows re-read at the old cursor that did not change: not rewritten, not counted as updated.
+                apply.drop_unchanged(con, table, existing, set(source.types), keys, stream.cursor, read_from["cursor"])
         con.execute("BEGIN")
         try:
             applied, loaded = (apply.Applied(), 0) if silent else _apply(

@@ -77,10 +77,13 @@ def test_the_cursor_predicate_runs_in_the_source(settings: Settings, url: str) -
         list(connector.read(guarded))
 
     again = load_stream(lake, DEPT, guarded, connector)  # same stream name: the saved cursor applies
-    assert (again.mode, again.rows_read, again.rows_inserted, again.rows_updated) == ("incremental", 6, 5, 1)
+    # The row at the saved cursor is read again (6 = 5 new + 1) but, unchanged, neither rewritten nor updated.
+    assert (again.mode, again.rows_read, again.rows_inserted, again.rows_updated) == ("incremental", 6, 5, 0)
     with lake.reader() as con:
         assert con.execute("SELECT count(*), count(DISTINCT person_id) FROM raw_cur.persons").fetchone() == (
             ROWS + 5, ROWS + 5)
+        assert con.execute(f"SELECT _load_id FROM raw_cur.persons WHERE person_id = {ROWS - 1}").fetchone() == (
+            full.load_id,)
 
 
 def test_advise_names_an_unindexed_cursor_and_its_fix(url: str) -> None:

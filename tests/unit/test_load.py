@@ -55,14 +55,31 @@ def test_incremental_merges_by_key_and_advances_state(settings: Settings, db: Pa
     con.close()
     second = load_stream(lake, DEPT, stream, _connector(db))
     # ">=" re-reads the one row sitting at the old cursor (00:00:59): late rows with that same value
-    # are not lost, and the merge by key keeps it single.
-    assert (second.rows_read, second.rows_inserted, second.rows_updated) == (4, 1, 3)
+    # are not lost; unchanged, it is neither rewritten nor counted as updated.
+    assert (second.rows_read, second.rows_inserted, second.rows_updated) == (4, 1, 2)
     assert _rows(lake, "SELECT count(*), count(DISTINCT person_id) FROM raw_t.persons") == [(101, 101)]
     assert _rows(lake, "SELECT name FROM raw_t.persons WHERE person_id = 3") == [("改名",)]
     state = _rows(lake, "SELECT state FROM meta.stream_state WHERE stream = 'persons'")[0][0]
     assert "2026-02-01 00:00:00" in state
     full = load_stream(lake, DEPT, stream, _connector(db), full_refresh=True)
     assert full.rows_read == 101 and _rows(lake, "SELECT count(DISTINCT _load_id) FROM raw_t.persons") == [(1,)]
+
+
+def test_rows_re_read_at_the_cursor_are_updated_only_if_they_changed(settings: Settings, db: Path) -> None:
+    lake, stream = Lake(settings), Stream(name="persons", primary_key=["person_id"], cursor="updated_at")
+    first = load_stream(lake, DEPT, stream, _connector(db))
+    # Rows 59 and 119... sit at the highest cursor value, 00:00:59; only 59 exists in range(100).
+    again = load_stream(lake, DEPT, stream, _connector(db))
+    assert (again.rows_read, again.rows_inserted, again.rows_updated) == (1, 0, 0)
+    assert _rows(lake, "SELECT _load_id FROM raw_t.persons WHERE person_id = 59") == [(first.load_id,)]
+    with sqlite3.connect(db) as con:  # written in the same second as the last load's newest row
+        con.execute("UPDATE persons SET name = '晚到' WHERE person_id = 59")
+        con.execute("INSERT INTO persons VALUES (200, '同秒新人', '2026-01-01 00:00:59')")
+    con.close()
+    late = load_stream(lake, DEPT, stream, _connector(db))
+    assert (late.rows_read, late.rows_inserted, late.rows_updated) == (2, 1, 1)
+    assert _rows(lake, "SELECT name, _load_id FROM raw_t.persons WHERE person_id IN (59, 200) ORDER BY 1") == [
+        ("同秒新人", late.load_id), ("晚到", late.load_id)]
 
 
 def test_snapshot_derives_inserts_updates_and_deletes(settings: Settings, db: Path) -> None:
