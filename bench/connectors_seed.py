@@ -73,12 +73,12 @@ def time_cursor_query(url: str, name: str, cursor: object) -> float:
         return time.perf_counter() - start
 
 
-def change_one_percent(url: str, name: str) -> int:
-    """Touch 1% of the rows (a new value and a newer updated_at), as a day of department edits would."""
+def change_one_percent(url: str, name: str, day: int = 1) -> int:
+    """Touch 1% of the rows (a new value and a newer updated_at, 2030-01-<day>), as a day of department edits would."""
     concat = "name || '改'" if url.startswith("postgresql") else "CONCAT(name, '改')"
     with sa.create_engine(url).begin() as con:
-        return con.execute(sa.text(f"UPDATE {name} SET name = {concat}, updated_at = TIMESTAMP '2030-01-01 00:00:00' "
-                                   "WHERE id % 100 = 0")).rowcount
+        return con.execute(sa.text(f"UPDATE {name} SET name = {concat}, updated_at = TIMESTAMP '2030-01-{day:02d} "
+                                   "00:00:00' WHERE id % 100 = 0")).rowcount
 
 
 def write_csv(folder: Path, target_bytes: int) -> tuple[Path, Path, int]:
