@@ -156,6 +156,10 @@ def sources_test(
             missing = set(by_name) - {row for row in table.columns[1].cells}
             for name in sorted(missing):
                 table.add_row(src.name, name, "[red]not found[/red]", "", "", "", "")
+                try:  # the connector's own words for why (a drop folder names its folder and pattern)
+                    connector.schema_of(by_name[name])
+                except ConnectorError as exc:
+                    warnings.append(str(exc))
             warnings += [f"department {dept.code}, source {src.name}, {w}"
                          for w in connector.advise([s for s in src.streams if s.name not in missing])]
     except (ConnectorError, DepartmentFileError) as exc:
