@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from countyhub.cli_common import ConfigOpt, console, fail
 from countyhub.settings import Settings, load_settings
@@ -137,7 +137,10 @@ def search(
 
     facets = {k: v for k, v in {"department": department, "kind": kind, "sharing_type": sharing_type}.items() if v}
     hits = Catalog(_settings(config).catalog_url).search(query, limit=limit, sort=sort, **facets)
-    table = Table("dataset", "title", "department", "sharing", "kind")
+    # On a narrow terminal names and titles fold onto more lines rather than end in "…": the name is what
+    # the user copies into `countyhub show` or SQL.
+    table = Table(Column("dataset", overflow="fold"), Column("title", overflow="fold"),
+                  *(Column(c, no_wrap=True) for c in ("department", "sharing", "kind")))
     for hit in hits:
         table.add_row(hit["name"], f"{hit['title_zh']} ({hit['title_en']})", hit.get("department", ""),
                       hit.get("sharing_type", ""), hit.get("kind", ""))
@@ -163,8 +166,6 @@ def show(
 def print_summary(report: FlowReport) -> None:
     """One line per raw stream (load mode, rows read, +inserted ~updated -deleted, rows now) and per shared
     dataset (rows served, contract result, published version); why a gate failed is printed under the table."""
-    from rich.table import Column
-
     # Numbers and verdicts never shrink into "…" on a narrow terminal; the load column wraps instead.
     table = Table(Column("dataset", no_wrap=True), Column("load", overflow="fold"),
                   Column("rows", justify="right", no_wrap=True, min_width=6),

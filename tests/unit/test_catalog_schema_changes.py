@@ -37,3 +37,14 @@ def test_schema_changes_reach_the_catalog_entry_api_page_and_cli(settings: Setti
     shown = CliRunner().invoke(app, ["show", DATASET])
     assert shown.exit_code == 0, shown.output
     assert {c["column"] for c in json.loads(shown.output)["schema_changes"]} == {"phone", "grade"}
+
+
+def test_search_on_a_narrow_terminal_folds_names_instead_of_cutting_them(settings: Settings, tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    drifted_catalog(settings, tmp_path / "rsj")
+    monkeypatch.setenv("COLUMNS", "60")
+    found = CliRunner().invoke(app, ["search", "insured"])
+    assert found.exit_code == 0, found.output
+    assert "…" not in found.output
+    first_cells = [line.split("│")[1].strip() for line in found.output.splitlines() if line.startswith("│")]
+    assert DATASET in "".join(first_cells)
