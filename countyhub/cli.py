@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -210,5 +211,17 @@ def _register_subcommands() -> None:
 
 _register_subcommands()
 
+
+def main() -> None:
+    """The `countyhub` command: a lake that cannot be opened ends in one clear line, not a traceback."""
+    from lakehouse.lake import LakeError
+
+    try:
+        app()
+    except LakeError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

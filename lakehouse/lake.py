@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,10 @@ from lakehouse.extensions import extension_config
 
 ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
 LAKE = "lake"
+
+
+class LakeError(RuntimeError):
+    """The lake cannot be opened: its catalog or data folder is missing, moved, locked or unreachable."""
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | list[str]) -> None:
@@ -56,7 +61,13 @@ class Lake:
         con = duckdb.connect(config=self.duckdb_config())
         if self.settings.lake_data.startswith("s3://"):
             self._s3_secret(con)
-        con.execute(self.attach_sql())
+        try:
+            con.execute(self.attach_sql())
+        except duckdb.Error as exc:
+            con.close()
+            where = re.sub(r"password=\S+", "password=***", self.settings.lake_metadata)
+            raise LakeError(f"cannot open the lake (catalog {where}, data {self.settings.lake_data}): "
+                            f"{' '.join(str(exc).split())}") from None
         con.execute(f"USE {LAKE}")
         return con
 
