@@ -88,6 +88,16 @@ def _names(sample: list[tuple[Any, ...]], top: int, merges: list[tuple[int, int,
     return names, rows
 
 
+def row_estimate(path: Path, options: dict[str, Any]) -> int:
+    """Rows below the header, from the sheet's recorded dimensions (no cell is read; title rows counted as 1)."""
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook[options["sheet"]] if options.get("sheet") else workbook.worksheets[0]
+        return max((sheet.max_row or 0) - int(options.get("header_row") or 1), 0)
+    finally:
+        workbook.close()
+
+
 def read_sheet(path: Path, options: dict[str, Any]) -> tuple[list[str], Iterator[tuple[int, list[str | None]]]]:
     """Column names and an iterator of (sheet row number, cell texts) for the data rows."""
     workbook = load_workbook(path, read_only=True, data_only=True)

@@ -150,8 +150,12 @@ def sources_test(
             by_name = {s.name: s for s in src.streams}
             for found in connector.discover(src.streams):
                 declared = by_name[found.name]
-                table.add_row(src.name, found.name, str(len(found.schema)),
-                              "" if found.row_count is None else f"{found.row_count:,}", ", ".join(found.primary_key),
+                if found.row_count is not None:
+                    rows = f"{found.row_count:,}"
+                else:  # e.g. a drop folder: what the next load would take, estimated ("~")
+                    guess = connector.estimate(declared, None)
+                    rows = "" if guess is None else f"~{guess:,}"
+                table.add_row(src.name, found.name, str(len(found.schema)), rows, ", ".join(found.primary_key),
                               declared.cursor or "", resolve_mode(declared, connector))
             missing = set(by_name) - {row for row in table.columns[1].cells}
             for name in sorted(missing):
