@@ -44,6 +44,18 @@ class Publication:
     restored_version: int | None = None  # set when this version is a rollback to an earlier one
 
 
+def prepare_publications(lake: Lake) -> None:
+    """Create the publication log if the lake has none yet, before any gate runs.
+
+    Contract rules may read it (township_overview compares itself with resident_profile's served rows);
+    on a lake where nothing was published yet such a rule must see an empty log, not a missing table.
+    """
+    with lake.writer() as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
+                           "AND table_name = 'publications'", [LAKE]).fetchone()[0]:
+            _prepare(con)
+
+
 def quarantine_table(dataset: str) -> str:
     return f"{LAKE}.quarantine.shared__{dataset}"
 

@@ -73,11 +73,12 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
     """
     from contracts.gate import run_gate
     from contracts.odcs import load_contracts
-    from contracts.publish import current_publication, publish, publish_order
+    from contracts.publish import current_publication, prepare_publications, publish, publish_order
     from countyhub.register import record_gate
     from lakehouse import Lake
 
     lake, outcomes = Lake(settings), []
+    prepare_publications(lake)
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
     for contract in publish_order(load_contracts(settings.contracts_dir)):
         gate = run_gate(lake, contract)

@@ -202,3 +202,23 @@ def test_gate_fails_closed_with_a_clear_message_when_memory_runs_out(lake: Lake,
     assert [r.rule for r in gate.failures] == ["_gate"]
     assert publish(lake, contract, gate) is None
     assert current_publication(lake, "resident_profile").version == 1  # the last good version stays served
+
+
+def test_a_rule_reading_the_publication_log_runs_before_anything_was_published(
+        lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # township_overview compares itself with resident_profile's served rows; on a lake where nothing has
+    # been published yet (a first run whose other gates failed) that rule must run, not fail for a missing table.
+    from countyhub.flow import gate_and_publish_all
+    from countyhub.settings import load_settings
+
+    data = yaml.safe_load(RESIDENT.read_text(encoding="utf-8"))
+    data["schema"][0]["quality"].append({"name": "not_below_the_served_version", "type": "sql", "mustBe": 0,
+                                         "query": "SELECT count(*) FROM ${object} WHERE 200 < 0.8 * (SELECT rows FROM "
+                                                  "lake.meta.publications WHERE dataset = 'resident_profile' "
+                                                  "ORDER BY version DESC LIMIT 1)"})
+    folder = tmp_path / "contracts" / "dsj"
+    folder.mkdir(parents=True)
+    (folder / "resident_profile.odcs.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("COUNTYHUB_CONTRACTS_DIR", str(tmp_path / "contracts"))
+    [outcome] = gate_and_publish_all(load_settings())
+    assert (outcome.gate_passed, outcome.published_version) == (True, 1), outcome.reason
