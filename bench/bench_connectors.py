@@ -1,7 +1,8 @@
 """Connector benchmark: PostgreSQL/MariaDB/GB18030 CSV → raw zone vs DuckDB scanners and pandas, side by side."""
 
 # `python -m bench connectors` (1M and 5M rows, a 1 GB CSV) or `--quick` (200k rows, 50 MB). Each
-# contender runs in its own process so its peak RSS (VmHWM) is its own.
+# contender runs in its own process so its peak RSS (VmHWM) is its own. The table is also written to
+# test-artifacts/bench/connectors.md (connectors-quick.md with --quick).
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from bench import connectors_seed as seed
 
 GB = 1 << 30
+OUT = Path(__file__).resolve().parents[1] / "test-artifacts" / "bench"
 INCREMENTAL_RUNS = 3
 TIMING = ("s: the contender's own timed call in its process: for countyhub, `load_stream()` (opening the lake and "
           "the source scanner, reading, merging, committing); not Python start, imports or the one-off creation of an "
@@ -170,6 +172,5 @@ def main(flags: list[str]) -> None:
         shutil.rmtree(work, ignore_errors=True)
     table = report(runs) + "\n\n" + TIMING
     print(f"\n{table}\n\ntotal {time.perf_counter() - started:.0f}s on {os.cpu_count()} cores")
-    out = Path(".countyhub") / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / ("connectors-quick.md" if quick else "connectors.md")).write_text(table + "\n", encoding="utf-8")
+    OUT.mkdir(parents=True, exist_ok=True)  # beside gate.json and catalog.json, wherever the bench is run from
+    (OUT / ("connectors-quick.md" if quick else "connectors.md")).write_text(table + "\n", encoding="utf-8")
