@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -45,6 +46,8 @@ def demo(
     from countyhub.demo_run import run_demo
 
     settings = _settings(config)
+    if serve:  # find out now, not after the whole flow has run
+        _check_port(settings, port)
     report = run_demo(settings, persons=persons, console=console)
     print_summary(report)
     if serve:
@@ -189,10 +192,22 @@ def print_summary(report: FlowReport) -> None:
             console.print(f"[red]{d.dataset}[/red] gate failed: {d.reason}")
 
 
-def _serve(settings, port: int | None) -> None:
+def _check_port(settings: Settings, port: int | None) -> int:
+    """The port to serve on, or a clear error when something already listens there."""
+    port = port or settings.catalog_port
+    with socket.socket() as probe:
+        try:
+            probe.bind((settings.catalog_host, port))
+        except OSError as exc:
+            fail(f"cannot serve the catalog on {settings.catalog_host}:{port}: {exc.strerror} (another `countyhub "
+                 f"serve`?); stop it, or pass --port N (or set COUNTYHUB_CATALOG_PORT)")
+    return port
+
+
+def _serve(settings: Settings, port: int | None) -> None:
     from catalog.serve import serve as serve_catalog
 
-    port = port or settings.catalog_port
+    port = _check_port(settings, port)
     console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
     os.environ.setdefault("COUNTYHUB_HOME", str(settings.home))
     serve_catalog(settings.catalog_url, settings.catalog_host, port)
