@@ -127,8 +127,8 @@ class FilesConnector(Connector):
         known = (state or {}).get("files", {})
         total = 0
         for path in self.files(stream):
-            if known.get(path.name) == self._checksum(path):
-                continue
+            if path.name in known and known[path.name] == self._checksum(path):
+                continue  # hashed only when an earlier load took a file of that name
             if path.suffix.lower() == ".xlsx":
                 total += excel.row_estimate(path, stream.options)
             else:

@@ -108,8 +108,9 @@ def drop_unchanged(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str
     """Drop staged rows re-read at the old cursor that raw already holds as they are, before the merge.
 
     Run it before the load's transaction (that one may write only to the lake), with `columns` the raw
-    table's, unchanged by drift. Only rows *at* the boundary can be unchanged (a later cursor means the source wrote them again), so
-    raw is searched among its rows with that cursor value, which its files' statistics narrow down.
+    table's, unchanged by drift. Only rows *at* the boundary can be unchanged (a later cursor means the
+    source wrote them again), so raw is searched among its rows with that cursor value, which its files'
+    statistics narrow down.
     """
     new_hash, old_hash = _row_hashes(columns, incoming)
     con.execute(f"DELETE FROM {STAGE} s WHERE s.{q(cursor)} = $b AND EXISTS (SELECT 1 FROM {table} t WHERE "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import importlib.metadata
 import json
 import os
 from pathlib import Path
 
 import duckdb
+
+from connectors.textio import file_checksum
 
 EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json", "httpfs")
 STAMP = ".verified.json"
@@ -29,11 +30,8 @@ def _wheel_file(name: str) -> tuple[Path, str, str]:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+    """The file's sha256 written as pip's RECORD writes it (urlsafe base64, no padding)."""
+    return base64.urlsafe_b64encode(bytes.fromhex(file_checksum(path))).rstrip(b"=").decode()
 
 
 def _verify(folder: Path, files: list[tuple[Path, str, str]]) -> None:
