@@ -48,7 +48,7 @@ def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False) -
     start = time.perf_counter()
     result = load_stream(Lake(load_settings()), dept, Stream(**STREAM, table=table), connector, full_refresh=full_refresh)
     return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "mode": result.mode,
-            "changed": result.rows_inserted + result.rows_updated}
+            "changed": result.rows_inserted + result.rows_updated, "timing": result.timing()}
 
 
 def scanner_parquet(url: str, table: str, out: str) -> dict[str, Any]:

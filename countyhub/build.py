@@ -83,8 +83,7 @@ def write_profiles(settings: Settings) -> Path:
         "path": ":memory:",
         # config_options apply at connect time, before the attach needs the ducklake extension.
         "config_options": lake.duckdb_config(),
-        "attach": [{"path": f"ducklake:{settings.lake_metadata}", "alias": LAKE,
-                    "options": {"data_path": settings.lake_data}}],
+        "attach": [{"path": f"ducklake:{settings.lake_metadata}", "alias": LAKE, "options": lake.attach_options()}],
         "database": LAKE,
         "schema": "audit",
         # Embedded (SQLite) metadata is single-writer: one thread; a PostgreSQL catalog takes several.

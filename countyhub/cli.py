@@ -99,6 +99,7 @@ def load(
         console.print(f"{r.table}: {r.mode}, read {r.rows_read:,} = loaded {r.rows_loaded:,} + quarantined "
                       f"{r.rows_quarantined:,} (+{r.rows_inserted:,} ~{r.rows_updated:,} -{r.rows_deleted:,}) "
                       f"in {r.seconds:.2f}s (load {r.load_id})")
+        console.print(f"  time: {r.timing()}", style="dim")
         if r.rows_quarantined:
             known = f" ({r.rows_quarantined_before:,} already there from an earlier load)" if r.rows_quarantined_before else ""
             console.print(f"  quarantined rows: lake.quarantine.{r.department}__{r.stream}{known}")

@@ -41,7 +41,8 @@ def ingest_dag(department: Department) -> DAG:
                     settings = load_settings()
                     dept = load_department(settings.departments_dir / f"{code}.yml")
                     [result] = ingest_department(settings, dept, stream_name)
-                    return {"load_id": result.load_id, "rows": result.rows_loaded, "table": result.table}
+                    return {"load_id": result.load_id, "rows": result.rows_loaded, "table": result.table,
+                            "seconds": result.phases}
 
                 load()
     return dag

@@ -5,8 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -41,20 +42,62 @@ class Lake:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._config: dict[str, str | bool] | None = None
+        self._moved: bool | None = None
 
     def duckdb_config(self) -> dict[str, str | bool]:
         if self._config is None:
             self._config = extension_config(self.settings.extension_dir)
         return dict(self._config)
 
-    def attach_sql(self, alias: str = LAKE, read_only: bool = False) -> str:
+    def attach_options(self) -> dict[str, str | bool]:
+        """DuckLake ATTACH options (lower-case keys, as dbt-duckdb's profile takes them).
+
+        A lake whose folder was moved, data included, opens from its new place: the catalog still
+        names the old data path, so the configured one is asked to override it.
+        """
         meta = self.settings.lake_metadata
         if meta.startswith("sqlite:"):
             Path(meta.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+        if self._moved is None:
+            self._moved = self._data_moved()
         if "://" not in self.settings.lake_data:
             Path(self.settings.lake_data).mkdir(parents=True, exist_ok=True)
-        options = f"DATA_PATH '{self.settings.lake_data}'" + (", READ_ONLY" if read_only else "")
-        return f"ATTACH IF NOT EXISTS 'ducklake:{meta}' AS {alias} ({options})"
+        return {"data_path": self.settings.lake_data, **({"override_data_path": True} if self._moved else {})}
+
+    def attach_sql(self, alias: str = LAKE, read_only: bool = False) -> str:
+        options = self.attach_options()
+        text = f"DATA_PATH '{options['data_path']}'" + (", OVERRIDE_DATA_PATH true" if options.get("override_data_path")
+                                                        else "")
+        return f"ATTACH IF NOT EXISTS 'ducklake:{self.settings.lake_metadata}' AS {alias} ({text}" + (
+            ", READ_ONLY)" if read_only else ")")
+
+    def _data_moved(self) -> bool:
+        """True if the embedded catalog records another data path and the configured one holds the lake's files.
+
+        Raises LakeError when the configured folder does not hold them: opening there would lose track
+        of every table's files.
+        """
+        configured = self.settings.lake_data
+        path = Path(self.settings.lake_metadata.removeprefix("sqlite:"))
+        if not self.settings.lake_metadata.startswith("sqlite:") or "://" in configured or not path.exists():
+            return False
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                recorded = db.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'").fetchone()
+                sample = db.execute(
+                    "SELECT s.path || t.path || f.path FROM ducklake_data_file f JOIN ducklake_table t USING (table_id) "
+                    "JOIN ducklake_schema s USING (schema_id) WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL "
+                    "AND s.end_snapshot IS NULL AND f.path_is_relative AND t.path_is_relative AND s.path_is_relative "
+                    "LIMIT 1").fetchone()
+        except sqlite3.Error:
+            return False  # not a DuckLake catalog DuckLake's own error will name
+        if recorded is None or recorded[0].rstrip("/") == configured.rstrip("/"):
+            return False
+        if sample is None or (Path(configured) / sample[0]).exists():
+            return True
+        raise LakeError(f"the lake's catalog {path} keeps its Parquet files under {recorded[0]}, but lake_data is "
+                        f"{configured}, which does not hold them. If you moved the lake, move its data folder there "
+                        f"too; otherwise set lake_data (COUNTYHUB_LAKE_DATA) back to {recorded[0]}.")
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""

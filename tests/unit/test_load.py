@@ -159,3 +159,20 @@ def test_progress_reports_every_row_with_a_total(settings: Settings, db: Path) -
     load_stream(Lake(settings), DEPT, Stream(name="persons", primary_key=["person_id"]), _connector(db),
                 progress=lambda rows, total=None: seen.append((rows, total)))
     assert seen[0] == (0, 100) and sum(r for r, _ in seen) == 100
+
+
+def test_a_load_reports_where_its_time_went(settings: Settings, db: Path) -> None:
+    lake, stream = Lake(settings), Stream(name="persons", primary_key=["person_id"], cursor="updated_at")
+    first = load_stream(lake, DEPT, stream, _connector(db))
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE persons SET name = '改名', updated_at = '2026-02-01 00:00:00' WHERE person_id = 3")
+    con.close()
+    second = load_stream(lake, DEPT, stream, _connector(db))
+    # The first load rebuilds the table (nothing staged); the incremental one stages the changed rows.
+    assert list(first.phases) == ["open", "write", "commit"]
+    assert list(second.phases) == ["open", "stage", "write", "commit"]
+    for result in (first, second):
+        assert all(s >= 0 for s in result.phases.values())
+        # The phases cover the load from its start to its commit, nothing twice.
+        assert sum(result.phases.values()) == pytest.approx(result.seconds, abs=0.01)
+        assert result.timing().split(" · ")[0].startswith("open ")
