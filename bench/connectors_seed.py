@@ -74,11 +74,23 @@ def time_cursor_query(url: str, name: str, cursor: object) -> float:
 
 
 def change_one_percent(url: str, name: str, day: int = 1) -> int:
-    """Touch 1% of the rows (a new value and a newer updated_at, 2030-01-<day>), as a day of department edits would."""
-    concat = "name || '改'" if url.startswith("postgresql") else "CONCAT(name, '改')"
+    """Touch 1% of the rows (a new value and a newer updated_at on 2030-01-<day>), as a day of department edits would.
+
+    Each edit gets its own second of that day, as real edits do: a load re-reads only the row(s) sitting
+    exactly at its saved cursor, not a whole day's edits that happened to share one timestamp.
+    """
+    postgres = url.startswith("postgresql")
+    concat = "name || '改'" if postgres else "CONCAT(name, '改')"
+    second = "(id / 100) * INTERVAL '1 second'" if postgres else "INTERVAL (id DIV 100) SECOND"
     with sa.create_engine(url).begin() as con:
         return con.execute(sa.text(f"UPDATE {name} SET name = {concat}, updated_at = TIMESTAMP '2030-01-{day:02d} "
-                                   "00:00:00' WHERE id % 100 = 0")).rowcount
+                                   f"00:00:00' + {second} WHERE id % 100 = 0")).rowcount
+
+
+def change_one_row(url: str, name: str) -> int:
+    """Touch a single row with a cursor later than every other: the smallest change an incremental load can see."""
+    with sa.create_engine(url).begin() as con:
+        return con.execute(sa.text(f"UPDATE {name} SET updated_at = TIMESTAMP '2030-02-01 00:00:00' WHERE id = 1")).rowcount
 
 
 def write_csv(folder: Path, target_bytes: int) -> tuple[Path, Path, int]:
