@@ -1,0 +1,9 @@
+"""A third-party connector whose dependency is not installed: importing it fails."""
+
+import paramiko_not_installed  # noqa: F401
+
+from connectors.base import Connector
+
+
+class FtpConnector(Connector):
+    kind = "ftp"
