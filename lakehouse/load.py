@@ -20,9 +20,12 @@ from lakehouse.lake import LAKE, Lake
 from lakehouse.loadlog import log_load, prepare
 from lakehouse.progress_poll import poll_progress
 from lakehouse.quarantine import Validator, write_quarantine
+from lakehouse.rejects import RejectSpill
 from lakehouse.state import cursor_state, read_state, write_state
 
 Tick = Callable[..., None]
+# Rejected rows a connector is asked to point at their line in a file; later ones keep file and key.
+LOCATE_LIMIT = 10_000
 
 
 @dataclass
@@ -115,11 +118,11 @@ class _Source:
 
 
 def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
-                  tick: Tick | None, table: str, existing: dict[str, str]) -> _Source:
+                  tick: Tick | None, table: str, existing: dict[str, str], spill: RejectSpill) -> _Source:
     batches = iter(connector.read(stream, state))
     first = next(batches, None)
     schema = first.schema if first is not None else drift.empty_read_schema(con, connector, stream, table, existing)
-    validator = Validator.for_stream(stream, [f.name for f in schema if pa.types.is_string(f.type)])
+    validator = Validator.for_stream(stream, [f.name for f in schema if pa.types.is_string(f.type)], spill)
     out_schema = validator.output_schema(schema)
     source = _Source("incoming", [], {}, out_schema, validator, counted=True, empty=first is None)
 
@@ -141,7 +144,7 @@ def _arrow_source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: 
 
 
 def _source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, state: dict,
-            tick: Tick | None, table: str, existing: dict[str, str]) -> _Source:
+            tick: Tick | None, table: str, existing: dict[str, str], spill: RejectSpill) -> _Source:
     plan = connector.scan_plan(stream, state)
     if plan is not None:
         try:
@@ -149,10 +152,10 @@ def _source(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream
             types = drift.describe(con, f"({plan.select})", plan.params)
         except duckdb.Error as exc:
             raise ConnectorError(connector.redact(f"{connector.where}: cannot open {stream.name!r}: {exc}")) from None
-        validator = Validator.for_stream(stream, [c for c, t in types.items() if t == "VARCHAR"])
+        validator = Validator.for_stream(stream, [c for c, t in types.items() if t == "VARCHAR"], spill)
         if not validator.active:  # row rules need the Arrow path; everything else goes scanner → lake directly
             return _Source(f"({plan.select})", plan.params, types, pa.schema([]))
-    return _arrow_source(con, connector, stream, state, tick, table, existing)
+    return _arrow_source(con, connector, stream, state, tick, table, existing, spill)
 
 
 def load_stream(
@@ -171,7 +174,8 @@ def load_stream(
     load_id, started, clock = new_load_id(), datetime.now(UTC), _Clock()
     table = f"{LAKE}.{department.raw_schema}.{stream.name}"
     mode = resolve_mode(stream, connector)
-    connector.rejected.clear()
+    spill = RejectSpill(lake.settings.home / "tmp")
+    connector.on_reject = spill.add_unread  # bad records go to disk as they come, not to a list
     with lake.writer() as con:
         prepare(con, department.raw_schema, lake.settings.home / "tmp")
         existing = drift.table_columns(con, department.raw_schema, stream.name)
@@ -184,20 +188,23 @@ def load_stream(
         clock.mark("open")
         try:
             result = _load(con, connector, department, stream, table, mode, existing, rebuild, read_from,
-                           load_id, started, progress, total, clock)
+                           load_id, started, progress, total, clock, spill)
         except BaseException as exc:
             log_load(con, load_id, department.code, stream.name, "failed", started, mode,
                      message=connector.redact(str(exc))[:2000])
             raise
         finally:
             apply.drop_stage(con)
+            spill.discard()
+            connector.on_reject = connector._keep_reject
     return result
 
 
 def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Department, stream: Stream,
           table: str, mode: str, existing: dict[str, str], rebuild: bool, read_from: dict, load_id: str,
-          started: datetime, progress: Tick | None, total: int | None, clock: _Clock) -> LoadResult:
-    source = _source(con, connector, stream, read_from, progress, table, existing)
+          started: datetime, progress: Tick | None, total: int | None, clock: _Clock,
+          spill: RejectSpill) -> LoadResult:
+    source = _source(con, connector, stream, read_from, progress, table, existing, spill)
     # No rows and no schema anywhere (a first load of an empty API, no declared columns): no table to make.
     silent = source.chunks is not None and len(source.schema) == 0
     changes = drift.compare(existing, source.types, empty_read=source.empty) if existing and not silent else []
@@ -219,16 +226,17 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                 con, connector, stream, table, mode, existing, changes, source, rebuild, staged, load_id, started)
             if not source.counted and not staged:
                 source.rows = loaded
-            rejected = connector.rejected + connector.locate(stream, source.validator.rejected if source.validator else [])
             drift.record(con, department.code, stream.name, changes, load_id, started)
-            quarantine = write_quarantine(con, department.code, stream.name, load_id, started, rejected)
+            spill.close()
+            located = connector.locate(stream, spill.positioned(LOCATE_LIMIT)) if _locates(connector) else []
+            quarantine = write_quarantine(con, department.code, stream.name, load_id, started, spill, located)
             quarantined = quarantine.rows
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
             # Staged rows are all that changed: their max, with the old cursor, is the new cursor.
             cursor = {} if not stream.cursor or silent else cursor_state(
                 con, apply.STAGE if staged and mode == "incremental" else table, stream.cursor, read_from)
             write_state(con, department.code, stream.name, {**checkpoint, **cursor}, load_id, started)
-            rows_read = source.rows + len(connector.rejected)
+            rows_read = source.rows + spill.unread
             result = LoadResult(load_id, department.code, stream.name, table, rows_read, rows_read - quarantined,
                                 source.bytes, started, datetime.now(UTC), source.schema, mode, quarantined,
                                 applied.inserted, applied.updated, applied.deleted,
@@ -243,6 +251,11 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
             con.execute("ROLLBACK")
             raise
     return result
+
+
+def _locates(connector: Connector) -> bool:
+    """Whether the connector can point rejected rows at their line in a file (it overrides `locate`)."""
+    return type(connector).locate is not Connector.locate
 
 
 def _apply(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, table: str, mode: str,

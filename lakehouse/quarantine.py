@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,15 +15,11 @@ from connectors.base import Rejected
 from connectors.declared import arrow_type, declared_schema
 from countyhub.departments import Stream
 from lakehouse.lake import LAKE
+from lakehouse.rejects import SOURCE_FILE, RejectSpill
 
 ID_NAME = re.compile(r"(身份证|公民身份号码|^id_number$|^id_card(_no)?$|_id_number$)", re.IGNORECASE)
 ID_PATTERN = r"^\d{17}[\dXx]$"
 NUMERIC_LOOK = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
-SOURCE_FILE = "_source_file"
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass
@@ -34,12 +29,12 @@ class Validator:
     stream: Stream
     id_columns: list[str]
     types: dict[str, pa.DataType]
-    rejected: list[Rejected] = field(default_factory=list)
+    spill: RejectSpill
     # Data rows seen so far per source file, so a rejected row knows its position in its file.
     seen: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def for_stream(cls, stream: Stream, strings: list[str]) -> Validator:
+    def for_stream(cls, stream: Stream, strings: list[str], spill: RejectSpill) -> Validator:
         """Rules for a stream whose text columns are `strings`: declared `types`, and ID-number columns
         (declared as `id_number_columns`, else recognised by name, e.g. 身份证号 or id_number)."""
         declared = stream.options.get("id_number_columns")
@@ -48,7 +43,7 @@ class Validator:
         # (an API that had no records yet) matches what later reads bring; `types:` wins where both say.
         types = {f.name: f.type for f in declared_schema(stream) or []}
         types |= {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
-        return cls(stream, [c for c in ids if c in strings], types)
+        return cls(stream, [c for c in ids if c in strings], types, spill)
 
     @property
     def active(self) -> bool:
@@ -58,7 +53,7 @@ class Validator:
         return pa.schema([pa.field(f.name, self.types.get(f.name, f.type)) for f in schema])
 
     def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """The rows that pass, typed; the others are kept in `rejected` with their reason."""
+        """The rows that pass, typed; the others go to the spill with their reason."""
         if not self.active or batch.num_rows == 0:
             return batch
         first = self._count_rows(batch)
@@ -81,10 +76,9 @@ class Validator:
         bad = [i for i, r in enumerate(reasons) if r]
         if not bad:
             return pa.RecordBatch.from_arrays(columns, schema=self.output_schema(batch.schema))
-        rows = batch.to_pylist()
-        for i in bad:
-            self.rejected.append(Rejected(self._where(rows[i]), reasons[i], {k: _text(v) for k, v in rows[i].items()},
-                                          None if first is None else first + i))
+        # Only the rejected rows become Python objects, and the spill writes them out as it goes.
+        self.spill.add([Rejected(self._where(row), reasons[i], row, None if first is None else first + i)
+                        for i, row in zip(bad, batch.take(pa.array(bad)).to_pylist(), strict=True)])
         keep = pa.array([r is None for r in reasons])
         return pa.RecordBatch.from_arrays([c.filter(keep) for c in columns], schema=self.output_schema(batch.schema))
 
@@ -143,25 +137,29 @@ class Quarantined:
 
 
 def write_quarantine(con: duckdb.DuckDBPyConnection, department: str, stream: str, load_id: str,
-                     at: datetime, rejected: list[Rejected]) -> Quarantined:
-    """Append the load's newly rejected rows (raw values as JSON text, reason, where) in the load's transaction."""
-    if not rejected:
+                     at: datetime, spill: RejectSpill, located: list[Rejected]) -> Quarantined:
+    """Append the load's newly rejected rows (raw values as JSON text, reason, where) in the load's transaction.
+
+    `located` are rows of the spill that the connector pointed at their line in a file: their
+    location replaces the one they were spilled with.
+    """
+    spill.close()
+    relation = spill.relation()
+    if relation is None:
         return Quarantined()
     table = quarantine_table(department, stream)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} (load_id VARCHAR, location VARCHAR, reason VARCHAR, "
                 "raw_values VARCHAR, quarantined_at TIMESTAMPTZ)")
-    rows = pa.table({
-        "load_id": [load_id] * len(rejected),
-        "location": [r.where for r in rejected],
-        "reason": [r.reason for r in rejected],
-        "raw_values": [json.dumps(r.values, ensure_ascii=False) for r in rejected],
-        "quarantined_at": pa.array([at] * len(rejected), pa.timestamp("us", tz="UTC")),
-    })
-    con.register("quarantined_rows", rows)
+    fixes = pa.table({"source_file": [r.values.get(SOURCE_FILE) for r in located], "row": [r.row for r in located],
+                      "location": [r.where for r in located]},
+                     schema=pa.schema([("source_file", pa.string()), ("row", pa.int64()), ("location", pa.string())]))
+    con.register("located_rows", fixes)
     try:
-        new = con.execute(f"INSERT INTO {table} SELECT * FROM quarantined_rows r WHERE NOT EXISTS (SELECT 1 FROM "
-                          f"{table} q WHERE q.location = r.location AND q.reason = r.reason AND "
-                          "q.raw_values = r.raw_values)").fetchone()[0]
+        new = con.execute(
+            f"INSERT INTO {table} SELECT ?::VARCHAR, coalesce(f.location, r.location), r.reason, r.raw_values, "
+            f"?::TIMESTAMPTZ FROM {relation} r LEFT JOIN located_rows f ON f.source_file = r.source_file AND "
+            f"f.row = r.row WHERE NOT EXISTS (SELECT 1 FROM {table} q WHERE q.location = coalesce(f.location, "
+            "r.location) AND q.reason = r.reason AND q.raw_values = r.raw_values)", [load_id, at]).fetchone()[0]
     finally:
-        con.unregister("quarantined_rows")
-    return Quarantined(len(rejected), new)
+        con.unregister("located_rows")
+    return Quarantined(spill.rows, new)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
 from connectors import get_connector
 from countyhub.departments import Department, Stream
 from countyhub.settings import Settings
 from lakehouse import Lake
-from lakehouse.load import load_stream
+from lakehouse.load import LOCATE_LIMIT, load_stream
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
 GOOD = "511724198001010011"
@@ -123,3 +124,37 @@ def test_a_bad_row_at_the_cursor_is_quarantined_once_and_still_counted(settings:
     assert (changed.rows_quarantined, changed.rows_quarantined_before) == (1, 0)
     assert _lake_rows(lake, "SELECT count(*) FROM quarantine.mzj__insured") == [(2,)]
     assert _lake_rows(lake, "SELECT count(*) FROM raw_mzj.insured") == [(10,)]
+
+
+def test_a_load_rejecting_most_rows_holds_only_a_bounded_group_in_memory(settings: Settings, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A misdeclared rule (here an ID column full of lost-digit floats) rejects nearly every row; they
+    # must stream to disk in groups, not pile up in memory, and still all be counted and located.
+    from lakehouse import rejects
+
+    monkeypatch.setattr(rejects, "FLUSH_ROWS", 500)
+    held: list[int] = []
+    flush = rejects.RejectSpill._flush
+
+    def watched(self: rejects.RejectSpill) -> None:
+        held.append(len(self._pending))
+        flush(self)
+
+    monkeypatch.setattr(rejects.RejectSpill, "_flush", watched)
+    rows = 12_000
+    lines = ["身份证号,姓名"] + [f"5.11724E+17,居民{i}" for i in range(rows - 1)] + [f"{GOOD},张三"]
+    (tmp_path / "roll_1.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stream = Stream(name="roll", pattern="roll_*.csv")
+    # 64 KB blocks: batches of about 2,600 rows, so the file arrives in several.
+    connector = get_connector("files")({"path": str(tmp_path), "block_size": 65536})
+    result = load_stream(Lake(settings), DEPT, stream, connector)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (rows, 1, rows - 1)
+    assert len(held) > 3 and max(held) < 500 + 65536 // 20  # a group plus at most one batch's rejects
+    assert sum(held) == rows - 1
+    # The first LOCATE_LIMIT rejected rows get their line (2, 3, ...), the rest their file.
+    assert _lake_rows(Lake(settings), "SELECT location LIKE 'roll_1.csv:%', count(*), count(DISTINCT location) "
+                                      "FROM quarantine.mzj__roll GROUP BY 1 ORDER BY 1") == [
+        (False, rows - 1 - LOCATE_LIMIT, 1), (True, LOCATE_LIMIT, LOCATE_LIMIT)]
+    assert _lake_rows(Lake(settings), "SELECT raw_values FROM quarantine.mzj__roll WHERE location = 'roll_1.csv:2'") == [
+        ('{"身份证号": "5.11724E+17", "姓名": "居民0", "_source_file": "roll_1.csv"}',)]
+    assert not list((settings.home / "tmp").glob("rejected-*.parquet"))  # the spill is gone with the load
