@@ -33,8 +33,12 @@ def _initialise_lake(dept: object) -> None:
         prepare(con, dept.raw_schema, lake.settings.home / "tmp")
 
 
-def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False) -> dict[str, Any]:
-    """Our path: the sql connector (DuckDB scanner) into the raw zone of a DuckLake, one transaction."""
+def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False,
+                  id_number_columns: list[str] | None = None) -> dict[str, Any]:
+    """Our path: the sql connector (DuckDB scanner) into the raw zone of a DuckLake, one transaction.
+
+    `id_number_columns` declares a resident-ID rule: rows then pass through the row rules (the Arrow path).
+    """
     os.environ["COUNTYHUB_HOME"] = home
     from connectors import get_connector
     from countyhub.departments import Department, Stream
@@ -46,9 +50,12 @@ def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False) -
     connector = get_connector("sql")({"url": url})
     _initialise_lake(dept)
     start = time.perf_counter()
-    result = load_stream(Lake(load_settings()), dept, Stream(**STREAM, table=table), connector, full_refresh=full_refresh)
+    rules = {} if id_number_columns is None else {"id_number_columns": id_number_columns}
+    result = load_stream(Lake(load_settings()), dept, Stream(**STREAM, table=table, **rules), connector,
+                         full_refresh=full_refresh)
     return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "mode": result.mode,
-            "changed": result.rows_inserted + result.rows_updated, "timing": result.timing()}
+            "changed": result.rows_inserted + result.rows_updated, "timing": result.timing(),
+            "quarantined": result.rows_quarantined}
 
 
 def scanner_parquet(url: str, table: str, out: str) -> dict[str, Any]:
