@@ -42,7 +42,7 @@ def ingest_dag(department: Department) -> DAG:
                     dept = load_department(settings.departments_dir / f"{code}.yml")
                     [result] = ingest_department(settings, dept, stream_name)
                     return {"load_id": result.load_id, "rows": result.rows_loaded, "table": result.table,
-                            "seconds": result.phases}
+                            "phase_seconds": result.phases}
 
                 load()
     return dag

@@ -174,7 +174,7 @@ def load_stream(
     load_id, started, clock = new_load_id(), datetime.now(UTC), _Clock()
     table = f"{LAKE}.{department.raw_schema}.{stream.name}"
     mode = resolve_mode(stream, connector)
-    spill = RejectSpill(lake.settings.home / "tmp")
+    spill, keep_reject = RejectSpill(lake.settings.home / "tmp"), connector.on_reject
     connector.on_reject = spill.add_unread  # bad records go to disk as they come, not to a list
     with lake.writer() as con:
         prepare(con, department.raw_schema, lake.settings.home / "tmp")
@@ -196,7 +196,7 @@ def load_stream(
         finally:
             apply.drop_stage(con)
             spill.discard()
-            connector.on_reject = connector._keep_reject
+            connector.on_reject = keep_reject
     return result
 
 
@@ -228,7 +228,7 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
                 source.rows = loaded
             drift.record(con, department.code, stream.name, changes, load_id, started)
             spill.close()
-            located = connector.locate(stream, spill.positioned(LOCATE_LIMIT)) if _locates(connector) else []
+            located = connector.locate(stream, spill.positioned(LOCATE_LIMIT))
             quarantine = write_quarantine(con, department.code, stream.name, load_id, started, spill, located)
             quarantined = quarantine.rows
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
@@ -251,11 +251,6 @@ def _load(con: duckdb.DuckDBPyConnection, connector: Connector, department: Depa
             con.execute("ROLLBACK")
             raise
     return result
-
-
-def _locates(connector: Connector) -> bool:
-    """Whether the connector can point rejected rows at their line in a file (it overrides `locate`)."""
-    return type(connector).locate is not Connector.locate
 
 
 def _apply(con: duckdb.DuckDBPyConnection, connector: Connector, stream: Stream, table: str, mode: str,

@@ -140,10 +140,9 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, department: str, stream: st
                      at: datetime, spill: RejectSpill, located: list[Rejected]) -> Quarantined:
     """Append the load's newly rejected rows (raw values as JSON text, reason, where) in the load's transaction.
 
-    `located` are rows of the spill that the connector pointed at their line in a file: their
-    location replaces the one they were spilled with.
+    Call after `spill.close()`. `located` are rows of the spill that the connector pointed at their
+    line in a file: their location replaces the one they were spilled with.
     """
-    spill.close()
     relation = spill.relation()
     if relation is None:
         return Quarantined()

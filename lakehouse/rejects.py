@@ -35,6 +35,7 @@ class RejectSpill:
         self.path = folder / f"rejected-{uuid.uuid4().hex}.parquet"
         self.rows = 0
         self.unread = 0  # rows the connector rejected before they became records (not counted in batches)
+        self.with_position = 0  # rows that know their position in a source file (see positioned)
         self._pending: list[Rejected] = []
         self._writer: pq.ParquetWriter | None = None
         self._lock = threading.Lock()
@@ -44,6 +45,7 @@ class RejectSpill:
         with self._lock:
             self._pending += rejected
             self.rows += len(rejected)
+            self.with_position += sum(r.row is not None for r in rejected)
             if len(self._pending) >= FLUSH_ROWS:
                 self._flush()
 
@@ -84,7 +86,7 @@ class RejectSpill:
     def positioned(self, limit: int) -> list[Rejected]:
         """Up to `limit` rejected rows that know their position in a source file, for the connector to locate."""
         found: list[Rejected] = []
-        if not self.rows:
+        if not self.with_position:  # e.g. every row of a database source: no need to read the file back
             return found
         for batch in pq.ParquetFile(self.path).iter_batches(columns=["location", "reason", "raw_values", "row"]):
             batch = batch.filter(pc.is_valid(batch.column("row"))).slice(0, limit - len(found))
