@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import insert
 
 from bench.catalog_data import Labelled, generate, labelled_queries
-from catalog import Catalog, tables
-from catalog.entry import Column, DatasetEntry
-from catalog.text import tokenize
+from countyhub.catalog import Catalog, tables
+from countyhub.catalog.entry import Column, DatasetEntry
+from countyhub.catalog.text import tokenize
 
 SIZES, QUICK_SIZES = (1_000, 10_000, 100_000), (1_000, 10_000)
 LIKE_FIELDS = ("name", "title_zh", "title_en", "description", "keywords")

@@ -43,9 +43,9 @@ def child(argv: list[str]) -> None:
     """In a subprocess: `setup <home> <rows>` or `<contender> <home>`; prints one JSON line."""
     os.environ["COUNTYHUB_HOME"] = argv[1]
     from bench.gate_data import make_table, write_contract
-    from contracts.odcs import load_contract
-    from countyhub.settings import load_settings
-    from lakehouse.lake import Lake
+    from countyhub.contracts.odcs import load_contract
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse.lake import Lake
 
     lake = Lake(load_settings())
     contract = load_contract(write_contract(Path(argv[1]) / "contracts"))

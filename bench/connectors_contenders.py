@@ -16,17 +16,17 @@ STREAM = {"name": "residents", "primary_key": ["id"], "cursor": "updated_at"}
 
 def _duckdb() -> duckdb.DuckDBPyConnection:
 
-    from countyhub.settings import load_settings
-    from lakehouse.extensions import extension_config
+    from countyhub.core.extensions import extension_config
+    from countyhub.core.settings import load_settings
 
     return duckdb.connect(config=extension_config(load_settings().extension_dir))
 
 
 def _initialise_lake(dept: object) -> None:
     """Create the lake's zones and meta tables untimed: a one-off per lake (about a second), not per load."""
-    from countyhub.settings import load_settings
-    from lakehouse import Lake
-    from lakehouse.loadlog import prepare
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse import Lake
+    from countyhub.lakehouse.loadlog import prepare
 
     lake = Lake(load_settings())
     with lake.writer() as con:
@@ -40,11 +40,11 @@ def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False,
     `id_number_columns` declares a resident-ID rule: rows then pass through the row rules (the Arrow path).
     """
     os.environ["COUNTYHUB_HOME"] = home
-    from connectors import get_connector
-    from countyhub.departments import Department, Stream
-    from countyhub.settings import load_settings
-    from lakehouse import Lake
-    from lakehouse.load import load_stream
+    from countyhub.connectors import get_connector
+    from countyhub.core.departments import Department, Stream
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse import Lake
+    from countyhub.lakehouse.load import load_stream
 
     dept = Department(code="bench", name="基准", name_en="Bench", owner={"steward": "bench"})
     connector = get_connector("sql")({"url": url})
@@ -62,7 +62,7 @@ def scanner_parquet(url: str, table: str, out: str) -> dict[str, Any]:
     """DuckDB's postgres/mysql scanner copying the table straight to one Parquet file: near the machine's limit."""
     from sqlalchemy.engine import make_url
 
-    from connectors.sql_duckdb import attach_setup, quote
+    from countyhub.connectors.sql_duckdb import attach_setup, quote
 
     con = _duckdb()
     alias, setup = attach_setup(make_url(url), None)
@@ -88,11 +88,11 @@ def pandas_parquet(url: str, table: str, out: str) -> dict[str, Any]:
 def countyhub_csv(folder: str, home: str) -> dict[str, Any]:
     """Our path: the files connector (encoding detection, GB18030 transcoding, ID-number rule) into the raw zone."""
     os.environ["COUNTYHUB_HOME"] = home
-    from connectors import get_connector
-    from countyhub.departments import Department, Stream
-    from countyhub.settings import load_settings
-    from lakehouse import Lake
-    from lakehouse.load import load_stream
+    from countyhub.connectors import get_connector
+    from countyhub.core.departments import Department, Stream
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse import Lake
+    from countyhub.lakehouse.load import load_stream
 
     dept = Department(code="bench", name="基准", name_en="Bench", owner={"steward": "bench"})
     _initialise_lake(dept)

@@ -7,17 +7,17 @@ import time
 from typing import Any
 
 from bench.gate_data import DATASET
-from contracts.odcs import Contract
-from contracts.rules.cn_ids import register, ric_invalid_sql, uscc_invalid_sql
-from contracts.rules.divisions import county_codes, township_codes
-from contracts.rules.predicates import MOBILE_PATTERN
-from lakehouse.lake import Lake
+from countyhub.contracts.odcs import Contract
+from countyhub.contracts.rules.cn_ids import register, ric_invalid_sql, uscc_invalid_sql
+from countyhub.contracts.rules.divisions import county_codes, township_codes
+from countyhub.contracts.rules.predicates import MOBILE_PATTERN
+from countyhub.lakehouse.lake import Lake
 
 
 def gate(lake: Lake, contract: Contract) -> dict[str, Any]:
     """countyhub's gate as `countyhub build` runs it: the GE suite compiled from the ODCS contract, run inside
     DuckDB (15 rules, a type rule per column, the column set), failing samples masked, Data Docs written."""
-    from contracts.gate import run_gate
+    from countyhub.contracts.gate import run_gate
 
     result = run_gate(lake, contract)
     return {"failed": sorted(r.rule for r in result.results if not r.success), "rules": len(result.results)}
@@ -115,7 +115,7 @@ CONTENDERS = {"gate": gate, "hand_sql": hand_sql, "ge_pandas": pandas_ge}
 
 
 # The heavy imports each contender pays once per process (GE takes seconds): timed apart, still counted in seconds.
-IMPORTS = {"gate": "contracts.gate", "ge_pandas": "great_expectations", "hand_sql": "duckdb"}
+IMPORTS = {"gate": "countyhub.contracts.gate", "ge_pandas": "great_expectations", "hand_sql": "duckdb"}
 
 
 def run(name: str, lake: Lake, contract: Contract) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from contracts.rules.cn_ids import RIC_WEIGHTS, USCC_WEIGHTS
-from contracts.rules.divisions import township_codes
-from lakehouse.lake import Lake
+from countyhub.contracts.rules.cn_ids import RIC_WEIGHTS, USCC_WEIGHTS
+from countyhub.contracts.rules.divisions import township_codes
+from countyhub.lakehouse.lake import Lake
 
 DATASET = "bench_people"
 GRIDS = 400

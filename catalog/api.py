@@ -9,10 +9,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from catalog.dcat import FORMATS, export
-from catalog.facets import FACETS
-from catalog.store import Catalog
-from catalog.web import query_snippets
+from countyhub.catalog.dcat import FORMATS, export
+from countyhub.catalog.facets import FACETS
+from countyhub.catalog.store import Catalog
+from countyhub.catalog.web import query_snippets
 
 
 class UsageEvent(BaseModel):

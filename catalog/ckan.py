@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from catalog.ckan_package import ckan_name, organization, package
-from catalog.facets import FACETS
-from catalog.store import Catalog
+from countyhub.catalog.ckan_package import ckan_name, organization, package
+from countyhub.catalog.facets import FACETS
+from countyhub.catalog.store import Catalog
 
 CKAN_VERSION = "2.10.4"  # the Action API behaviour mirrored here; ckanapi only checks `success`/`result`/`error`
 # CKAN field names (as in fq and facet.field) -> catalog facets.

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from catalog.dcat import MODE_FORMAT
+from countyhub.catalog.dcat import MODE_FORMAT
 
 EXTRAS = ("resource_code", "resource_class", "sharing_type", "sharing_conditions", "legal_basis", "classification",
           "open_attribute", "kind", "gate_status", "contract", "contract_version", "title_en", "update_cycle")

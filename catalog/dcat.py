@@ -9,8 +9,8 @@ from urllib.parse import quote
 from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, SKOS
 
-from catalog.i18n import LABELS
-from catalog.text import HAN
+from countyhub.catalog.i18n import LABELS
+from countyhub.catalog.text import HAN
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 CH = Namespace("https://countyhub.example/ns#")

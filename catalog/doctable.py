@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from catalog.facets import FACET_KEYS, FACETS, doc_facets
+from countyhub.catalog.facets import FACET_KEYS, FACETS, doc_facets
 
 KIND_ORDER = {"published": 0, "model": 1, "raw_stream": 2}
 SINGLE = tuple(f for f in FACETS if f not in FACET_KEYS)  # one value per dataset: counted with bincount

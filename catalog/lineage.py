@@ -15,7 +15,7 @@ from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from catalog.lineage_store import ColumnEdge
+from countyhub.catalog.lineage_store import ColumnEdge
 
 log = logging.getLogger(__name__)
 _RESOURCES = ("model", "seed", "snapshot")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.engine import Engine
 
-from catalog import tables as t
+from countyhub.catalog import tables as t
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from catalog import tables as t
-from catalog.tables import as_utc
+from countyhub.catalog import tables as t
+from countyhub.catalog.tables import as_utc
 
 # Failing first, as in `countyhub quality report`; datasets never gated last.
 STATUS_ORDER = {"failed": 0, "warn": 1, "quarantined": 2, "passed": 3, "not_gated": 4}

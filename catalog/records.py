@@ -10,11 +10,11 @@ from sqlalchemy import Table, and_, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from catalog import tables as t
-from catalog.lineage_store import LineageStore
-from catalog.masking import MASKED_CLASSIFICATIONS, mask_json, mask_rows, mask_text
-from catalog.quality import QualityStore, clean_extra, describe_run, run_status
-from catalog.tables import as_utc, row_dict, utc_naive
+from countyhub.catalog import tables as t
+from countyhub.catalog.lineage_store import LineageStore
+from countyhub.catalog.quality import QualityStore, clean_extra, describe_run, run_status
+from countyhub.catalog.tables import as_utc, row_dict, utc_naive
+from countyhub.core.masking import MASKED_CLASSIFICATIONS, mask_json, mask_rows, mask_text
 
 SUCCESS_STATUSES = frozenset({"success", "succeeded", "ok", "completed", "passed"})
 GATE_HISTORY_LIMIT = 50

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from catalog.doctable import DocTable
-from catalog.facets import FACETS, SORTS, check_facets, matches_facets
-from catalog.text import HAN, add_words, name_terms, stem, tokenize
-from catalog.vocab import Vocabulary
+from countyhub.catalog.doctable import DocTable
+from countyhub.catalog.facets import FACETS, SORTS, check_facets, matches_facets
+from countyhub.catalog.text import HAN, add_words, name_terms, stem, tokenize
+from countyhub.catalog.vocab import Vocabulary
 
 # Field weights: a word in the title or keywords says more about a dataset than one in a column list.
 FIELD_WEIGHTS = {"name": 3.0, "title": 3.0, "keywords": 2.5, "department": 1.5, "description": 1.0, "columns": 1.0}

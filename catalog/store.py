@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from catalog import tables as t
-from catalog.entry import (
+from countyhub.catalog import tables as t
+from countyhub.catalog.entry import (
     CLASSIFICATIONS,
     KINDS,
     SHARING_TYPES,
@@ -21,12 +21,12 @@ from catalog.entry import (
     fill_defaults,
     validate,
 )
-from catalog.facets import FACETS, check_facets, matches_facets
-from catalog.masking import mask_rows, mask_text
-from catalog.records import SUCCESS_STATUSES, Records, gate_status
-from catalog.search import SearchIndex, SearchResult
-from catalog.tables import make_engine, row_dict
-from catalog.text import add_words
+from countyhub.catalog.facets import FACETS, check_facets, matches_facets
+from countyhub.catalog.records import SUCCESS_STATUSES, Records, gate_status
+from countyhub.catalog.search import SearchIndex, SearchResult
+from countyhub.catalog.tables import make_engine, row_dict
+from countyhub.catalog.text import add_words
+from countyhub.core.masking import mask_rows, mask_text
 
 MAX_SAMPLE_ROWS = 20
 _FACET_COLUMNS = {"department": "department_code"}
@@ -38,7 +38,7 @@ class Catalog(Records):
 
     def __init__(self, url: str | None = None) -> None:
         if url is None:
-            from countyhub.settings import load_settings
+            from countyhub.core.settings import load_settings
 
             url = load_settings().catalog_url
         self.url = url

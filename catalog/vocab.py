@@ -7,7 +7,7 @@ import bisect
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from catalog.text import HAN
+from countyhub.catalog.text import HAN
 
 FALLBACK_WEIGHT = 0.5  # prefix/substring matches count, but less than whole-word matches
 TYPO_WEIGHT = 0.4

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from catalog.i18n import normalize_lang, translator
-from catalog.store import Catalog
+from countyhub.catalog.i18n import normalize_lang, translator
+from countyhub.catalog.store import Catalog
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 DATA_DOCS_PREFIX = "/data-docs"
@@ -32,7 +32,7 @@ def query_snippets(name: str) -> dict[str, str]:
     """Copy-paste ways to read a dataset: plain SQL, and Python through the project's own lake connection."""
     sql = f"SELECT * FROM lake.{name} LIMIT 10;"
     python = (
-        "from countyhub.settings import load_settings\n"
+        "from countyhub.core.settings import load_settings\n"
         "from lakehouse import Lake\n\n"
         "with Lake(load_settings()).reader() as con:  # duckdb, lake attached as `lake`\n"
         f'    df = con.sql("SELECT * FROM lake.{name} LIMIT 10").df()\n'
@@ -76,9 +76,9 @@ def create_app(catalog: Catalog | Any, data_docs: Path | str | None = None) -> F
     `data_docs` (from settings: <home>/data_docs) is served at /data-docs/ when the folder exists, so each gate
     run's Great Expectations page can be linked from the quality views.
     """
-    from catalog.api import add_api_routes
-    from catalog.ckan import add_ckan_routes
-    from catalog.pages import add_page_routes
+    from countyhub.catalog.api import add_api_routes
+    from countyhub.catalog.ckan import add_ckan_routes
+    from countyhub.catalog.pages import add_page_routes
 
     if not isinstance(catalog, Catalog):
         home = getattr(catalog, "home", None)

@@ -6,7 +6,7 @@ import re
 
 import pyarrow as pa
 
-from countyhub.departments import Stream
+from countyhub.core.departments import Stream
 
 TYPES = {"integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_(),
          "date": pa.date32(), "timestamp": pa.timestamp("us"), "text": pa.string()}

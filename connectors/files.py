@@ -9,9 +9,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from connectors import excel
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, Rejected, StreamEmptyError
-from connectors.textio import (
+from countyhub.connectors import excel
+from countyhub.connectors.base import (
+    Connector,
+    ConnectorConfig,
+    ConnectorError,
+    DiscoveredStream,
+    Rejected,
+    StreamEmptyError,
+)
+from countyhub.connectors.textio import (
     SNIFF_BYTES,
     constant_text,
     detect_encoding,
@@ -20,7 +27,7 @@ from connectors.textio import (
     sniff_dialect,
     utf8_source,
 )
-from countyhub.departments import Stream
+from countyhub.core.departments import Stream
 
 SOURCE_FILE = "_source_file"
 EXCEL_BATCH_ROWS = 20_000

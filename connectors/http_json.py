@@ -11,10 +11,10 @@ from typing import Any, Literal
 import httpx
 import pyarrow as pa
 
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
-from connectors.declared import declared_schema
-from connectors.http_paging import pages
-from countyhub.departments import Stream
+from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from countyhub.connectors.declared import declared_schema
+from countyhub.connectors.http_paging import pages
+from countyhub.core.departments import Stream
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_BACKOFF_S = 60.0

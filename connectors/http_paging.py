@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError
+from countyhub.connectors.base import ConnectorError
 
 Get = Callable[[str, dict[str, Any]], httpx.Response]
 MAX_PAGES = 1_000_000  # a server that never stops paging must not loop forever

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from connectors.base import Connector, ConnectorError
+from countyhub.connectors.base import Connector, ConnectorError
 
 GROUP = "countyhub.connectors"
 

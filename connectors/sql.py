@@ -10,9 +10,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from connectors import sql_duckdb
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, ScanPlan
-from countyhub.departments import Stream
+from countyhub.connectors import sql_duckdb
+from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, ScanPlan
+from countyhub.core.departments import Stream
 
 BATCH_ROWS = 50_000
 # Servers a department runs. A SQLite source is a local file scanned in-process, where a full scan is cheap.
@@ -143,8 +143,8 @@ class SqlConnector(Connector):
                                      self.config.db_schema, stream.cursor, state)
 
     def _duckdb(self, plan: ScanPlan) -> duckdb.DuckDBPyConnection:
-        from countyhub.settings import load_settings
-        from lakehouse.extensions import extension_config
+        from countyhub.core.extensions import extension_config
+        from countyhub.core.settings import load_settings
 
         con = duckdb.connect(config=extension_config(load_settings().extension_dir))
         try:

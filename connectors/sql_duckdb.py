@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 from sqlalchemy.engine import URL
 
-from connectors.base import ScanPlan
+from countyhub.connectors.base import ScanPlan
 
 SCANNER_TYPES = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}

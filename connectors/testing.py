@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from connectors.base import Connector, ConnectorError
-from countyhub.departments import Department, Stream
+from countyhub.connectors.base import Connector, ConnectorError
+from countyhub.core.departments import Department, Stream
 
 
 def read_all(connector: Connector, stream: Stream, state: dict[str, Any] | None = None) -> pa.Table | None:
@@ -97,9 +97,9 @@ class ConnectorConformance:
 def _load_twice(connector: Connector, stream: Stream, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
     """Load a stream twice into a fresh lake; both results and the raw table's row count."""
-    from countyhub.settings import load_settings
-    from lakehouse import Lake
-    from lakehouse.load import load_stream
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse import Lake
+    from countyhub.lakehouse.load import load_stream
 
     monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "conformance-home"))
     lake = Lake(load_settings())

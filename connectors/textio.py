@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from connectors.base import ConnectorError
+from countyhub.connectors.base import ConnectorError
 
 SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024

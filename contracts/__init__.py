@@ -1,5 +1,5 @@
 """ODCS data contracts, the contract gate (Great Expectations inside DuckDB) and the atomic publish."""
 
-from contracts.odcs import Column, Contract, ContractError, Rule, load_contract, load_contracts
+from countyhub.contracts.odcs import Column, Contract, ContractError, Rule, load_contract, load_contracts
 
 __all__ = ["Column", "Contract", "ContractError", "Rule", "load_contract", "load_contracts"]

@@ -9,9 +9,9 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.registry import get_expectation_impl
 
-from contracts.odcs import Contract, Rule
-from contracts.rules.expectations import EXPECTATIONS, ExpectQueryToReturnNoRows, rows_query
-from contracts.rules.predicates import DOMAIN_EXPECTATIONS, violation_sql
+from countyhub.contracts.odcs import Contract, Rule
+from countyhub.contracts.rules.expectations import EXPECTATIONS, ExpectQueryToReturnNoRows, rows_query
+from countyhub.contracts.rules.predicates import DOMAIN_EXPECTATIONS, violation_sql
 
 
 def _sql_literal(value: Any) -> str:

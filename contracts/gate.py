@@ -16,13 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.dialects import plugins as sqlalchemy_plugins
 from sqlalchemy.engine import CreateEnginePlugin
 
-from contracts import ge_patch
-from contracts.compile import build_suite, error_message, gate_rules
-from contracts.data_docs import write_data_docs
-from contracts.odcs import Contract, Rule
-from contracts.rules.cn_ids import register as register_udfs
-from contracts.samples import failing_samples
-from lakehouse.lake import LAKE, Lake
+from countyhub.contracts import ge_patch
+from countyhub.contracts.compile import build_suite, error_message, gate_rules
+from countyhub.contracts.data_docs import write_data_docs
+from countyhub.contracts.odcs import Contract, Rule
+from countyhub.contracts.rules.cn_ids import register as register_udfs
+from countyhub.contracts.samples import failing_samples
+from countyhub.lakehouse.lake import LAKE, Lake
 
 ge_patch.apply()
 

@@ -15,7 +15,7 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
-from contracts.rules.predicates import DOMAIN_EXPECTATIONS, ROW_LEVEL
+from countyhub.contracts.rules.predicates import DOMAIN_EXPECTATIONS, ROW_LEVEL
 
 Severity = Literal["error", "warn", "quarantine"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")

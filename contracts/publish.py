@@ -10,11 +10,11 @@ from typing import Any
 
 import duckdb
 
-from contracts.gate import GateResult
-from contracts.odcs import Contract
-from contracts.rules.cn_ids import register as register_udfs
-from contracts.rules.predicates import violation_sql
-from lakehouse.lake import LAKE, Lake
+from countyhub.contracts.gate import GateResult
+from countyhub.contracts.odcs import Contract
+from countyhub.contracts.rules.cn_ids import register as register_udfs
+from countyhub.contracts.rules.predicates import violation_sql
+from countyhub.lakehouse.lake import LAKE, Lake
 
 PUBLICATIONS = f"{LAKE}.meta.publications"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from lakehouse.lake import LAKE, Lake
+from countyhub.lakehouse.lake import LAKE, Lake
 
 _ORDER = {"failed": 0, "warn": 1, "quarantined": 2, "passed": 3}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.gate import GateResult
-from contracts.odcs import Contract
-from contracts.publish import Publication
-from lakehouse.lake import LAKE, Lake
+from countyhub.contracts.gate import GateResult
+from countyhub.contracts.odcs import Contract
+from countyhub.contracts.publish import Publication
+from countyhub.lakehouse.lake import LAKE, Lake
 
 RUNS, RESULTS = f"{LAKE}.meta.gate_runs", f"{LAKE}.meta.gate_results"
 _DDL = (

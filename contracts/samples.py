@@ -6,9 +6,9 @@ from typing import Any
 
 import duckdb
 
-from catalog.masking import mask_rows
-from contracts.odcs import Contract, Rule
-from contracts.rules.predicates import ROW_LEVEL, duplicates_sql, quote, violation_sql
+from countyhub.contracts.odcs import Contract, Rule
+from countyhub.contracts.rules.predicates import ROW_LEVEL, duplicates_sql, quote, violation_sql
+from countyhub.core.masking import mask_rows
 
 SAMPLE_LIMIT = 3
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Asset, AssetAny, task
 
-from countyhub.departments import Department, load_departments
-from countyhub.settings import load_settings
+from countyhub.core.departments import Department, load_departments
+from countyhub.core.settings import load_settings
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 DEFAULTS = {"retries": 2, "retry_delay": pendulum.duration(minutes=5)}
@@ -35,8 +35,8 @@ def ingest_dag(department: Department) -> DAG:
             for stream in source.streams:
                 @task(task_id=f"load_{stream.name}", outlets=[raw_asset(department.code, stream.name)])
                 def load(code: str = department.code, stream_name: str = stream.name) -> dict:
-                    from countyhub.departments import load_department
-                    from countyhub.ingest import ingest_department
+                    from countyhub.core.departments import load_department
+                    from countyhub.flow.ingest import ingest_department
 
                     settings = load_settings()
                     dept = load_department(settings.departments_dir / f"{code}.yml")
@@ -62,19 +62,19 @@ def build_dag(departments: list[Department]) -> DAG:
     ) as dag:
         @task
         def build_models() -> list[str]:
-            from countyhub.flow import build_models as build
+            from countyhub.flow.run import build_models as build
 
             return build(load_settings())
 
         @task
         def gate_and_publish(built: list[str]) -> list[dict]:
-            from countyhub.flow import gate_and_publish_all
+            from countyhub.flow.run import gate_and_publish_all
 
             return [o.__dict__ for o in gate_and_publish_all(load_settings())]
 
         @task
         def register_catalog(outcomes: list[dict]) -> int:
-            from countyhub.flow import register_catalog as register
+            from countyhub.flow.run import register_catalog as register
 
             return register(load_settings())
 

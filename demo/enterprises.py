@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from faker.providers.company.zh_CN import Provider as CompanyTables
 
-from demo.divisions import COUNTY_CODE, TOWNSHIP_BY_CODE
-from demo.household import Person
-from demo.identifiers import credit_code
-from demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
+from countyhub.demo.divisions import COUNTY_CODE, TOWNSHIP_BY_CODE
+from countyhub.demo.household import Person
+from countyhub.demo.identifiers import credit_code
+from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
 
 PERSONS_PER_ENTERPRISE = 12
 # (enterprise_type, weight, USCC registrar+type code, capital range in 10k CNY)

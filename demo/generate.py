@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from demo import enterprises, household, subsidy, urban
-from demo.divisions import TOWNSHIPS, validate_county
-from demo.timeline import DATETIME_FORMAT
+from countyhub.demo import enterprises, household, subsidy, urban
+from countyhub.demo.divisions import TOWNSHIPS, validate_county
+from countyhub.demo.timeline import DATETIME_FORMAT
 
 DEFAULT_SEED = 2016
 GAJ_DB = "gaj_household.db"

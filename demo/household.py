@@ -10,9 +10,9 @@ from datetime import date, datetime
 from faker.providers.address.zh_CN import Provider as AddressTables
 from faker.providers.person.zh_CN import Provider as NameTables
 
-from demo.divisions import TOWNSHIPS, Township, id_division_code
-from demo.identifiers import mobile, resident_id
-from demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
+from countyhub.demo.divisions import TOWNSHIPS, Township, id_division_code
+from countyhub.demo.identifiers import mobile, resident_id
+from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
 
 ETHNICITIES = (("汉族", 970), ("土家族", 12), ("回族", 6), ("苗族", 5), ("彝族", 4), ("藏族", 3))
 _HOUSEHOLD_SIZES = ((1, 15), (2, 25), (3, 30), (4, 20), (5, 10))

@@ -7,9 +7,9 @@ import io
 import random
 from pathlib import Path
 
-from demo.divisions import TOWNSHIP_BY_CODE
-from demo.household import Person
-from demo.timeline import ROLL_MONTH
+from countyhub.demo.divisions import TOWNSHIP_BY_CODE
+from countyhub.demo.household import Person
+from countyhub.demo.timeline import ROLL_MONTH
 
 HEADERS = ("身份证号", "姓名", "救助类型", "月发放金额", "起始年月", "乡镇代码", "乡镇名称")
 ENCODING = "gb18030"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from demo.divisions import TOWNSHIPS
-from demo.timeline import AS_OF, random_datetime, stamp
+from countyhub.demo.divisions import TOWNSHIPS
+from countyhub.demo.timeline import AS_OF, random_datetime, stamp
 
 FACILITY_TYPES = (("路灯", 35), ("垃圾桶", 30), ("井盖", 20), ("消防栓", 10), ("公厕", 5))
 FACILITY_STATUSES = (("正常", 85), ("损坏", 9), ("维修中", 6))

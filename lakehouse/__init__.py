@@ -1,5 +1,5 @@
 """The governed lakehouse: DuckDB + Parquet under DuckLake, with raw/audit/shared/quarantine zones."""
 
-from lakehouse.lake import ZONES, Lake, LakeError
+from countyhub.lakehouse.lake import ZONES, Lake, LakeError
 
 __all__ = ["ZONES", "Lake", "LakeError"]

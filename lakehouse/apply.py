@@ -9,7 +9,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from lakehouse import arrow_write
+from countyhub.lakehouse import arrow_write
 
 STAGE = "memory.main._countyhub_stage"  # local to the connection, spills to temp_directory
 

@@ -12,8 +12,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from connectors.textio import constant_text
-from lakehouse.lake import LAKE
+from countyhub.connectors.textio import constant_text
+from countyhub.lakehouse.lake import LAKE
 
 
 def with_load_columns(chunk: pa.Table, load_id: str, at: datetime) -> pa.Table:

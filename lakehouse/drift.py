@@ -9,9 +9,9 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Connector, StreamEmptyError
-from countyhub.departments import Stream
-from lakehouse.lake import LAKE
+from countyhub.connectors.base import Connector, StreamEmptyError
+from countyhub.core.departments import Stream
+from countyhub.lakehouse.lake import LAKE
 
 LOAD_COLUMNS = ("_load_id", "_loaded_at")
 CHANGES_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.schema_changes (

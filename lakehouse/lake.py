@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from countyhub.settings import Settings
-from lakehouse.extensions import extension_config
+from countyhub.core.extensions import extension_config
+from countyhub.core.settings import Settings
 
 ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
 LAKE = "lake"

@@ -11,17 +11,17 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Connector, ConnectorError
-from connectors.sql_duckdb import run_setup
-from countyhub.departments import Department, Stream
-from lakehouse import apply, drift
-from lakehouse.chunks import chunked
-from lakehouse.lake import LAKE, Lake
-from lakehouse.loadlog import log_load, prepare
-from lakehouse.progress_poll import poll_progress
-from lakehouse.quarantine import Validator, write_quarantine
-from lakehouse.rejects import RejectSpill
-from lakehouse.state import cursor_state, read_state, write_state
+from countyhub.connectors.base import Connector, ConnectorError
+from countyhub.connectors.sql_duckdb import run_setup
+from countyhub.core.departments import Department, Stream
+from countyhub.lakehouse import apply, drift
+from countyhub.lakehouse.chunks import chunked
+from countyhub.lakehouse.lake import LAKE, Lake
+from countyhub.lakehouse.loadlog import log_load, prepare
+from countyhub.lakehouse.progress_poll import poll_progress
+from countyhub.lakehouse.quarantine import Validator, write_quarantine
+from countyhub.lakehouse.rejects import RejectSpill
+from countyhub.lakehouse.state import cursor_state, read_state, write_state
 
 Tick = Callable[..., None]
 # Rejected rows a connector is asked to point at their line in a file; later ones keep file and key.

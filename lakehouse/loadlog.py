@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from lakehouse.drift import CHANGES_DDL
-from lakehouse.lake import LAKE, ensure_schemas
-from lakehouse.state import STATE_DDL
+from countyhub.lakehouse.drift import CHANGES_DDL
+from countyhub.lakehouse.lake import LAKE, ensure_schemas
+from countyhub.lakehouse.state import STATE_DDL
 
 if TYPE_CHECKING:
-    from lakehouse.load import LoadResult
+    from countyhub.lakehouse.load import LoadResult
 
 LOADS_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.loads (
     load_id VARCHAR, department VARCHAR, stream VARCHAR, rows_read BIGINT, rows_loaded BIGINT,

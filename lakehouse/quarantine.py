@@ -11,11 +11,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import Rejected
-from connectors.declared import arrow_type, declared_schema
-from countyhub.departments import Stream
-from lakehouse.lake import LAKE
-from lakehouse.rejects import SOURCE_FILE, RejectSpill
+from countyhub.connectors.base import Rejected
+from countyhub.connectors.declared import arrow_type, declared_schema
+from countyhub.core.departments import Stream
+from countyhub.lakehouse.lake import LAKE
+from countyhub.lakehouse.rejects import SOURCE_FILE, RejectSpill
 
 ID_NAME = re.compile(r"(身份证|公民身份号码|^id_number$|^id_card(_no)?$|_id_number$)", re.IGNORECASE)
 ID_PATTERN = r"^\d{17}[\dXx]$"

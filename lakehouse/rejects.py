@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors.base import Rejected
+from countyhub.connectors.base import Rejected
 
 SOURCE_FILE = "_source_file"
 SCHEMA = pa.schema([("location", pa.string()), ("reason", pa.string()), ("raw_values", pa.string()),

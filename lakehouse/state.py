@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from lakehouse.lake import LAKE
+from countyhub.lakehouse.lake import LAKE
 
 STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.stream_state (
     department VARCHAR, stream VARCHAR, state VARCHAR, load_id VARCHAR, updated_at TIMESTAMPTZ)"""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.settings import Settings, load_settings
+from countyhub.core.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("COUNTYHUB_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("COUNTYHUB_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")

@@ -3,7 +3,7 @@
 Importing this module registers them with GE under their snake_case names (e.g.
 `expect_column_values_to_be_valid_cn_resident_id`), so an ODCS contract names them as a
 `type: custom, engine: great-expectations` rule and any GE suite can use them. They extend
-`UnexpectedRowsExpectation`: the check is the predicate in `contracts.rules.predicates`, so the
+`UnexpectedRowsExpectation`: the check is the predicate in `countyhub.contracts.rules.predicates`, so the
 gate, the quarantine split and the failing samples all use the same definition.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import great_expectations.expectations as gxe
 from great_expectations.compatibility import pydantic
 
-from contracts.rules.predicates import duplicates_sql, violation_sql
+from countyhub.contracts.rules.predicates import duplicates_sql, violation_sql
 
 
 def rows_query(predicate: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.rules.cn_ids import ric_invalid_sql, uscc_invalid_sql
-from contracts.rules.divisions import division_missing_sql
+from countyhub.contracts.rules.cn_ids import ric_invalid_sql, uscc_invalid_sql
+from countyhub.contracts.rules.divisions import division_missing_sql
 
 # Domain expectation type (as written in an ODCS custom rule) -> rule kind.
 DOMAIN_EXPECTATIONS = {

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from catalog import Catalog, Column, DatasetEntry
-from catalog.lineage_store import ColumnEdge
-from catalog.web import create_app
+from countyhub.catalog import Catalog, Column, DatasetEntry
+from countyhub.catalog.lineage_store import ColumnEdge
+from countyhub.catalog.web import create_app
 
 CHROMIUM = Path(os.environ.get("COUNTYHUB_CHROMIUM", "/usr/bin/chromium"))
 # Without the networking flags Chromium keeps trying to reach Google services on an offline machine.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.settings import Settings
+from countyhub.core.settings import Settings
 from tests.browser.conftest import serve
 from tests.fixtures.drift_fixtures import DATASET, drifted_catalog
 

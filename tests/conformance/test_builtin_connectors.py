@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from connectors import Connector, get_connector
-from connectors.testing import ConnectorConformance
-from countyhub.departments import Stream
+from countyhub.connectors import Connector, get_connector
+from countyhub.connectors.testing import ConnectorConformance
+from countyhub.core.departments import Stream
 from tests.conformance import sample_sources as src
 
 SECRET = "pa55-w0rd-never-shown"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from connectors import Connector, ConnectorError, available_kinds, get_connector
-from connectors.testing import ConnectorConformance
-from countyhub.departments import Stream
+from countyhub.connectors import Connector, ConnectorError, available_kinds, get_connector
+from countyhub.connectors.testing import ConnectorConformance
+from countyhub.core.departments import Stream
 
 SAMPLE = Path(__file__).parent / "plugin_sample"
 TOKEN = "jsonl-t0ken-never-shown"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.settings import PROJECT_DIR, Settings
-from demo import generate
-from lakehouse import Lake
+from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.demo import generate
+from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from demo import copy_sqlite_to, generate
+from countyhub.demo import copy_sqlite_to, generate
 
 pytestmark = pytest.mark.integration
 SCHEMA = "demo_it"  # a schema (PostgreSQL) / database (MariaDB) of its own, dropped afterwards

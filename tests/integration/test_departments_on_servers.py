@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from countyhub.departments import load_department
-from countyhub.ingest import ingest_department
-from countyhub.settings import Settings
-from demo import copy_sqlite_to, generate
-from lakehouse import Lake
+from countyhub.core.departments import load_department
+from countyhub.core.settings import Settings
+from countyhub.demo import copy_sqlite_to, generate
+from countyhub.flow.ingest import ingest_department
+from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.integration
 SCHEMA = "dept_it"

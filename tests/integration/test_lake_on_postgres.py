@@ -9,14 +9,14 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from countyhub.settings import load_settings
-from lakehouse import Lake
+from countyhub.core.settings import load_settings
+from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.integration
 WRITER = """
 import sys
-from countyhub.settings import load_settings
-from lakehouse import Lake
+from countyhub.core.settings import load_settings
+from countyhub.lakehouse import Lake
 with Lake(load_settings()).writer() as con:
     con.execute(f"CREATE OR REPLACE TABLE lake.shared.t{sys.argv[1]} AS SELECT range AS i FROM range(1000)")
 """

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from connectors import get_connector
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import load_stream
+from countyhub.connectors import get_connector
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 
 pytestmark = pytest.mark.integration
 TABLE = "ch_it_killed"
@@ -29,11 +29,11 @@ STREAM = Stream(name="persons", table=TABLE, primary_key=["person_id"], cursor="
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from connectors.sql import SqlConnector
-    from countyhub.departments import Department, Stream
-    from countyhub.settings import load_settings
-    from lakehouse import Lake
-    from lakehouse.load import load_stream
+    from countyhub.connectors.sql import SqlConnector
+    from countyhub.core.departments import Department, Stream
+    from countyhub.core.settings import load_settings
+    from countyhub.lakehouse import Lake
+    from countyhub.lakehouse.load import load_stream
 
     class Stalling(SqlConnector):
         def scan_plan(self, stream, state=None):

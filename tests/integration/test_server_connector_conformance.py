@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors import Connector, get_connector
-from connectors.testing import ConnectorConformance
-from countyhub.departments import Stream
+from countyhub.connectors import Connector, get_connector
+from countyhub.connectors.testing import ConnectorConformance
+from countyhub.core.departments import Stream
 
 pytestmark = pytest.mark.integration
 ROWS = 300

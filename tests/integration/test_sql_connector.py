@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors import ConnectorError, get_connector
-from countyhub.departments import Department, Stream
-from lakehouse import Lake
-from lakehouse.load import load_stream
+from countyhub.connectors import ConnectorError, get_connector
+from countyhub.core.departments import Department, Stream
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 
 pytestmark = pytest.mark.integration
 ROWS = 2_500

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
 
-from connectors import ConnectorError, get_connector
-from countyhub.cli_common import console
-from countyhub.cli_sources import sources_app
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import load_stream
+from countyhub.cli.common import console
+from countyhub.cli.sources import sources_app
+from countyhub.connectors import ConnectorError, get_connector
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 
 pytestmark = pytest.mark.integration
 TABLE, VIEW = "ch_it_cursor", "ch_it_cursor_guarded"

@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from contracts.gate import run_gate
-from contracts.odcs import load_contracts
-from contracts.publish import current_publication, publish, publish_order
-from countyhub.build import (
+from countyhub.contracts.gate import run_gate
+from countyhub.contracts.odcs import load_contracts
+from countyhub.contracts.publish import current_publication, publish, publish_order
+from countyhub.core.departments import load_departments
+from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.flow.build import (
     DbtBuildError,
     mart_yaml,
     mart_yaml_path,
@@ -21,9 +23,7 @@ from countyhub.build import (
     write_profiles,
     write_sources,
 )
-from countyhub.departments import load_departments
-from countyhub.settings import PROJECT_DIR, Settings
-from lakehouse.lake import Lake
+from countyhub.lakehouse.lake import Lake
 from tests.fixtures.lake_fixtures import raw_tables, write_raw
 
 DBT = PROJECT_DIR / "dbt_project"
@@ -75,7 +75,7 @@ def test_profiles_live_under_home_not_in_the_repo(settings: Settings) -> None:
 
 
 def test_township_seed_matches_the_demo_divisions() -> None:
-    divisions = pytest.importorskip("demo.divisions")
+    divisions = pytest.importorskip("countyhub.demo.divisions")
     with (DBT / "seeds" / "townships.csv").open(encoding="utf-8") as fh:
         seed = {row["township_code"]: row["township_name"] for row in csv.DictReader(fh)}
     assert seed == {t.code: t.name for t in divisions.TOWNSHIPS}

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import Catalog, Column, DatasetEntry
-from catalog.masking import mask_text, mask_value
-from catalog.search import stem
-from catalog.web import create_app
+from countyhub.catalog import Catalog, Column, DatasetEntry
+from countyhub.catalog.search import stem
+from countyhub.catalog.web import create_app
+from countyhub.core.masking import mask_text, mask_value
 
 RAW_ID = "511724199001011234"
 RAW_PHONE = "13812345678"

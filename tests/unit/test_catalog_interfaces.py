@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF
 
-from catalog import Catalog
-from catalog.web import create_app
+from countyhub.catalog import Catalog
+from countyhub.catalog.web import create_app
 from tests.unit.test_catalog import RAW_ID, RAW_PHONE, county_entries
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

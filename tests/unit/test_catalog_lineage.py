@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import Catalog, Column
-from catalog.lineage import column_edges_from_manifest, publish_edges
-from catalog.web import create_app
+from countyhub.catalog import Catalog, Column
+from countyhub.catalog.lineage import column_edges_from_manifest, publish_edges
+from countyhub.catalog.web import create_app
 from tests.unit.test_catalog import entry
 
 STG_SQL = """select try_cast(person_id as bigint) as person_id, upper(trim(id_number)) as id_number, name,

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import Catalog
-from catalog.web import create_app
-from contracts.gate import GateResult, RuleResult
-from contracts.publish import Publication
+from countyhub.catalog import Catalog
+from countyhub.catalog.web import create_app
+from countyhub.contracts.gate import GateResult, RuleResult
+from countyhub.contracts.publish import Publication
 from tests.unit.test_catalog import RAW_ID, county_entries, entry
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -143,9 +143,9 @@ def test_catalog_from_before_extra_columns_still_opens(tmp_path: Path) -> None:
 
 
 def test_record_gate_stores_the_run_facts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from countyhub import register
+    from countyhub.flow import register
 
-    monkeypatch.setattr("contracts.runs.store_gate_run", lambda *a: None)  # the lake side is tested with the gate
+    monkeypatch.setattr("countyhub.contracts.runs.store_gate_run", lambda *a: None)  # the lake side is tested with the gate
     settings = SimpleNamespace(home=tmp_path, catalog_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     cat = Catalog(settings.catalog_url)
     for e in county_entries():

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from catalog.web import create_app
-from countyhub.cli import app
-from countyhub.settings import Settings
+from countyhub.catalog.web import create_app
+from countyhub.cli.main import app
+from countyhub.core.settings import Settings
 from tests.fixtures.drift_fixtures import DATASET, drifted_catalog
 
 

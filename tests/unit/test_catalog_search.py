@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Catalog, Column, DatasetEntry
-from catalog.entry import derive_resource_code
-from catalog.search import SearchIndex
+from countyhub.catalog import Catalog, Column, DatasetEntry
+from countyhub.catalog.entry import derive_resource_code
+from countyhub.catalog.search import SearchIndex
 from tests.unit.test_catalog import county_entries, entry, top
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

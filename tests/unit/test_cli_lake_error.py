@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.cli import main
-from countyhub.settings import Settings
-from lakehouse import Lake
+from countyhub.cli.main import main
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
 
 
 def _lake_with_a_table(settings: Settings) -> None:

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from countyhub.cli import app
-from countyhub.cli_common import console
-from countyhub.departments import load_department
-from countyhub.settings import Settings
-from lakehouse import Lake
+from countyhub.cli.common import console
+from countyhub.cli.main import app
+from countyhub.core.departments import load_department
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from countyhub.cli import app
-from countyhub.cli_common import console
-from countyhub.settings import Settings
+from countyhub.cli.common import console
+from countyhub.cli.main import app
+from countyhub.core.settings import Settings
 
 
 @pytest.fixture

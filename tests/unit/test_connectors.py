@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from connectors import ConnectorError, available_kinds, get_connector
-from countyhub.departments import Stream
+from countyhub.connectors import ConnectorError, available_kinds, get_connector
+from countyhub.core.departments import Stream
 from tests.conformance.sample_sources import JsonHandler
 
 ROWS = [["身份证号", "姓名", "月发放金额"], *[[f"51172419800101{i:04d}", f"张{i}", "560.00"] for i in range(300)]]

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from connectors import get_connector
-from connectors.http_json import RateLimiter, retry_after_seconds
-from countyhub.departments import Stream
+from countyhub.connectors import get_connector
+from countyhub.connectors.http_json import RateLimiter, retry_after_seconds
+from countyhub.core.departments import Stream
 
 RECORDS = [{"uscc": f"91511724MA{i:07d}X", "n": i} for i in range(25)]
 
@@ -80,8 +80,8 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 
 def test_rate_limit_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     now, waits = [100.0], []
-    monkeypatch.setattr("connectors.http_json.time.monotonic", lambda: now[0])
-    monkeypatch.setattr("connectors.http_json.time.sleep", waits.append)
+    monkeypatch.setattr("countyhub.connectors.http_json.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("countyhub.connectors.http_json.time.sleep", waits.append)
     limiter = RateLimiter(4.0)
     for _ in range(3):
         limiter.wait()

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
-from contracts.odcs import ContractError, load_contract, load_contracts
-from countyhub.settings import PROJECT_DIR
+from countyhub.contracts.odcs import ContractError, load_contract, load_contracts
+from countyhub.core.settings import PROJECT_DIR
 
 CONTRACTS = PROJECT_DIR / "contracts"
 RESIDENT = CONTRACTS / "dsj" / "resident_profile.odcs.yaml"
@@ -76,7 +76,7 @@ def test_quarantine_needs_a_row_level_rule(tmp_path: Path) -> None:
 
 def test_every_contract_passes_datacontract_lint() -> None:
     """Other tools read our contracts: datacontract-cli (own venv under .countyhub-tools/, installed if missing)."""
-    from contracts import datacontract_tool
+    from countyhub.contracts import datacontract_tool
 
     for path in sorted(CONTRACTS.glob("*/*.odcs.yaml")):
         passed, output = datacontract_tool.lint(path, install=True)

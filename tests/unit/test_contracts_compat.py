@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from contracts.compat import breaking_changes, check, widens
-from contracts.odcs import load_contract
-from countyhub.settings import PROJECT_DIR
+from countyhub.contracts.compat import breaking_changes, check, widens
+from countyhub.contracts.odcs import load_contract
+from countyhub.core.settings import PROJECT_DIR
 
 RESIDENT = load_contract(PROJECT_DIR / "contracts" / "dsj" / "resident_profile.odcs.yaml")
 

@@ -9,9 +9,9 @@ import pytest
 from great_expectations.expectations.registry import get_expectation_impl
 from stdnum.cn import ric, uscc
 
-from contracts.rules.cn_ids import USCC_ALPHABET, register, ric_invalid_sql, ric_regions, uscc_invalid_sql
-from contracts.rules.divisions import county_codes, township_codes
-from contracts.rules.predicates import DOMAIN_EXPECTATIONS, violation_sql
+from countyhub.contracts.rules.cn_ids import USCC_ALPHABET, register, ric_invalid_sql, ric_regions, uscc_invalid_sql
+from countyhub.contracts.rules.divisions import county_codes, township_codes
+from countyhub.contracts.rules.predicates import DOMAIN_EXPECTATIONS, violation_sql
 
 
 def _is_valid(check, value: str) -> bool:
@@ -107,7 +107,7 @@ def test_mobile_and_not_future() -> None:
 
 
 def test_domain_expectations_are_registered_with_great_expectations() -> None:
-    import contracts.rules.expectations  # noqa: F401 — registers them
+    import countyhub.contracts.rules.expectations  # noqa: F401 — registers them
 
     for name in DOMAIN_EXPECTATIONS:
         expectation = get_expectation_impl(name)(column="x")

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from stdnum.cn import ric, uscc
 
-from demo import EnterpriseApi, corrupt_duplicate_ids, generate, load_manifest
-from demo.divisions import TOWNSHIPS, validate_county
-from demo.identifiers import organization_code_check
+from countyhub.demo import EnterpriseApi, corrupt_duplicate_ids, generate, load_manifest
+from countyhub.demo.divisions import TOWNSHIPS, validate_county
+from countyhub.demo.identifiers import organization_code_check
 
 PERSONS = 500
 ROLL = Path("drops/mzj/subsidy_roll_2026-11.csv")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.departments import DepartmentFileError, expand, load_department, load_departments
-from countyhub.settings import PROJECT_DIR
+from countyhub.core.departments import DepartmentFileError, expand, load_department, load_departments
+from countyhub.core.settings import PROJECT_DIR
 
 GOOD = """\
 code: tst

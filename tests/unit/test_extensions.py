@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakehouse.extensions import STAMP, ExtensionError, _verify, extension_config
+from countyhub.core.extensions import STAMP, ExtensionError, _verify, extension_config
 
 
 def _record_hash(data: bytes) -> str:
@@ -35,7 +35,7 @@ def test_an_unchanged_binary_is_not_hashed_again(tmp_path: Path, monkeypatch: py
     files = [(binary, "duckdb-extension-demo", _record_hash(b"x" * 1000))]
     _verify(tmp_path, files)
     calls = []
-    monkeypatch.setattr("lakehouse.extensions._sha256", lambda path: calls.append(path) or "")
+    monkeypatch.setattr("countyhub.core.extensions._sha256", lambda path: calls.append(path) or "")
     _verify(tmp_path, files)
     assert calls == []
 

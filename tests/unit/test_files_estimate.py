@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-import connectors.files as files_module
-from connectors import get_connector
-from countyhub.departments import Stream
+import countyhub.connectors.files as files_module
+from countyhub.connectors import get_connector
+from countyhub.core.departments import Stream
 
 STREAM = Stream(name="roll", pattern="roll_*.*")
 

@@ -9,12 +9,12 @@ import yaml
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from stdnum.cn import ric
 
-from contracts import ge_patch
-from contracts.gate import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, memory_config, run_gate
-from contracts.odcs import Contract, load_contract
-from contracts.publish import PublishError, current_publication, publish
-from countyhub.settings import PROJECT_DIR, Settings
-from lakehouse.lake import Lake
+from countyhub.contracts import ge_patch
+from countyhub.contracts.gate import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, memory_config, run_gate
+from countyhub.contracts.odcs import Contract, load_contract
+from countyhub.contracts.publish import PublishError, current_publication, publish
+from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.lakehouse.lake import Lake
 
 RESIDENT = PROJECT_DIR / "contracts" / "dsj" / "resident_profile.odcs.yaml"
 
@@ -208,8 +208,8 @@ def test_a_rule_reading_the_publication_log_runs_before_anything_was_published(
         lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # township_overview compares itself with resident_profile's served rows; on a lake where nothing has
     # been published yet (a first run whose other gates failed) that rule must run, not fail for a missing table.
-    from countyhub.flow import gate_and_publish_all
-    from countyhub.settings import load_settings
+    from countyhub.core.settings import load_settings
+    from countyhub.flow.run import gate_and_publish_all
 
     data = yaml.safe_load(RESIDENT.read_text(encoding="utf-8"))
     data["schema"][0]["quality"].append({"name": "not_below_the_served_version", "type": "sql", "mustBe": 0,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts.gate import run_gate
-from contracts.odcs import Contract, load_contract
-from contracts.publish import (
+from countyhub.contracts.gate import run_gate
+from countyhub.contracts.odcs import Contract, load_contract
+from countyhub.contracts.publish import (
     PublishError,
     current_publication,
     publications,
@@ -17,8 +17,8 @@ from contracts.publish import (
     quarantine_table,
     rollback,
 )
-from countyhub.settings import PROJECT_DIR, Settings
-from lakehouse.lake import Lake
+from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.lakehouse.lake import Lake
 from tests.unit.test_gate import GOOD_ROWS, IDS
 
 CONTRACTS = PROJECT_DIR / "contracts"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from countyhub.build import write_profiles
-from countyhub.settings import Settings, load_settings
-from lakehouse import Lake
+from countyhub.core.settings import Settings, load_settings
+from countyhub.flow.build import write_profiles
+from countyhub.lakehouse import Lake
 
 
 def test_a_moved_home_opens_its_lake_from_the_new_place(settings: Settings, tmp_path: Path,

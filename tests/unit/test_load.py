@@ -9,13 +9,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from connectors import get_connector
-from connectors.sql import SqlConnector
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.drift import SchemaDriftError
-from lakehouse.load import load_stream
+from countyhub.connectors import get_connector
+from countyhub.connectors.sql import SqlConnector
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.drift import SchemaDriftError
+from countyhub.lakehouse.load import load_stream
 
 DEPT = Department(code="t", name="测试局", name_en="Test bureau", owner={"steward": "qa"})
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors import get_connector
-from connectors.base import ConnectorError
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import load_stream
+from countyhub.connectors import get_connector
+from countyhub.connectors.base import ConnectorError
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
 STREAM = Stream(name="roll", pattern="roll_*.csv")

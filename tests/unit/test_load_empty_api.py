@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 
-from connectors import Connector, get_connector
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import load_stream
+from countyhub.connectors import Connector, get_connector
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 from tests.conformance import sample_sources as src
 
 DEPT = Department(code="scjgj", name="市场监督管理局", name_en="Market regulation", owner={"steward": "qa"})

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from connectors import get_connector
-from countyhub.departments import Department, Stream
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import LOCATE_LIMIT, load_stream
+from countyhub.connectors import get_connector
+from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import LOCATE_LIMIT, load_stream
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
 GOOD = "511724198001010011"
@@ -130,7 +130,7 @@ def test_a_load_rejecting_most_rows_holds_only_a_bounded_group_in_memory(setting
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # A misdeclared rule (here an ID column full of lost-digit floats) rejects nearly every row; they
     # must stream to disk in groups, not pile up in memory, and still all be counted and located.
-    from lakehouse import rejects
+    from countyhub.lakehouse import rejects
 
     monkeypatch.setattr(rejects, "FLUSH_ROWS", 500)
     held: list[int] = []

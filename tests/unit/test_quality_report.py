@@ -10,15 +10,15 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from contracts.gate import run_gate
-from contracts.odcs import load_contract
-from contracts.publish import publish
-from contracts.quality_report import by_department, county_summary, report, to_html
-from contracts.runs import store_gate_run
-from countyhub.cli_common import console
-from countyhub.cli_contracts import contracts_app, publish_app, quality_app
-from countyhub.settings import PROJECT_DIR, Settings
-from lakehouse.lake import Lake
+from countyhub.cli.common import console
+from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+from countyhub.contracts.gate import run_gate
+from countyhub.contracts.odcs import load_contract
+from countyhub.contracts.publish import publish
+from countyhub.contracts.quality_report import by_department, county_summary, report, to_html
+from countyhub.contracts.runs import store_gate_run
+from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.lakehouse.lake import Lake
 from tests.unit.test_gate import GOOD_ROWS
 
 RESIDENT = PROJECT_DIR / "contracts" / "dsj" / "resident_profile.odcs.yaml"

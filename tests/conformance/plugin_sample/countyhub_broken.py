@@ -2,7 +2,7 @@
 
 import paramiko_not_installed  # noqa: F401
 
-from connectors.base import Connector
+from countyhub.connectors.base import Connector
 
 
 class FtpConnector(Connector):

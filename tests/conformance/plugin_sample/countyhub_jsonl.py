@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
-from countyhub.departments import Stream
+from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from countyhub.core.departments import Stream
 
 
 class JsonlConfig(ConnectorConfig):

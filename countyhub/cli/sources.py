@@ -11,8 +11,8 @@ import typer
 import yaml
 from rich.table import Table
 
-from countyhub.cli_common import ConfigOpt, console, fail
-from countyhub.settings import load_settings
+from countyhub.cli.common import ConfigOpt, console, fail
+from countyhub.core.settings import load_settings
 
 sources_app = typer.Typer(help="Department sources: scaffold, validate files, test connections, list streams.",
                           no_args_is_help=True)
@@ -51,7 +51,7 @@ def _streams(kind: str, config: dict[str, Any], names: list[str], discover: bool
                else {"name": n.split(":")[0], "pattern" if kind == "files" else "path": n.split(":")[-1]}
                for n in names]
     if discover and kind == "sql":
-        from connectors import get_connector
+        from countyhub.connectors import get_connector
 
         connector = get_connector(kind)(config, where=f"departments/{code}.yml")
         connector.check()
@@ -81,7 +81,7 @@ def sources_add(
     config: ConfigOpt = None,
 ) -> None:
     """Scaffold departments/<code>.yml from flags (or questions in a terminal), validated before it is written."""
-    from countyhub.departments import DepartmentFileError, load_department
+    from countyhub.core.departments import DepartmentFileError, load_department
 
     settings = load_settings(config)
     code = _ask(code, "CODE", "department code (e.g. rsj)")
@@ -114,7 +114,7 @@ def sources_add(
 @sources_app.command("validate")
 def sources_validate(config: ConfigOpt = None) -> None:
     """Validate every departments/<code>.yml; errors name the file, the line and the field."""
-    from countyhub.departments import DepartmentFileError, load_departments
+    from countyhub.core.departments import DepartmentFileError, load_departments
 
     try:
         departments = load_departments(load_settings(config).departments_dir)
@@ -131,10 +131,10 @@ def sources_test(
     config: ConfigOpt = None,
 ) -> None:
     """Check each source of a department is reachable and list its streams with row counts, keys and load mode."""
-    from connectors import ConnectorError
-    from countyhub.departments import DepartmentFileError, load_department
-    from countyhub.ingest import connector_for
-    from lakehouse.load import resolve_mode
+    from countyhub.connectors import ConnectorError
+    from countyhub.core.departments import DepartmentFileError, load_department
+    from countyhub.flow.ingest import connector_for
+    from countyhub.lakehouse.load import resolve_mode
 
     settings = load_settings(config)
     path: Path = settings.departments_dir / f"{department}.yml"

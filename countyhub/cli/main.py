@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column, Table
 
-from countyhub.cli_common import ConfigOpt, console, fail
-from countyhub.settings import Settings, load_settings
+from countyhub.cli.common import ConfigOpt, console, fail
+from countyhub.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from countyhub.flow import FlowReport
+    from countyhub.flow.run import FlowReport
 
 app = typer.Typer(
     help="countyhub — the county's shared data platform.\n\n"
@@ -43,7 +43,7 @@ def demo(
 
     Running it again regenerates the same sources (fixed seed) and duplicates nothing.
     """
-    from countyhub.demo_run import run_demo
+    from countyhub.flow.demo import run_demo
 
     settings = _settings(config)
     if serve:  # find out now, not after the whole flow has run
@@ -57,8 +57,8 @@ def demo(
 @app.command()
 def run(config: ConfigOpt = None) -> None:
     """Run the whole flow once over every department file: ingest, build, gate, publish, catalog."""
-    from countyhub.flow import run_flow
-    from countyhub.progress import load_progress
+    from countyhub.cli.progress import load_progress
+    from countyhub.flow.run import run_flow
 
     settings = _settings(config)
     with load_progress(console) as progress:
@@ -80,11 +80,11 @@ def load(
     Streams with a cursor load only what changed since the last committed load; others are
     diffed by key (snapshot) or by file checksum (drop folders). Bad rows go to quarantine.
     """
-    from connectors import ConnectorError
-    from countyhub.departments import DepartmentFileError, load_department
-    from countyhub.ingest import ingest_department
-    from countyhub.progress import load_progress
-    from lakehouse.drift import SchemaDriftError
+    from countyhub.cli.progress import load_progress
+    from countyhub.connectors import ConnectorError
+    from countyhub.core.departments import DepartmentFileError, load_department
+    from countyhub.flow.ingest import ingest_department
+    from countyhub.lakehouse.drift import SchemaDriftError
 
     settings = _settings(config)
     path = settings.departments_dir / f"{department}.yml"
@@ -110,7 +110,7 @@ def load(
 @app.command()
 def build(config: ConfigOpt = None) -> None:
     """Build the dbt models into audit, gate each contract, publish what passed, update the catalog."""
-    from countyhub.flow import FlowReport, build_gate_publish
+    from countyhub.flow.run import FlowReport, build_gate_publish
 
     report = FlowReport(datasets=build_gate_publish(_settings(config)))
     print_summary(report)
@@ -138,7 +138,7 @@ def search(
     config: ConfigOpt = None,
 ) -> None:
     """Search the catalog, e.g. `countyhub search 户籍`, `countyhub search hj --kind raw_stream`."""
-    from catalog.store import Catalog
+    from countyhub.catalog.store import Catalog
 
     facets = {k: v for k, v in {"department": department, "kind": kind, "sharing_type": sharing_type}.items() if v}
     hits = Catalog(_settings(config).catalog_url).search(query, limit=limit, sort=sort, **facets)
@@ -159,7 +159,7 @@ def show(
     config: ConfigOpt = None,
 ) -> None:
     """Show a dataset: owner, sharing type, schema, freshness, latest gate result, published version."""
-    from catalog.store import Catalog
+    from countyhub.catalog.store import Catalog
 
     catalog = Catalog(_settings(config).catalog_url)
     entry = catalog.get(dataset)
@@ -206,7 +206,7 @@ def _check_port(settings: Settings, port: int | None) -> int:
 
 
 def _serve(settings: Settings, port: int | None) -> None:
-    from catalog.serve import serve as serve_catalog
+    from countyhub.catalog.serve import serve as serve_catalog
 
     port = _check_port(settings, port)
     console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
@@ -216,8 +216,8 @@ def _serve(settings: Settings, port: int | None) -> None:
 
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
-    from countyhub.cli_contracts import contracts_app, publish_app, quality_app
-    from countyhub.cli_sources import sources_app
+    from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+    from countyhub.cli.sources import sources_app
 
     app.add_typer(sources_app, name="sources")
     app.add_typer(contracts_app, name="contracts")
@@ -230,7 +230,7 @@ _register_subcommands()
 
 def main() -> None:
     """The `countyhub` command: a lake that cannot be opened ends in one clear line, not a traceback."""
-    from lakehouse.lake import LakeError
+    from countyhub.lakehouse.lake import LakeError
 
     try:
         app()

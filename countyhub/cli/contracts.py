@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from countyhub.cli_common import ConfigOpt, console, fail
-from countyhub.settings import load_settings
+from countyhub.cli.common import ConfigOpt, console, fail
+from countyhub.core.settings import load_settings
 
 contracts_app = typer.Typer(help="Data contracts (ODCS v3): lint them, check changes against the published ones.",
                             no_args_is_help=True)
@@ -26,10 +26,10 @@ def check(
     config: ConfigOpt = None,
 ) -> None:
     """Fail on a breaking change (column removed, type narrowed, required added) unless the major version went up."""
-    from contracts.compat import check as compat_check
-    from contracts.odcs import ContractError, load_contract, load_contracts
-    from contracts.publish import published_contract_yaml
-    from lakehouse import Lake
+    from countyhub.contracts.compat import check as compat_check
+    from countyhub.contracts.odcs import ContractError, load_contract, load_contracts
+    from countyhub.contracts.publish import published_contract_yaml
+    from countyhub.lakehouse import Lake
 
     settings = load_settings(config)
     try:
@@ -68,8 +68,8 @@ def lint(
     config: ConfigOpt = None,
 ) -> None:
     """Validate every contract with countyhub's own checks and with `datacontract lint` (datacontract-cli)."""
-    from contracts import datacontract_tool
-    from contracts.odcs import ContractError, load_contract
+    from countyhub.contracts import datacontract_tool
+    from countyhub.contracts.odcs import ContractError, load_contract
 
     settings, failed = load_settings(config), 0
     for path in sorted(settings.contracts_dir.glob("*/*.odcs.yaml")):
@@ -93,9 +93,9 @@ def rollback_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Serve an earlier published version again (recorded as a new version that restores it)."""
-    from catalog.store import Catalog
-    from contracts.publish import PublishError, rollback
-    from lakehouse import Lake
+    from countyhub.catalog.store import Catalog
+    from countyhub.contracts.publish import PublishError, rollback
+    from countyhub.lakehouse import Lake
 
     settings, name = load_settings(config), dataset.removeprefix("shared.")
     try:
@@ -115,8 +115,8 @@ def report_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Latest gate result per dataset (failing first), pass-rate history, and the county-wide summary."""
-    from contracts.quality_report import county_summary, report, to_html
-    from lakehouse import Lake
+    from countyhub.contracts.quality_report import county_summary, report, to_html
+    from countyhub.lakehouse import Lake
 
     day: date | None = since.date() if since else None
     rows = report(Lake(load_settings(config)), department, day)

@@ -10,13 +10,13 @@ from typing import Any
 
 import duckdb
 
-from catalog.store import Catalog, Column, DatasetEntry
-from contracts.gate import GateResult
-from contracts.odcs import Contract, load_contracts
-from contracts.publish import Publication
-from countyhub.departments import Department, load_departments
-from countyhub.settings import Settings
-from lakehouse import Lake
+from countyhub.catalog.store import Catalog, Column, DatasetEntry
+from countyhub.contracts.gate import GateResult
+from countyhub.contracts.odcs import Contract, load_contracts
+from countyhub.contracts.publish import Publication
+from countyhub.core.departments import Department, load_departments
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
 
 SAMPLE_ROWS = 5
 
@@ -28,7 +28,7 @@ def record_gate(settings: Settings, contract: Contract, gate: GateResult, public
     Each rule's dict carries rule, kind, column, expectation, observed, threshold, success, severity, message
     and `samples` (a few offending rows, already masked by column classification).
     """
-    from contracts.runs import store_gate_run
+    from countyhub.contracts.runs import store_gate_run
 
     store_gate_run(Lake(settings), contract, gate, publication)
     catalog, name = Catalog(settings.catalog_url), f"shared.{contract.dataset}"
@@ -190,7 +190,7 @@ def _as_list(value: Any) -> list[str]:
 def _column_lineage(catalog: Catalog, manifest_path: Path, entries: list[DatasetEntry],
                     contracts: list[Contract]) -> None:
     """Column edges from dbt's compiled SQL (sqlglot), plus audit -> shared for every published dataset."""
-    from catalog.lineage import column_edges_from_manifest, publish_edges
+    from countyhub.catalog.lineage import column_edges_from_manifest, publish_edges
 
     cols = {e.name: [c.name for c in e.columns] for e in entries}
     edges = column_edges_from_manifest(manifest_path, cols, compiled_dir=manifest_path.parent / "compiled")
@@ -202,7 +202,7 @@ def _column_lineage(catalog: Catalog, manifest_path: Path, entries: list[Dataset
 
 def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
     """(Re-)register every dataset that exists in the lake; upserts, so a re-run adds nothing twice."""
-    from countyhub.build import manifest_file
+    from countyhub.flow.build import manifest_file
 
     departments = load_departments(settings.departments_dir)
     by_code = {d.code: d for d in departments}

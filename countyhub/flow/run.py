@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from countyhub.departments import load_departments
-from countyhub.settings import Settings
-from lakehouse.load import LoadResult
+from countyhub.core.departments import load_departments
+from countyhub.core.settings import Settings
+from countyhub.lakehouse.load import LoadResult
 
 
 @dataclass
@@ -39,7 +39,7 @@ class FlowReport:
 
 
 def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None = None) -> list[LoadResult]:
-    from countyhub.ingest import ingest_department
+    from countyhub.flow.ingest import ingest_department
 
     loads: list[LoadResult] = []
     for department in load_departments(settings.departments_dir):
@@ -49,7 +49,7 @@ def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None =
 
 def raw_row_counts(settings: Settings, loads: list[LoadResult]) -> dict[str, int]:
     """Rows in each loaded raw table now (one count per table, read-only)."""
-    from lakehouse import Lake
+    from countyhub.lakehouse import Lake
 
     if not loads:
         return {}
@@ -59,8 +59,8 @@ def raw_row_counts(settings: Settings, loads: list[LoadResult]) -> dict[str, int
 
 def build_models(settings: Settings) -> list[str]:
     """dbt builds every model into staging/intermediate/audit; returns the built node names."""
-    from countyhub.build import run_dbt
-    from lakehouse import Lake
+    from countyhub.flow.build import run_dbt
+    from countyhub.lakehouse import Lake
 
     with Lake(settings).lock():  # dbt opens its own connection: serialize it with every other writer
         return [n.name for n in run_dbt(settings).nodes]
@@ -71,11 +71,11 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
 
     A dataset whose gate fails keeps its last good version in shared and never blocks the others.
     """
-    from contracts.gate import run_gate
-    from contracts.odcs import load_contracts
-    from contracts.publish import current_publication, prepare_publications, publish, publish_order
-    from countyhub.register import record_gate
-    from lakehouse import Lake
+    from countyhub.contracts.gate import run_gate
+    from countyhub.contracts.odcs import load_contracts
+    from countyhub.contracts.publish import current_publication, prepare_publications, publish, publish_order
+    from countyhub.flow.register import record_gate
+    from countyhub.lakehouse import Lake
 
     lake, outcomes = Lake(settings), []
     prepare_publications(lake)
@@ -101,7 +101,7 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
 
 def register_catalog(settings: Settings) -> int:
     """Register every raw stream, dbt model and published dataset in the catalog; returns how many."""
-    from countyhub.register import register_all
+    from countyhub.flow.register import register_all
 
     return register_all(settings)
 

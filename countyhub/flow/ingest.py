@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors import Connector, get_connector
-from countyhub.departments import Department, Source, expand
-from countyhub.settings import Settings
-from lakehouse import Lake
-from lakehouse.load import LoadResult, load_stream
+from countyhub.connectors import Connector, get_connector
+from countyhub.core.departments import Department, Source, expand
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import LoadResult, load_stream
 
 Progress = Callable[..., None]  # progress(label, rows, total=None)
 

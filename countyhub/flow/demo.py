@@ -9,15 +9,15 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from countyhub.flow import FlowReport, run_flow
-from countyhub.progress import load_progress
-from countyhub.settings import Settings
+from countyhub.cli.progress import load_progress
+from countyhub.core.settings import Settings
+from countyhub.flow.run import FlowReport, run_flow
 
 
 @contextmanager
 def demo_api(settings: Settings) -> Iterator[str]:
     """Serve the market-regulation enterprise API of the demo and point the scjgj source at it."""
-    from demo import EnterpriseApi
+    from countyhub.demo import EnterpriseApi
 
     # A fresh token per run: the demo API checks it like a real one, and it never sits in a file.
     token = secrets.token_urlsafe(16)
@@ -28,7 +28,7 @@ def demo_api(settings: Settings) -> Iterator[str]:
 
 def run_demo(settings: Settings, persons: int = 5000, console: Console | None = None) -> FlowReport:
     """Generate the demo sources (fixed seed) and run the flow; a re-run replaces, never duplicates."""
-    from demo import generate
+    from countyhub.demo import generate
 
     console = console or Console()
     manifest = generate(settings.home, persons=persons)

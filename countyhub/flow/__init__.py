@@ -1,0 +1,1 @@
+"""The flow: the stages called in order (ingest, dbt build, gate and publish, catalog registration)."""
