@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from countyhub.catalog.dcat import FORMATS, export
 from countyhub.catalog.facets import FACETS
 from countyhub.catalog.store import Catalog
-from countyhub.catalog.web import query_snippets
+from countyhub.catalog.views import query_snippets
 
 
 class UsageEvent(BaseModel):

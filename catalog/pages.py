@@ -12,7 +12,7 @@ from countyhub.catalog.facets import FACETS, SORTS
 from countyhub.catalog.picture import gate_chart, lineage_picture, zone_of
 from countyhub.catalog.quality import STATUS_ORDER
 from countyhub.catalog.store import Catalog
-from countyhub.catalog.web import data_docs_url, fmt_time, page_url, query_snippets, render
+from countyhub.catalog.views import data_docs_url, fmt_time, page_url, query_snippets, render
 
 PAGE_SIZE = 50
 

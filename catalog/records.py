@@ -34,7 +34,7 @@ class Records(QualityStore, LineageStore):
     """Loads, gate runs, publications and usage; each write is logged so other processes' indexes catch up."""
 
     engine: Engine
-    index: Any
+    _index: Any  # the search index once built (Catalog.index builds it on first use)
 
     def _changed(self, dataset: str, what: str) -> None:  # implemented by Catalog
         raise NotImplementedError
@@ -56,7 +56,8 @@ class Records(QualityStore, LineageStore):
 
     def _status_changed(self, dataset: str, what: str) -> None:
         self._changed(dataset, what)
-        self.index.set_status(dataset, **self.index_statuses(dataset).get(dataset, {}))
+        if self._index is not None:  # an index not built yet reads the new status when it is
+            self._index.set_status(dataset, **self.index_statuses(dataset).get(dataset, {}))
 
     def record_load(self, dataset: str, load_id: str, rows: int, status: str, started_at: datetime,
                     finished_at: datetime, message: str = "") -> None:

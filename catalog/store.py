@@ -36,26 +36,37 @@ _SQL_FACETS = ("department", "sharing_type", "kind", "classification")
 class Catalog(Records):
     """Every dataset of the county with its lineage, loads, gate runs and publications; searchable."""
 
-    def __init__(self, url: str | None = None) -> None:
-        if url is None:
-            from countyhub.core.settings import load_settings
-
-            url = load_settings().catalog_url
+    def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         t.upgrade(self.engine)
-        self.index = SearchIndex()
+        self._index: SearchIndex | None = None
+        self._index_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._own_changes: set[int] = set()
+        self._last_change = 0
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, built from every stored entry on first use: a run that only writes never pays for it."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = self._build_index()
+            return self._index
+
+    def _build_index(self) -> SearchIndex:
+        index = SearchIndex()
         with self.engine.connect() as con:
             self._last_change = con.execute(select(func.coalesce(func.max(t.changes.c.id), 0))).scalar()
             entries = [json.loads(row[0]) for row in con.execute(select(t.datasets.c.entry_json))]
+        self._own_changes.clear()
         # Teach the segmenter every keyword first, so documents split the same whatever order they load in.
         add_words([k for e in entries for k in e.get("keywords", []) + e.get("themes", []) if isinstance(k, str)])
         statuses = self.index_statuses()
         for e in entries:
-            self.index.add(e, statuses.get(e["name"]))
-        self.index.compact()
+            index.add(e, statuses.get(e["name"]))
+        index.compact()
+        return index
 
     def register_dataset(self, entry: DatasetEntry) -> None:
         """Insert or replace a dataset by name; sample rows are masked before they are stored or indexed."""
@@ -79,7 +90,8 @@ class Catalog(Records):
                    "registered_at": previous.registered_at if previous else now, "updated_at": now}
         self._upsert(t.datasets, {"name": entry.name}, values)
         self._changed(entry.name, "entry")
-        self.index.add(data, self.index_statuses(entry.name).get(entry.name))
+        if self._index is not None:
+            self._index.add(data, self.index_statuses(entry.name).get(entry.name))
 
     def _changed(self, dataset: str, what: str) -> None:
         with self.engine.begin() as con:
@@ -89,6 +101,8 @@ class Catalog(Records):
 
     def sync(self) -> int:
         """Catch the index up with writes made by other processes since the last sync; returns datasets touched."""
+        if self._index is None:
+            return 0  # nothing indexed yet: the first search reads everything as it is now
         with self._sync_lock:
             c = t.changes.c
             with self.engine.connect() as con:

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from countyhub.connectors.secrets import resolve_secret
 from countyhub.core.departments import Stream
+from countyhub.core.secrets import resolve_secret
 
 
 class ConnectorError(RuntimeError):

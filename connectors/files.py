@@ -22,11 +22,11 @@ from countyhub.connectors.textio import (
     SNIFF_BYTES,
     constant_text,
     detect_encoding,
-    file_checksum,
     record_lines,
     sniff_dialect,
     utf8_source,
 )
+from countyhub.core.checksums import file_checksum
 from countyhub.core.departments import Stream
 
 SOURCE_FILE = "_source_file"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
 import re
 import shutil
@@ -99,14 +98,6 @@ def sniff_dialect(text: str, delimiter: str | None, header: bool | str) -> tuple
         header = all(first) and not any(NUMBER.match(v) for v in first) and len(set(first)) == len(first)
     names = first if header else [f"column_{i + 1}" for i in range(len(first))]
     return delimiter, names, bool(header)
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def record_lines(path: Path, encoding: str, delimiter: str, header: bool, width: int,

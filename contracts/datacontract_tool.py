@@ -8,16 +8,16 @@ import sys
 from pathlib import Path
 
 VERSION = "1.2.8"
-TOOLS = Path(os.environ.get("COUNTYHUB_TOOLS_DIR", Path(__file__).resolve().parents[1] / ".countyhub-tools"))
 
 
-def executable() -> Path:
-    return TOOLS / "datacontract" / "bin" / "datacontract"
+def executable(tools: Path) -> Path:
+    """Where the CLI lives under the tools folder (settings.tools_dir)."""
+    return tools / "datacontract" / "bin" / "datacontract"
 
 
-def ensure(install: bool = True) -> Path | None:
+def ensure(tools: Path, install: bool = True) -> Path | None:
     """The datacontract CLI, installing datacontract-cli==VERSION into its own venv first if asked and missing."""
-    exe = executable()
+    exe = executable(tools)
     if exe.exists() or not install:
         return exe if exe.exists() else None
     venv = exe.parent.parent
@@ -26,11 +26,11 @@ def ensure(install: bool = True) -> Path | None:
     return exe
 
 
-def lint(path: Path, install: bool = True) -> tuple[bool, str]:
+def lint(path: Path, tools: Path, install: bool = True) -> tuple[bool, str]:
     """Run `datacontract lint <path>`: (passed, its output)."""
-    exe = ensure(install)
+    exe = ensure(tools, install)
     if exe is None:
-        return False, f"datacontract-cli is not installed at {executable()} (run `countyhub contracts lint --install`)"
+        return False, f"datacontract-cli is not installed at {executable(tools)} (run `countyhub contracts lint --install`)"
     done = subprocess.run([str(exe), "lint", str(path)], check=False, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "NO_COLOR": "1", "COLUMNS": "160"})
     return done.returncode == 0, done.stdout + done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,10 +38,10 @@ _quiet_great_expectations()
 PLUGIN = "countyhub_lake"
 # DuckDB's memory cap on the gate's connections. Without one DuckDB may take 80% of RAM, and the gate shares
 # the machine with loads, dbt and the catalog; with one, big aggregates (uniqueness) spill to TEMP_FOLDER.
-# 1GB kept the whole gate process under 2 GB at 10M rows (bench/bench_gate.py). Override with
-# COUNTYHUB_GATE_MEMORY_LIMIT (e.g. "4GB"); a check that still cannot fit fails the gate closed.
-DEFAULT_MEMORY_LIMIT = "1GB"
-MEMORY_ENV = "COUNTYHUB_GATE_MEMORY_LIMIT"
+# 1GB (settings.gate_memory_limit's default) kept the whole gate process under 2 GB at 10M rows
+# (bench/bench_gate.py); a check that still cannot fit fails the gate closed.
+# The setting's name as an operator sets it, for messages.
+MEMORY_SETTING = "gate_memory_limit (COUNTYHUB_GATE_MEMORY_LIMIT)"
 
 
 class LakeAttachPlugin(CreateEnginePlugin):
@@ -134,7 +133,7 @@ def memory_config(lake: Lake) -> dict[str, str]:
     """memory_limit and temp_directory for every DuckDB connection the gate reads with (GE's and the samples')."""
     folder = lake.settings.home / "tmp" / "gate"
     folder.mkdir(parents=True, exist_ok=True)
-    return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT, "temp_directory": str(folder)}
+    return {"memory_limit": lake.settings.gate_memory_limit, "temp_directory": str(folder)}
 
 
 def previous_rows(con: Any, dataset: str) -> int | None:
@@ -152,7 +151,7 @@ def _message(rule: Rule, observed: Any, threshold: str, error: str | None) -> st
     where, kind = rule.column or "table", rule.kind
     if error and "out of memory" in error.lower():
         return (f"{where}: check could not run ({kind}): DuckDB ran out of memory within the gate's limit and "
-                f"could not spill enough to disk; raise {MEMORY_ENV} or free the temp folder's disk "
+                f"could not spill enough to disk; raise {MEMORY_SETTING} or free the temp folder's disk "
                 f"({error.splitlines()[0][:160]})")
     if error:
         return f"{where}: check could not run ({kind}): {error.splitlines()[0][:200]}"
@@ -186,10 +185,11 @@ def _samples(con: Any, table: str, contract: Contract, rule: Rule) -> list[dict[
         return []
 
 
-def _out_of_memory(contract: Contract, table: str, run_id: str, started: datetime, error: str) -> GateResult:
+def _out_of_memory(contract: Contract, table: str, run_id: str, started: datetime, error: str,
+                   limit: str) -> GateResult:
     """A failed GateResult for a run that could not start under the memory cap (one stored result says why)."""
-    message = (f"gate could not run: DuckDB ran out of memory within the gate's limit; raise {MEMORY_ENV} "
-               f"(now {os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}) ({error.splitlines()[0][:160]})")
+    message = (f"gate could not run: DuckDB ran out of memory within the gate's limit; raise {MEMORY_SETTING} "
+               f"(now {limit}) ({error.splitlines()[0][:160]})")
     result = RuleResult(rule="_gate", column=None, expectation="", observed=None, threshold="gate runs",
                         success=False, severity="error", message=message, kind="gate")
     return GateResult(dataset=contract.dataset, table=table, run_id=run_id, success=False, results=[result],
@@ -226,7 +226,8 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
         if "out of memory" not in str(exc).lower():
             raise
         # Not even GE's connection fitted under the cap: no rule ran, so the gate fails closed.
-        return _out_of_memory(contract, f"{LAKE}.{schema}.{name}", run_id, started, str(exc))
+        return _out_of_memory(contract, f"{LAKE}.{schema}.{name}", run_id, started, str(exc),
+                              lake.settings.gate_memory_limit)
     finally:
         if datasource is not None:
             datasource.get_engine().dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from countyhub.core.extensions import extension_config
+from countyhub.core.secrets import resolve_secret
 from countyhub.core.settings import Settings
 
 ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
@@ -114,14 +114,13 @@ class Lake:
         con.execute(f"USE {LAKE}")
         return con
 
-    @staticmethod
-    def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
-        """Object-store credentials come from the standard AWS_* environment variables, never from config."""
-        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    def _s3_secret(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Object-store keys are secrets: the standard AWS_* names, resolved where every secret is, never config."""
+        endpoint = self.settings.s3_endpoint
         con.execute(
             "CREATE OR REPLACE SECRET lake_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, USE_SSL ?, URL_STYLE 'path')",
-            [os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
-             os.environ.get("AWS_REGION", "us-east-1"), endpoint.split("://")[-1], endpoint.startswith("https")],
+            [resolve_secret("AWS_ACCESS_KEY_ID") or "", resolve_secret("AWS_SECRET_ACCESS_KEY") or "",
+             self.settings.s3_region, endpoint.split("://")[-1], endpoint.startswith("https")],
         )
 
     @contextmanager

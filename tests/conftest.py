@@ -45,3 +45,17 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def mariadb_url() -> str:
     return _server_url(MARIADB_URL, "MariaDB")
+
+
+TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser"}
+NOT_FAST = {"integration", "e2e", "browser", "dbt", "slow"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tier markers: a test's folder names its tier; every test left without one is in the fast tier."""
+    for item in items:
+        folder = Path(str(item.path)).parent.name
+        if folder in TIER_FOLDERS:
+            item.add_marker(TIER_FOLDERS[folder])
+        if not NOT_FAST & {m.name for m in item.iter_markers()}:
+            item.add_marker("fast")

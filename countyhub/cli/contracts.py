@@ -78,7 +78,7 @@ def lint(
             ours = "ok"
         except ContractError as exc:
             ours, failed = f"[red]{exc}[/red]", failed + 1
-        passed, output = datacontract_tool.lint(path, install=install)
+        passed, output = datacontract_tool.lint(path, settings.tools_dir, install=install)
         failed += not passed
         console.print(f"{path.relative_to(settings.contracts_dir)}: countyhub {ours}; datacontract lint "
                       + ("ok" if passed else f"[red]failed[/red]\n{output}"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from pathlib import Path
@@ -43,7 +42,7 @@ def demo(
 
     Running it again regenerates the same sources (fixed seed) and duplicates nothing.
     """
-    from countyhub.flow.demo import run_demo
+    from countyhub.cli.demo import run_demo
 
     settings = _settings(config)
     if serve:  # find out now, not after the whole flow has run
@@ -206,12 +205,12 @@ def _check_port(settings: Settings, port: int | None) -> int:
 
 
 def _serve(settings: Settings, port: int | None) -> None:
+    from countyhub.catalog import Catalog
     from countyhub.catalog.serve import serve as serve_catalog
 
     port = _check_port(settings, port)
     console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
-    os.environ.setdefault("COUNTYHUB_HOME", str(settings.home))
-    serve_catalog(settings.catalog_url, settings.catalog_host, port)
+    serve_catalog(Catalog(settings.catalog_url), settings.catalog_host, port, settings.home / "data_docs")
 
 
 def _register_subcommands() -> None:

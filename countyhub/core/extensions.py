@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from countyhub.connectors.textio import file_checksum
+from countyhub.core.checksums import file_checksum
 
 EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "mysql_scanner", "fts", "json", "httpfs")
 STAMP = ".verified.json"

@@ -23,6 +23,10 @@ class Settings:
     dbt_project_dir: Path
     catalog_host: str
     catalog_port: int
+    gate_memory_limit: str = "1GB"  # DuckDB memory cap of a gate run; past it, checks spill to disk or fail closed
+    tools_dir: Path = PROJECT_DIR / ".countyhub-tools"  # tools with clashing pins (datacontract-cli) in own venvs
+    s3_endpoint: str = ""  # object store for lake_data = s3://...: host[:port] with scheme, e.g. http://minio:9000
+    s3_region: str = "us-east-1"
 
     @property
     def lake_is_embedded(self) -> bool:
@@ -59,6 +63,11 @@ def load_settings(config_file: Path | None = None) -> Settings:
         "dbt_project_dir": "{project}/dbt_project",
         "catalog_host": "127.0.0.1",
         "catalog_port": "8080",
+        "gate_memory_limit": "1GB",
+        "tools_dir": "{project}/.countyhub-tools",
+        # The object store's standard AWS_* names are honoured too (its keys are secrets: see core/secrets.py).
+        "s3_endpoint": os.environ.get("AWS_ENDPOINT_URL", ""),
+        "s3_region": os.environ.get("AWS_REGION", "us-east-1"),
     }
     values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
     return Settings(
@@ -71,4 +80,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         dbt_project_dir=Path(values["dbt_project_dir"]),
         catalog_host=values["catalog_host"],
         catalog_port=int(values["catalog_port"]),
+        gate_memory_limit=values["gate_memory_limit"],
+        tools_dir=Path(values["tools_dir"]),
+        s3_endpoint=values["s3_endpoint"],
+        s3_region=values["s3_region"],
     )

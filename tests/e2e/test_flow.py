@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from countyhub.catalog.store import Catalog
+from countyhub.cli.demo import demo_api, run_demo
 from countyhub.core.settings import Settings, load_settings
 from countyhub.demo import Manifest, load_manifest
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE
 from countyhub.demo.generate import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, demo_dir
 from countyhub.demo.subsidy import ENCODING, roll_file_name
-from countyhub.flow.demo import demo_api, run_demo
 from countyhub.flow.run import FlowReport, run_flow
 from countyhub.lakehouse import Lake
 

@@ -77,9 +77,10 @@ def test_quarantine_needs_a_row_level_rule(tmp_path: Path) -> None:
 def test_every_contract_passes_datacontract_lint() -> None:
     """Other tools read our contracts: datacontract-cli (own venv under .countyhub-tools/, installed if missing)."""
     from countyhub.contracts import datacontract_tool
+    from countyhub.core.settings import load_settings
 
     for path in sorted(CONTRACTS.glob("*/*.odcs.yaml")):
-        passed, output = datacontract_tool.lint(path, install=True)
+        passed, output = datacontract_tool.lint(path, load_settings().tools_dir, install=True)
         assert passed, output
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,10 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from stdnum.cn import ric
 
 from countyhub.contracts import ge_patch
-from countyhub.contracts.gate import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, memory_config, run_gate
+from countyhub.contracts.gate import memory_config, run_gate
 from countyhub.contracts.odcs import Contract, load_contract
 from countyhub.contracts.publish import PublishError, current_publication, publish
-from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.core.settings import PROJECT_DIR, Settings, load_settings
 from countyhub.lakehouse.lake import Lake
 
 RESIDENT = PROJECT_DIR / "contracts" / "dsj" / "resident_profile.odcs.yaml"
@@ -185,20 +186,21 @@ def test_publish_refuses_a_table_changed_after_the_gate(lake: Lake, contract: Co
 
 
 def test_gate_reads_under_a_memory_cap_with_a_spill_folder(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    monkeypatch.delenv("COUNTYHUB_GATE_MEMORY_LIMIT", raising=False)
     config = memory_config(lake)
-    assert config["memory_limit"] == DEFAULT_MEMORY_LIMIT and Path(config["temp_directory"]).is_dir()
-    monkeypatch.setenv(MEMORY_ENV, "3GB")
-    assert memory_config(lake)["memory_limit"] == "3GB"
+    assert config["memory_limit"] == "1GB" and Path(config["temp_directory"]).is_dir()
+    monkeypatch.setenv("COUNTYHUB_GATE_MEMORY_LIMIT", "3GB")  # as an operator sets it, read by the settings
+    assert memory_config(Lake(load_settings()))["memory_limit"] == "3GB"
 
 
 def test_gate_fails_closed_with_a_clear_message_when_memory_runs_out(lake: Lake, contract: Contract,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     publish(lake, contract, run_gate(lake, contract))
-    monkeypatch.setenv(MEMORY_ENV, "1MB")  # too small even to read the lake's catalog
-    gate = run_gate(lake, contract)
+    small = Lake(replace(lake.settings, gate_memory_limit="1MB"))  # too small even to read the lake's catalog
+    gate = run_gate(small, contract)
     assert not gate.success and gate.status == "failed"
-    assert "ran out of memory" in gate.reason and f"raise {MEMORY_ENV} (now 1MB)" in gate.reason
+    assert "ran out of memory" in gate.reason
+    assert "raise gate_memory_limit (COUNTYHUB_GATE_MEMORY_LIMIT) (now 1MB)" in gate.reason
     assert [r.rule for r in gate.failures] == ["_gate"]
     assert publish(lake, contract, gate) is None
     assert current_publication(lake, "resident_profile").version == 1  # the last good version stays served

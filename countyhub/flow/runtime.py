@@ -1,0 +1,47 @@
+"""The runtime an edge (CLI command, DAG task, web app) builds once and hands down: settings, environment, lake, catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+
+from countyhub.catalog.store import Catalog
+from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
+
+
+@dataclass
+class Runtime:
+    """What one process works with. Stages get the parts they need from it as arguments, never a global.
+
+    `environ` is the environment the edge chose to run in (the process's own, or the demo's with its
+    local API's address and token added): `${VAR}` in department files and secret names resolve in it.
+    """
+
+    settings: Settings
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.environ = MappingProxyType(dict(self.environ))
+
+    @cached_property
+    def lake(self) -> Lake:
+        """The one lake handle: DuckDB config and the "was the lake moved" check are worked out once."""
+        return Lake(self.settings)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The one catalog store (schema upgraded once); its search index is built on the first search."""
+        return Catalog(self.settings.catalog_url)
+
+    def duckdb_config(self) -> dict[str, str | bool]:
+        """DuckDB settings every connection of this process uses (verified extensions, no autoload)."""
+        return self.lake.duckdb_config()
+
+    def with_environ(self, **values: str) -> Runtime:
+        """The same runtime (same lake and catalog handles) with some environment values added."""
+        other = Runtime(self.settings, {**self.environ, **values})
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("lake", "catalog")})
+        return other
