@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test test-fast lint bench install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/lint_imports.py
 	$(BIN)/python -m pytest -ra
+
+## The fast tier alone: no servers, no browser, no dbt, no Airflow (under a minute).
+test-fast: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/lint_imports.py
+	$(BIN)/python -m pytest -ra -m fast
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

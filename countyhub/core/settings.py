@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -42,15 +43,16 @@ def _expand(value: str, home: Path) -> str:
     return os.path.expandvars(value.replace("{home}", str(home)).replace("{project}", str(PROJECT_DIR)))
 
 
-def load_settings(config_file: Path | None = None) -> Settings:
-    """Read countyhub.toml (or COUNTYHUB_CONFIG), then apply COUNTYHUB_* environment overrides."""
-    path = Path(config_file or os.environ.get("COUNTYHUB_CONFIG") or PROJECT_DIR / "countyhub.toml")
+def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read countyhub.toml (or COUNTYHUB_CONFIG), then apply COUNTYHUB_* overrides from `environ` (default: os.environ)."""
+    environ = os.environ if environ is None else environ
+    path = Path(config_file or environ.get("COUNTYHUB_CONFIG") or PROJECT_DIR / "countyhub.toml")
     raw: dict = {}
     if path.exists():
         with path.open("rb") as fh:
             raw = tomllib.load(fh).get("countyhub", {})
     for f in fields(Settings):
-        env = os.environ.get(f"COUNTYHUB_{f.name.upper()}")
+        env = environ.get(f"COUNTYHUB_{f.name.upper()}")
         if env is not None:
             raw[f.name] = env
     home = Path(_expand(str(raw.get("home", "{project}/.countyhub")), Path("."))).resolve()
@@ -66,8 +68,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         "gate_memory_limit": "1GB",
         "tools_dir": "{project}/.countyhub-tools",
         # The object store's standard AWS_* names are honoured too (its keys are secrets: see core/secrets.py).
-        "s3_endpoint": os.environ.get("AWS_ENDPOINT_URL", ""),
-        "s3_region": os.environ.get("AWS_REGION", "us-east-1"),
+        "s3_endpoint": environ.get("AWS_ENDPOINT_URL", ""),
+        "s3_region": environ.get("AWS_REGION", "us-east-1"),
     }
     values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
     return Settings(

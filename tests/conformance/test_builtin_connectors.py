@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from countyhub.connectors import Connector, get_connector
-from countyhub.connectors.testing import ConnectorConformance
 from countyhub.core.departments import Stream
+from countyhub.testing import ConnectorConformance
 from tests.conformance import sample_sources as src
 
 SECRET = "pa55-w0rd-never-shown"

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pytest
 
 from countyhub.connectors import Connector, ConnectorError, available_kinds, get_connector
-from countyhub.connectors.testing import ConnectorConformance
 from countyhub.core.departments import Stream
+from countyhub.testing import ConnectorConformance
 
 SAMPLE = Path(__file__).parent / "plugin_sample"
 TOKEN = "jsonl-t0ken-never-shown"

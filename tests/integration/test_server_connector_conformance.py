@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from countyhub.connectors import Connector, get_connector
-from countyhub.connectors.testing import ConnectorConformance
 from countyhub.core.departments import Stream
+from countyhub.testing import ConnectorConformance
 
 pytestmark = pytest.mark.integration
 ROWS = 300

@@ -22,6 +22,9 @@ import pytest
 
 from countyhub.connectors.base import Connector, ConnectorError
 from countyhub.core.departments import Department, Stream
+from countyhub.core.settings import load_settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.load import load_stream
 
 
 def read_all(connector: Connector, stream: Stream, state: dict[str, Any] | None = None) -> pa.Table | None:
@@ -66,11 +69,11 @@ class ConnectorConformance:
         assert after is None or after.num_rows == 0
 
     def test_empty_stream_reads_no_rows_and_loads_nothing(self, connector: Connector, empty_stream: Stream,
-                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         tmp_path: Path) -> None:
         table = read_all(connector, empty_stream)
         assert table is None or table.num_rows == 0
         connector.schema_of(empty_stream)  # may be empty when the source cannot tell (an API without rows)
-        result = _load_twice(connector, empty_stream, tmp_path, monkeypatch)[0]
+        result = _load_twice(connector, empty_stream, tmp_path)[0]
         assert (result.rows_read, result.rows_loaded) == (0, 0)
 
     def test_batches_are_bounded(self, connector: Connector, stream: Stream) -> None:
@@ -87,22 +90,16 @@ class ConnectorConformance:
         assert not [s for s in shown if secret_value in s]
 
     def test_loads_into_the_lake_without_doubles(self, connector: Connector, stream: Stream, expected_rows: int,
-                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        first, second, rows = _load_twice(connector, stream, tmp_path, monkeypatch)
+                                                 tmp_path: Path) -> None:
+        first, second, rows = _load_twice(connector, stream, tmp_path)
         assert first.rows_read == first.rows_loaded + first.rows_quarantined == expected_rows
         assert second.rows_read == second.rows_loaded + second.rows_quarantined
         assert rows == expected_rows - first.rows_quarantined
 
 
-def _load_twice(connector: Connector, stream: Stream, tmp_path: Path,
-                monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
+def _load_twice(connector: Connector, stream: Stream, tmp_path: Path) -> tuple[Any, Any, int]:
     """Load a stream twice into a fresh lake; both results and the raw table's row count."""
-    from countyhub.core.settings import load_settings
-    from countyhub.lakehouse import Lake
-    from countyhub.lakehouse.load import load_stream
-
-    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "conformance-home"))
-    lake = Lake(load_settings())
+    lake = Lake(load_settings(environ={"COUNTYHUB_HOME": str(tmp_path / "conformance-home")}))
     department = Department(code="conformance", name="一致性", name_en="Conformance", owner={"steward": "qa"})
     first = load_stream(lake, department, stream, connector)
     second = load_stream(lake, department, stream, connector)
