@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
+import multiprocessing
+import shutil
+import stat
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,20 +21,15 @@ from countyhub.contracts.odcs import load_contracts
 from countyhub.contracts.publish import current_publication, publish, publish_order
 from countyhub.core.departments import load_departments
 from countyhub.core.settings import PROJECT_DIR, Settings
-from countyhub.flow.build import (
-    DbtBuildError,
-    mart_yaml,
-    mart_yaml_path,
-    run_dbt,
-    sources_yaml,
-    write_profiles,
-    write_sources,
-)
+from countyhub.flow.build import DbtBuildError, run_dbt, write_profiles
+from countyhub.flow.dbt_prep import DbtProject, dbt_profile, prepare_dbt
+from countyhub.flow.dbt_yaml import mart_path, mart_yaml, sources_yaml
 from countyhub.lakehouse.lake import Lake
 from tests.fixtures.lake_fixtures import raw_tables, write_raw
 
 DBT = PROJECT_DIR / "dbt_project"
 DEPARTMENTS = load_departments(PROJECT_DIR / "departments")
+CONTRACTS = load_contracts(PROJECT_DIR / "contracts")
 
 
 def test_every_stream_has_a_typed_staging_model_with_its_yml() -> None:
@@ -41,21 +43,90 @@ def test_every_stream_has_a_typed_staging_model_with_its_yml() -> None:
         assert f"source('raw_{dept}', '{stream}')" in model.with_suffix(".sql").read_text(encoding="utf-8")
 
 
-def test_sources_are_generated_from_department_files(settings: Settings) -> None:
-    paths = write_sources(settings, DEPARTMENTS)
-    assert {p.parent.name for p in paths} == {d.code for d in DEPARTMENTS if d.sources}
-    gaj = yaml.safe_load((DBT / "models" / "staging" / "gaj" / "_sources.yml").read_text(encoding="utf-8"))
-    source = gaj["sources"][0]
-    assert (source["name"], source["schema"], source["database"]) == ("raw_gaj", "raw_gaj", "lake")
-    assert [t["name"] for t in source["tables"]] == ["persons", "households"]
-    assert source["tables"][0]["meta"]["primary_key"] == ["person_id"]
+def _fresh_checkout(target: Path) -> Path:
+    """The repository's dbt project as git would check it out: no dbt output, no generated sources."""
+    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages", "profiles.yml", "_sources.yml")
+    return Path(shutil.copytree(DBT, target, ignore=ignore))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _prepare(settings: Settings, source: Path, departments=DEPARTMENTS) -> DbtProject:
+    return prepare_dbt(source, settings.home / "dbt", dbt_profile(settings), departments, CONTRACTS)
+
+
+def test_sources_are_generated_under_home_from_department_files(settings: Settings, tmp_path: Path) -> None:
+    source = _fresh_checkout(tmp_path / "checkout")
+    before = _files(source)
+    project = _prepare(settings, source)
+    assert _files(source) == before, "preparing must only read the repository's project"
+    assert project.project_dir.is_relative_to(settings.home)
+    sources = {p.parent.name for p in (project.project_dir / "models" / "staging").glob("*/_sources.yml")}
+    assert sources == {d.code for d in DEPARTMENTS if d.sources}
+    gaj = yaml.safe_load((project.project_dir / "models/staging/gaj/_sources.yml").read_text(encoding="utf-8"))
+    source_doc = gaj["sources"][0]
+    assert (source_doc["name"], source_doc["schema"], source_doc["database"]) == ("raw_gaj", "raw_gaj", "lake")
+    assert [t["name"] for t in source_doc["tables"]] == ["persons", "households"]
+    assert source_doc["tables"][0]["meta"]["primary_key"] == ["person_id"]
     assert sources_yaml(DEPARTMENTS[0]).startswith("# GENERATED")
+    # Everything else is the repository's project, byte for byte.
+    copied = _files(project.project_dir)
+    assert {k: v for k, v in copied.items() if not k.endswith("_sources.yml")} == before
 
 
-def test_mart_model_contracts_are_derived_from_odcs(settings: Settings) -> None:
-    """The checked-in mart .yml is exactly what the ODCS contract generates: nothing written twice."""
-    for contract in load_contracts(PROJECT_DIR / "contracts"):
-        path = mart_yaml_path(settings, contract)
+def test_a_fresh_checkout_parses_once_prepared(settings: Settings, tmp_path: Path) -> None:
+    project = _prepare(settings, _fresh_checkout(tmp_path / "checkout"))
+    proc = subprocess.run([sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())",
+                           "parse", *project.args(), "--quiet"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    manifest = json.loads((project.target_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "source.countyhub.raw_gaj.persons" in manifest["sources"]
+    assert manifest["nodes"]["model.countyhub.resident_profile"]["config"]["contract"]["enforced"] is True
+
+
+def test_preparing_again_rewrites_nothing_and_follows_the_departments(settings: Settings, tmp_path: Path) -> None:
+    source = _fresh_checkout(tmp_path / "checkout")
+    # A checkout an older build wrote into keeps its generated sources: they must not be copied (nor duplicated).
+    (source / "models/staging/gaj/_sources.yml").write_text("# GENERATED by countyhub.flow.build from x\n")
+    project = _prepare(settings, source)
+    stamps = {p: p.stat().st_mtime_ns for p in project.project_dir.rglob("*") if p.is_file()}
+    assert _prepare(settings, source) == project
+    assert {p: p.stat().st_mtime_ns for p in project.project_dir.rglob("*") if p.is_file()} == stamps
+    assert "countyhub.flow.dbt_yaml" in (project.project_dir / "models/staging/gaj/_sources.yml").read_text()
+
+    # A county without cgj, and a stray file in the copy: both disappear from the prepared project.
+    (project.project_dir / "models" / "stray.sql").write_text("select 1")
+    _prepare(settings, source, [d for d in DEPARTMENTS if d.code != "cgj"])
+    assert not (project.project_dir / "models/staging/cgj/_sources.yml").exists()
+    assert not (project.project_dir / "models/stray.sql").exists()
+    assert (project.project_dir / "models/staging/cgj/stg_cgj__cases.sql").exists()  # the models are the repo's
+
+
+def _prepare_in_child(args: tuple[Settings, Path]) -> str:
+    settings, source = args
+    return str(_prepare(settings, source).project_dir)
+
+
+def test_concurrent_preparers_of_one_home_do_not_interfere(settings: Settings, tmp_path: Path) -> None:
+    """Several Airflow workers starting a build at once: each gets the complete project."""
+    source = _fresh_checkout(tmp_path / "checkout")
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        dirs = pool.map(_prepare_in_child, [(settings, source)] * 8)
+    project = Path(dirs[0])
+    assert set(dirs) == {str(project)}
+    assert not [p for p in project.rglob("*.tmp")]
+    assert len(list(project.glob("models/staging/*/_sources.yml"))) == sum(1 for d in DEPARTMENTS if d.sources)
+
+
+def test_mart_model_contracts_are_derived_from_odcs() -> None:
+    """The checked-in mart .yml is exactly what the ODCS contract generates: nothing written twice.
+
+    Regenerate after editing a contract: countyhub.flow.dbt_yaml.write_mart_contracts(dbt_project, contracts).
+    """
+    for contract in CONTRACTS:
+        path = DBT / mart_path(contract)
         assert path.read_text(encoding="utf-8") == mart_yaml(contract), f"regenerate {path}"
         model = yaml.safe_load(path.read_text(encoding="utf-8"))["models"][0]
         assert model["config"]["contract"] == {"enforced": True} and model["config"]["schema"] == "audit"
@@ -72,6 +143,7 @@ def test_profiles_live_under_home_not_in_the_repo(settings: Settings) -> None:
     assert output["attach"][0] == {"path": f"ducklake:{settings.lake_metadata}", "alias": "lake",
                                    "options": {"data_path": settings.lake_data}}
     assert (output["database"], output["schema"], output["threads"]) == ("lake", "audit", 1)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the metadata URL of a PostgreSQL catalog may hold a password
 
 
 def test_township_seed_matches_the_demo_divisions() -> None:
