@@ -26,11 +26,11 @@ def _initialise_lake(dept: object) -> None:
     """Create the lake's zones and meta tables untimed: a one-off per lake (about a second), not per load."""
     from countyhub.core.settings import load_settings
     from countyhub.lakehouse import Lake
-    from countyhub.lakehouse.loadlog import prepare
+    from countyhub.lakehouse.plan import prepare_session
 
     lake = Lake(load_settings())
-    with lake.writer() as con:
-        prepare(con, dept.raw_schema, lake.settings.home / "tmp")
+    with lake.writer() as con:  # opening a writer creates the meta tables
+        prepare_session(con, dept.raw_schema, lake.settings.home / "tmp")
 
 
 def countyhub_sql(url: str, table: str, home: str, full_refresh: bool = False,

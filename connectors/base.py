@@ -1,11 +1,11 @@
-"""The connector interface: typed config with flagged secrets, check, discover, read, rejects and checkpoints."""
+"""The connector interface: typed config with flagged secrets, check, discover, read (with a reject sink), checkpoints."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
@@ -68,6 +68,22 @@ class Rejected:
     row: int | None = None
 
 
+class RejectSink(Protocol):
+    """Where `read()` reports a record it could not turn into a row; the load's sink spills them to quarantine."""
+
+    def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None: ...
+
+
+class RejectList:
+    """A reject sink that keeps the rows in a list: for reads outside a load (tests, previews, a REPL)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Rejected] = []
+
+    def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
+        self.rows.append(Rejected(where, reason, values))
+
+
 @dataclass
 class ScanPlan:
     """How DuckDB can read a stream itself (the fast path): setup statements, then one SELECT over `alias`."""
@@ -76,6 +92,11 @@ class ScanPlan:
     setup: list[tuple[str, list[Any]]]
     select: str
     params: list[Any] = field(default_factory=list)
+
+
+def sink(rejects: RejectSink | None) -> RejectSink:
+    """`rejects`, or a RejectList when a caller reads without one (its rows are then only kept in the list)."""
+    return rejects if rejects is not None else RejectList()
 
 
 class Connector(ABC):
@@ -93,8 +114,6 @@ class Connector(ABC):
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConnectorError(f"{where or self.kind}: invalid {self.kind} config: {problems}") from None
         self.where = where or self.kind
-        self.on_reject: Callable[[Rejected], None] = self._keep_reject
-        self.rejected: list[Rejected] = []
 
     def __repr__(self) -> str:
         # Config holds only secret *names*, but a subclass may keep resolved values on self: print neither.
@@ -109,12 +128,16 @@ class Connector(ABC):
         """The streams the source offers (restricted to `streams` when given) with schemas."""
 
     @abstractmethod
-    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+    def read(self, stream: Stream, state: dict[str, Any] | None = None,
+             rejects: RejectSink | None = None) -> Iterator[pa.RecordBatch]:
         """Yield the stream's rows as Arrow record batches of bounded size.
 
         `state` is what the last committed load left: `cursor` (read rows whose cursor column is
         greater than it, or greater-or-equal when `cursor_op` is ">="), plus whatever `checkpoint()`
-        returned (e.g. the checksums of files already loaded).
+        returned (e.g. the checksums of files already loaded). A record that cannot become a row (a
+        bad CSV line) goes to `rejects.reject(where, reason, values)`, never dropped silently; the
+        load passes its own sink (the rows go to quarantine), other callers may pass none
+        (see `sink()`).
         """
 
     def checkpoint(self, stream: Stream) -> dict[str, Any]:
@@ -136,19 +159,12 @@ class Connector(ABC):
         """A plan for DuckDB to read the stream directly, or None (then `read` is used)."""
         return None
 
-    def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
-        """Report a row that could not be read; the load puts it in quarantine."""
-        self.on_reject(Rejected(where, reason, values))
-
     def locate(self, stream: Stream, rejected: list[Rejected]) -> list[Rejected]:
         """Point rows that a row rule rejected (`row` set) at where an engineer finds them, e.g. `file:line`.
 
         Called once per load, only when rows were rejected; the default leaves `where` as it is (the key).
         """
         return rejected
-
-    def _keep_reject(self, rejected: Rejected) -> None:
-        self.rejected.append(rejected)
 
     def secrets(self) -> list[str]:
         """Resolved secret values, only so that messages can be scrubbed of them."""

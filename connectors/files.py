@@ -16,7 +16,9 @@ from countyhub.connectors.base import (
     ConnectorError,
     DiscoveredStream,
     Rejected,
+    RejectSink,
     StreamEmptyError,
+    sink,
 )
 from countyhub.connectors.textio import (
     SNIFF_BYTES,
@@ -104,7 +106,9 @@ class FilesConnector(Connector):
         seen = self._seen.get(stream.name, {})
         return {"files": seen.get("files", {}), "replaced_files": seen.get("replaced", [])}
 
-    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+    def read(self, stream: Stream, state: dict[str, Any] | None = None,
+             rejects: RejectSink | None = None) -> Iterator[pa.RecordBatch]:
+        rejects = sink(rejects)
         known = dict((state or {}).get("files", {}))
         replaced: list[str] = []
         self._seen[stream.name] = {"files": known, "replaced": replaced}
@@ -114,9 +118,9 @@ class FilesConnector(Connector):
                 continue  # already loaded, byte for byte
             replaced.append(path.name)
             if path.suffix.lower() == ".xlsx":
-                yield from self._read_excel(path, stream)
+                yield from self._read_excel(path, stream, rejects)
             else:
-                yield from self._read_csv(path, stream)
+                yield from self._read_csv(path, stream, rejects)
             known[path.name] = checksum
 
     def _checksum(self, path: Path) -> str:
@@ -145,7 +149,7 @@ class FilesConnector(Connector):
                 total += max(round(path.stat().st_size * lines / max(len(head), 1)) - 1, 0)  # minus the header
         return total
 
-    def _read_csv(self, path: Path, stream: Stream) -> Iterator[pa.RecordBatch]:
+    def _read_csv(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
         encoding, delimiter, names, header = self._csv_dialect(path, stream)
         bad: list[tuple[str, str]] = []
 
@@ -178,7 +182,7 @@ class FilesConnector(Connector):
         if bad:
             _, lines = record_lines(path, encoding, delimiter, header, len(names), set(), len(bad))
             for (text, reason), line in zip(bad, [*lines, *[None] * len(bad)]):
-                self.reject(f"{path.name}:{line or '?'}", reason, {"_line": text, SOURCE_FILE: path.name})
+                rejects.reject(f"{path.name}:{line or '?'}", reason, {"_line": text, SOURCE_FILE: path.name})
 
     def locate(self, stream: Stream, rejected: list[Rejected]) -> list[Rejected]:
         """`file:line` for rows a row rule rejected (a value that does not fit its declared type, a bad ID
@@ -213,13 +217,13 @@ class FilesConnector(Connector):
             kept += 1
         return found
 
-    def _read_excel(self, path: Path, stream: Stream) -> Iterator[pa.RecordBatch]:
+    def _read_excel(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
         names, rows = excel.read_sheet(path, stream.options)
         schema = pa.schema([(n, pa.string()) for n in names] + [(SOURCE_FILE, pa.string())])
         batch: list[list[str | None]] = []
         for number, values in rows:
             if len(values) > len(names) and any(v is not None for v in values[len(names):]):
-                self.reject(f"{path.name}:{number}", f"row has values beyond the {len(names)} header columns",
+                rejects.reject(f"{path.name}:{number}", f"row has values beyond the {len(names)} header columns",
                             {**dict(zip(names, values)), SOURCE_FILE: path.name})
                 continue
             batch.append([*values[:len(names)], *[None] * (len(names) - len(values)), path.name])

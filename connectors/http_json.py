@@ -11,7 +11,7 @@ from typing import Any, Literal
 import httpx
 import pyarrow as pa
 
-from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, RejectSink
 from countyhub.connectors.declared import declared_schema
 from countyhub.connectors.http_paging import pages
 from countyhub.core.departments import Stream
@@ -139,7 +139,8 @@ class HttpJsonConnector(Connector):
             found.append(DiscoveredStream(stream.name, schema, stream.primary_key))
         return found
 
-    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+    def read(self, stream: Stream, state: dict[str, Any] | None = None,
+             rejects: RejectSink | None = None) -> Iterator[pa.RecordBatch]:
         schema = None
         since = (state or {}).get("cursor") if stream.cursor else None
         strict = since is not None and (state or {}).get("cursor_op") != ">="

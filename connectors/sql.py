@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from countyhub.connectors import sql_duckdb
-from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, ScanPlan
+from countyhub.connectors.base import (
+    Connector,
+    ConnectorConfig,
+    ConnectorError,
+    DiscoveredStream,
+    RejectSink,
+    ScanPlan,
+)
 from countyhub.core.departments import Stream
 
 BATCH_ROWS = 50_000
@@ -187,7 +194,8 @@ class SqlConnector(Connector):
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(f"count {stream.name!r} in", exc) from None
 
-    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+    def read(self, stream: Stream, state: dict[str, Any] | None = None,
+             rejects: RejectSink | None = None) -> Iterator[pa.RecordBatch]:
         plan = self.scan_plan(stream, state)
         if plan is not None:
             yield from self._read_duckdb(stream, plan)

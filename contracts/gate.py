@@ -21,6 +21,7 @@ from countyhub.contracts.data_docs import write_data_docs
 from countyhub.contracts.odcs import Contract, Rule
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.samples import failing_samples
+from countyhub.lakehouse import meta_gates
 from countyhub.lakehouse.lake import LAKE, Lake
 
 ge_patch.apply()
@@ -138,13 +139,7 @@ def memory_config(lake: Lake) -> dict[str, str]:
 
 def previous_rows(con: Any, dataset: str) -> int | None:
     """Rows of the version shared serves now (for volume rules), or None before the first publication."""
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-                        "AND table_schema = 'meta' AND table_name = 'publications'", [LAKE]).fetchone()[0]
-    if not found:
-        return None
-    row = con.execute(f"SELECT rows FROM {LAKE}.meta.publications WHERE dataset = ? ORDER BY version DESC LIMIT 1",
-                      [dataset]).fetchone()
-    return row[0] if row else None
+    return meta_gates.latest_rows(con, dataset)
 
 
 def _message(rule: Rule, observed: Any, threshold: str, error: str | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,34 +13,16 @@ from countyhub.contracts.gate import GateResult
 from countyhub.contracts.odcs import Contract
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.rules.predicates import violation_sql
+from countyhub.lakehouse import meta_gates
 from countyhub.lakehouse.lake import LAKE, Lake
+from countyhub.lakehouse.meta_gates import Publication
 
-PUBLICATIONS = f"{LAKE}.meta.publications"
-_DDL = f"""CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (
-    dataset VARCHAR, version INTEGER, snapshot_id BIGINT, rows BIGINT, gate_run_id VARCHAR,
-    contract_version VARCHAR, published_at TIMESTAMPTZ)"""
-# Added after the first release: lakes created before get them on their next publish.
-_EXTRA = {"quarantined": "BIGINT", "warnings": "INTEGER", "restored_version": "INTEGER", "contract_yaml": "VARCHAR"}
-_COLUMNS = "dataset, version, snapshot_id, rows, published_at, gate_run_id, contract_version, quarantined, warnings, " \
-           "restored_version"
+__all__ = ["Publication", "PublishError", "current_publication", "prepare_publications", "publications", "publish",
+           "publish_order", "published_contract_yaml", "quarantine_table", "rollback"]
 
 
 class PublishError(RuntimeError):
     """The audit table is not the one the gate passed; nothing was published."""
-
-
-@dataclass(frozen=True)
-class Publication:
-    dataset: str
-    version: int
-    snapshot_id: int
-    rows: int
-    published_at: datetime
-    gate_run_id: str = ""
-    contract_version: str = ""
-    quarantined: int | None = 0  # rows held back in lake.quarantine.shared__<dataset>
-    warnings: int | None = 0  # failed warn rules: published with a flag
-    restored_version: int | None = None  # set when this version is a rollback to an earlier one
 
 
 def prepare_publications(lake: Lake) -> None:
@@ -50,20 +31,12 @@ def prepare_publications(lake: Lake) -> None:
     Contract rules may read it (township_overview compares itself with resident_profile's served rows);
     on a lake where nothing was published yet such a rule must see an empty log, not a missing table.
     """
-    with lake.writer() as con:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
-                           "AND table_name = 'publications'", [LAKE]).fetchone()[0]:
-            _prepare(con)
+    with lake.writer():
+        pass  # opening a writer brings the meta tables, publications included, to the current version
 
 
 def quarantine_table(dataset: str) -> str:
     return f"{LAKE}.quarantine.shared__{dataset}"
-
-
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_DDL)
-    for column, kind in _EXTRA.items():
-        con.execute(f"ALTER TABLE {PUBLICATIONS} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, contract: Contract, gate: GateResult, audit: str) -> tuple[str, int]:
@@ -120,7 +93,6 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
         return rows
 
     with lake.writer() as con:
-        _prepare(con)
         register_udfs(con)
         record = {"gate_run_id": gate.run_id, "contract_version": contract.version, "quarantined": lambda: held,
                   "warnings": len(gate.warnings), "contract_yaml": contract.path.read_text(encoding="utf-8")}
@@ -138,16 +110,14 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
     con.execute("BEGIN")
     try:
         rows = build(con)
-        version = con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {PUBLICATIONS} WHERE dataset = ?",
-                              [dataset]).fetchone()[0]
+        version = meta_gates.next_version(con, dataset)
         # The snapshot this commit will create; checked after COMMIT (another writer on a
         # PostgreSQL catalog could take the number first).
         expected = con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0] + 1
         at = datetime.now(UTC)
         values = {"dataset": dataset, "version": version, "snapshot_id": expected, "rows": rows, "published_at": at,
                   **{k: v() if callable(v) else v for k, v in record.items()}}
-        con.execute(f"INSERT INTO {PUBLICATIONS} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                    list(values.values()))
+        meta_gates.write_publication(con, values)
         con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)",
                     [message.format(dataset=dataset, version=version), json.dumps(extra)])
         con.execute("COMMIT")
@@ -158,8 +128,7 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
         f"SELECT max(snapshot_id) FROM {LAKE}.snapshots() WHERE json_extract_string(commit_extra_info, "
         "'$.gate_run_id') = ?", [extra["gate_run_id"]]).fetchone()[0]
     if snapshot_id != expected:
-        con.execute(f"UPDATE {PUBLICATIONS} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
-                    [snapshot_id, dataset, version])
+        meta_gates.set_snapshot(con, dataset, version, snapshot_id)
     return version, snapshot_id, rows, at
 
 
@@ -169,9 +138,7 @@ def _contract_text(con: duckdb.DuckDBPyConnection, dataset: str, version: int) -
     None when that version predates stored contract texts (never a later version's text: that is not
     the contract the version was checked against).
     """
-    rows = con.execute(f"SELECT version, contract_yaml, restored_version FROM {PUBLICATIONS} WHERE dataset = ?",
-                       [dataset]).fetchall()
-    by_version = {v: (text, restored) for v, text, restored in rows}
+    by_version = meta_gates.contract_texts(con, dataset)
     seen: set[int] = set()
     while version in by_version and version not in seen:
         seen.add(version)
@@ -189,11 +156,10 @@ def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
     edits against the contract actually served.
     """
     with lake.writer() as con:
-        _prepare(con)
-        old = con.execute(f"SELECT snapshot_id, gate_run_id, contract_version FROM {PUBLICATIONS} "
-                          "WHERE dataset = ? AND version = ?", [dataset, to_version]).fetchone()
-        if old is None:
+        found = [p for p in meta_gates.publications(con, dataset) if p.version == to_version]
+        if not found:
             raise PublishError(f"{dataset} has no published version {to_version}")
+        old = (found[0].snapshot_id, found[0].gate_run_id, found[0].contract_version)
         shared = f"{LAKE}.shared.{dataset}"
 
         def build(con: duckdb.DuckDBPyConnection) -> int:
@@ -212,16 +178,7 @@ def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
 def publications(lake: Lake, dataset: str) -> list[Publication]:
     """Every version of dataset, newest first ([] if never published)."""
     with lake.reader() as con:
-        found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = 'meta' "
-            "AND table_name = 'publications'", [LAKE]).fetchone()[0]
-        if not found:
-            return []
-        have = {r[0] for r in con.execute(f"DESCRIBE {PUBLICATIONS}").fetchall()}
-        cols = ", ".join(c if c in have else f"NULL AS {c}" for c in _COLUMNS.split(", "))
-        rows = con.execute(f"SELECT {cols} FROM {PUBLICATIONS} WHERE dataset = ? ORDER BY version DESC",
-                           [dataset]).fetchall()
-    return [Publication(*row) for row in rows]
+        return meta_gates.publications(con, dataset)
 
 
 def current_publication(lake: Lake, dataset: str) -> Publication | None:
@@ -236,11 +193,8 @@ def published_contract_yaml(lake: Lake, dataset: str) -> str | None:
     None before the first publication, or when the served version predates stored contract texts.
     """
     with lake.reader() as con:
-        try:
-            row = con.execute(f"SELECT max(version) FROM {PUBLICATIONS} WHERE dataset = ?", [dataset]).fetchone()
-            return None if row[0] is None else _contract_text(con, dataset, row[0])
-        except (duckdb.CatalogException, duckdb.BinderException):  # no publications yet, or a lake before texts
-            return None
+        versions = meta_gates.contract_texts(con, dataset)  # {} before the first publication
+        return _contract_text(con, dataset, max(versions)) if versions else None
 
 
 def publish_order(contracts: list[Contract]) -> list[Contract]:

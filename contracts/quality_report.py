@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
-
-from countyhub.lakehouse.lake import LAKE, Lake
+from countyhub.lakehouse import meta_gates
+from countyhub.lakehouse.lake import Lake
 
 _ORDER = {"failed": 0, "warn": 1, "quarantined": 2, "passed": 3}
 
@@ -28,36 +27,19 @@ class DatasetQuality:
     history: list[float] = field(default_factory=list)  # pass rate per run, oldest first
 
 
-def _runs_exist(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND "
-                            "table_schema = 'meta' AND table_name = 'gate_runs'", [LAKE]).fetchone()[0])
-
-
 def report(lake: Lake, department: str | None = None, since: date | None = None) -> list[DatasetQuality]:
     """Latest gate run per dataset with its pass-rate history; failing datasets first, then by name."""
-    where, params = ["TRUE"], []
-    if department:
-        where.append("department = ?")
-        params.append(department)
-    if since:
-        where.append("started_at >= ?")
-        params.append(since)
     with lake.reader() as con:
-        if not _runs_exist(con):
-            return []
-        runs = con.execute(
-            f"SELECT run_id, dataset, department, status, rules, rules_passed, started_at, data_docs, "
-            f"(SELECT max(version) FROM {LAKE}.meta.publications p WHERE p.dataset = r.dataset) "
-            f"FROM {LAKE}.meta.gate_runs r WHERE {' AND '.join(where)} ORDER BY started_at", params).fetchall()
-        failing = dict(con.execute(
-            f"SELECT run_id, list(rule ORDER BY rule) FROM {LAKE}.meta.gate_results WHERE NOT success "
-            "GROUP BY run_id").fetchall())
+        runs = meta_gates.gate_runs(con, department, since)
+        failing = meta_gates.failing_rules(con) if runs else {}
+        latest = {d: meta_gates.publications(con, d) for d in {r.dataset for r in runs}}
     out: dict[str, DatasetQuality] = {}
-    for run_id, dataset, dept, status, rules, passed, started, docs, version in runs:
-        rate = passed / rules if rules else 1.0
-        history = [*out[dataset].history, rate] if dataset in out else [rate]
-        out[dataset] = DatasetQuality(dataset, dept, status, rate, started, len(history),
-                                      failing.get(run_id, []), version, docs, history)
+    for run in runs:
+        rate = run.rules_passed / run.rules if run.rules else 1.0
+        history = [*out[run.dataset].history, rate] if run.dataset in out else [rate]
+        version = latest[run.dataset][0].version if latest[run.dataset] else None
+        out[run.dataset] = DatasetQuality(run.dataset, run.department, run.status, rate, run.started_at,
+                                          len(history), failing.get(run.run_id, []), version, run.data_docs, history)
     return sorted(out.values(), key=lambda q: (_ORDER.get(q.status, 0), q.department, q.dataset))
 
 

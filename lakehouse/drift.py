@@ -11,12 +11,10 @@ import pyarrow as pa
 
 from countyhub.connectors.base import Connector, StreamEmptyError
 from countyhub.core.departments import Stream
-from countyhub.lakehouse.lake import LAKE
+from countyhub.lakehouse import meta
+from countyhub.lakehouse.names import LAKE
 
 LOAD_COLUMNS = ("_load_id", "_loaded_at")
-CHANGES_DDL = f"""CREATE TABLE IF NOT EXISTS {LAKE}.meta.schema_changes (
-    department VARCHAR, stream VARCHAR, column_name VARCHAR, change VARCHAR, old_type VARCHAR,
-    new_type VARCHAR, load_id VARCHAR, changed_at TIMESTAMPTZ)"""
 INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 DECIMAL = re.compile(r"^DECIMAL\((\d+),(\d+)\)$")
 
@@ -112,6 +110,6 @@ def evolve(con: duckdb.DuckDBPyConnection, table: str, changes: list[Change]) ->
 
 def record(con: duckdb.DuckDBPyConnection, department: str, stream: str, changes: list[Change],
            load_id: str, at: datetime) -> None:
-    for c in changes:
-        con.execute(f"INSERT INTO {LAKE}.meta.schema_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [department, stream, c.column, c.change, c.old_type, c.new_type, load_id, at])
+    """Keep the load's changes in meta.schema_changes, in the load's transaction."""
+    meta.write_schema_changes(con, [meta.SchemaChange(department, stream, c.column, c.change, c.old_type, c.new_type,
+                                                      load_id, at) for c in changes])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -14,9 +13,12 @@ import duckdb
 from countyhub.core.extensions import extension_config
 from countyhub.core.secrets import resolve_secret
 from countyhub.core.settings import Settings
+from countyhub.lakehouse import meta
+from countyhub.lakehouse.names import LAKE, ZONES
 
-ZONES = ("staging", "intermediate", "audit", "shared", "quarantine", "meta")
-LAKE = "lake"
+__all__ = ["LAKE", "ZONES", "Lake", "LakeError", "ensure_schemas"]
+PROBE = "lake_probe"  # alias of the read-only attach that asks the catalog where it keeps its files
+PROBE_TABLES = 20  # tables asked for a data file before concluding there is none to check
 
 
 class LakeError(RuntimeError):
@@ -82,22 +84,33 @@ class Lake:
         if not self.settings.lake_metadata.startswith("sqlite:") or "://" in configured or not path.exists():
             return False
         try:
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-                recorded = db.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'").fetchone()
-                sample = db.execute(
-                    "SELECT s.path || t.path || f.path FROM ducklake_data_file f JOIN ducklake_table t USING (table_id) "
-                    "JOIN ducklake_schema s USING (schema_id) WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL "
-                    "AND s.end_snapshot IS NULL AND f.path_is_relative AND t.path_is_relative AND s.path_is_relative "
-                    "LIMIT 1").fetchone()
-        except sqlite3.Error:
-            return False  # not a DuckLake catalog DuckLake's own error will name
-        if recorded is None or recorded[0].rstrip("/") == configured.rstrip("/"):
+            recorded, sample = self._recorded_data_path()
+        except duckdb.Error:
+            return False  # not a DuckLake catalog: DuckLake's own error will name it on the real ATTACH
+        if recorded is None or recorded.rstrip("/") == configured.rstrip("/"):
             return False
-        if sample is None or (Path(configured) / sample[0]).exists():
+        if sample is None or (Path(configured) / sample).exists():
             return True
-        raise LakeError(f"the lake's catalog {path} keeps its Parquet files under {recorded[0]}, but lake_data is "
+        raise LakeError(f"the lake's catalog {path} keeps its Parquet files under {recorded}, but lake_data is "
                         f"{configured}, which does not hold them. If you moved the lake, move its data folder there "
-                        f"too; otherwise set lake_data (COUNTYHUB_LAKE_DATA) back to {recorded[0]}.")
+                        f"too; otherwise set lake_data (COUNTYHUB_LAKE_DATA) back to {recorded}.")
+
+    def _recorded_data_path(self) -> tuple[str | None, str | None]:
+        """The data path the catalog records, and one live data file relative to it (None if there is none).
+
+        Asked through DuckLake itself, attached read-only without a DATA_PATH so that it reports its own.
+        """
+        with closing(duckdb.connect(config=self.duckdb_config())) as con:
+            con.execute(f"ATTACH 'ducklake:{self.settings.lake_metadata}' AS {PROBE} (READ_ONLY)")
+            recorded = con.execute(f"SELECT data_path FROM ducklake_settings('{PROBE}')").fetchone()[0]
+            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+                                 "LIMIT ?", [PROBE, PROBE_TABLES]).fetchall()
+            for schema, name in tables:  # a table whose rows are all inlined in the catalog has no file
+                found = con.execute(f"SELECT data_file FROM ducklake_list_files('{PROBE}', ?, schema => ?) LIMIT 1",
+                                    [name, schema]).fetchone()
+                if found and recorded and found[0].startswith(recorded):
+                    return recorded, found[0].removeprefix(recorded)
+        return recorded, None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
@@ -138,11 +151,12 @@ class Lake:
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for writing, holding the writer lock, with the zone schemas present."""
+        """A connection for writing, holding the writer lock, with the zone schemas and meta tables current."""
         with self.lock():
             con = self.connect()
             try:
                 ensure_schemas(con, ZONES)
+                meta.migrate(con)
                 yield con
             finally:
                 con.close()

@@ -49,9 +49,11 @@ class RejectSpill:
             if len(self._pending) >= FLUSH_ROWS:
                 self._flush()
 
-    def add_unread(self, rejected: Rejected) -> None:
-        """A record the connector could not parse (a bad CSV line): it never reached a batch."""
-        self.add([rejected])
+    def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
+        """A record the connector could not parse (a bad CSV line): it never reached a batch.
+
+        This makes the spill a connector's RejectSink: the load passes it to `read()`."""
+        self.add([Rejected(where, reason, values)])
         self.unread += 1
 
     def _flush(self) -> None:

@@ -16,7 +16,7 @@ from countyhub.contracts.odcs import Contract, load_contracts
 from countyhub.contracts.publish import Publication
 from countyhub.core.departments import Department, load_departments
 from countyhub.core.settings import Settings
-from countyhub.lakehouse import Lake
+from countyhub.lakehouse import Lake, meta
 
 SAMPLE_ROWS = 5
 
@@ -62,13 +62,9 @@ def _sample(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[dict[s
 
 def _schema_changes(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> list[dict[str, Any]]:
     """The stream's schema changes as loads recorded them in lake.meta.schema_changes, newest first."""
-    if not _columns(con, "meta", "schema_changes"):
-        return []  # a lake from before drift was recorded, or no load yet
-    rows = con.execute("SELECT changed_at, load_id, column_name, change, old_type, new_type FROM "
-                       "lake.meta.schema_changes WHERE department = ? AND stream = ? ORDER BY changed_at DESC, "
-                       "column_name", [department, stream]).fetchall()
-    return [{"changed_at": at.astimezone(UTC).isoformat(timespec="seconds"), "load_id": load_id, "column": column, "change": change,
-             "old_type": old, "new_type": new} for at, load_id, column, change, old, new in rows]
+    return [{"changed_at": c.changed_at.astimezone(UTC).isoformat(timespec="seconds"), "load_id": c.load_id,
+             "column": c.column_name, "change": c.change, "old_type": c.old_type, "new_type": c.new_type}
+            for c in meta.schema_changes(con, department, stream)]
 
 
 def _latest(changes: list[dict[str, Any]], kind: str) -> dict[str, str]:
@@ -214,13 +210,12 @@ def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
         if manifest_path.exists():
             entries += _dbt_entries(con, manifest_path, by_code, {c.dataset: c for c in contracts})
         entries += _published_entries(con, contracts, by_code)
-        loads = con.execute(
-            "SELECT department, stream, load_id, rows_loaded, status, started_at, finished_at, message "
-            "FROM lake.meta.loads").fetchall() if _columns(con, "meta", "loads") else []
+        loads = meta.loads(con)
     for entry in entries:
         catalog.register_dataset(entry)
     if manifest_path.exists():
         _column_lineage(catalog, manifest_path, entries, contracts)
-    for dept, stream, load_id, rows, status, started, finished, message in loads:
-        catalog.record_load(f"raw_{dept}.{stream}", load_id, rows, status, started, finished, message)
+    for load in loads:
+        catalog.record_load(f"raw_{load.department}.{load.stream}", load.load_id, load.rows_loaded, load.status,
+                            load.started_at, load.finished_at, load.message)
     return len(entries)

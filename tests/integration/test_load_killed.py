@@ -38,8 +38,8 @@ CHILD = textwrap.dedent("""
     class Stalling(SqlConnector):
         def scan_plan(self, stream, state=None):
             return None
-        def read(self, stream, state=None):
-            for n, batch in enumerate(super().read(stream, state)):
+        def read(self, stream, state=None, rejects=None):
+            for n, batch in enumerate(super().read(stream, state, rejects)):
                 if n == 3:
                     Path(sys.argv[2]).write_text("mid-load")
                     time.sleep(120)

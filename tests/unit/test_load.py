@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from countyhub.connectors import get_connector
+from countyhub.connectors.base import RejectSink
 from countyhub.connectors.sql import SqlConnector
 from countyhub.core.departments import Department, Stream
 from countyhub.core.settings import Settings
@@ -130,8 +131,9 @@ class _CrashingConnector(SqlConnector):
 
     crash_after = 2
 
-    def read(self, stream: Stream, state: dict | None = None) -> Iterator[pa.RecordBatch]:
-        for n, batch in enumerate(super().read(stream, state)):
+    def read(self, stream: Stream, state: dict | None = None, rejects: RejectSink | None = None
+             ) -> Iterator[pa.RecordBatch]:
+        for n, batch in enumerate(super().read(stream, state, rejects)):
             if n == self.crash_after:
                 raise RuntimeError("killed mid-load")
             yield batch

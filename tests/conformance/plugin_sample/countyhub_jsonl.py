@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream
+from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, RejectSink
 from countyhub.core.departments import Stream
 
 
@@ -49,7 +49,9 @@ class JsonlConnector(Connector):
         streams = streams or [Stream(name=p.stem) for p in sorted(Path(self.config.folder).glob("*.jsonl"))]
         return [DiscoveredStream(s.name, (t := self._table(s)).schema, list(s.primary_key), t.num_rows) for s in streams]
 
-    def read(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+    def read(self, stream: Stream, state: dict[str, Any] | None = None,
+             rejects: RejectSink | None = None) -> Iterator[pa.RecordBatch]:
+        # Every line of a JSON Lines export parses or the whole read fails: nothing goes to `rejects`.
         table = self._table(stream)
         if stream.cursor and state and state.get("cursor") is not None:
             compare = pc.greater_equal if state.get("cursor_op") == ">=" else pc.greater

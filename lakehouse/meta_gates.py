@@ -1,0 +1,136 @@
+"""Typed rows of the gate's meta tables (publications, gate_runs, gate_results), declared in lakehouse.meta."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from countyhub.lakehouse.meta import insert_rows, present_columns, read_rows, table
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One version of a shared dataset (meta.publications); older rows have None for columns added later."""
+
+    dataset: str
+    version: int
+    snapshot_id: int
+    rows: int
+    published_at: datetime
+    gate_run_id: str = ""
+    contract_version: str = ""
+    quarantined: int | None = 0  # rows held back in lake.quarantine.shared__<dataset>
+    warnings: int | None = 0  # failed warn rules: published with a flag
+    restored_version: int | None = None  # set when this version is a rollback to an earlier one
+
+
+def publications(con: duckdb.DuckDBPyConnection, dataset: str) -> list[Publication]:
+    """Every version of dataset, newest first ([] if never published)."""
+    return read_rows(con, Publication, "publications", "dataset = ?", [dataset], order="version DESC")
+
+
+def latest_rows(con: duckdb.DuckDBPyConnection, dataset: str) -> int | None:
+    """Rows of the version shared serves now, or None before the first publication."""
+    found = read_rows(con, Publication, "publications", "dataset = ? AND version = (SELECT max(version) FROM "
+                  f"{table('publications')} WHERE dataset = ?)", [dataset, dataset])
+    return found[0].rows if found else None
+
+
+def contract_texts(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[int, tuple[str | None, int | None]]:
+    """{version: (contract text it was published under, version it restored)} for every version of dataset."""
+    found = read_rows(con, _ContractText, "publications", "dataset = ?", [dataset])
+    return {r.version: (r.contract_yaml, r.restored_version) for r in found}
+
+
+@dataclass(frozen=True)
+class _ContractText:
+    version: int
+    contract_yaml: str | None
+    restored_version: int | None
+
+
+def next_version(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+    return con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {table('publications')} WHERE dataset = ?",
+                       [dataset]).fetchone()[0]
+
+
+def write_publication(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
+    """Append a version: `values` names its columns (dataset, version, snapshot_id, rows, published_at, ...)."""
+    con.execute(f"INSERT INTO {table('publications')} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                list(values.values()))
+
+
+def set_snapshot(con: duckdb.DuckDBPyConnection, dataset: str, version: int, snapshot_id: int) -> None:
+    """Correct a version's snapshot id after COMMIT (another writer took the expected number first)."""
+    con.execute(f"UPDATE {table('publications')} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
+                [snapshot_id, dataset, version])
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """One gate run over a dataset (meta.gate_runs)."""
+
+    run_id: str
+    dataset: str
+    department: str
+    contract_version: str
+    status: str  # passed | warn | quarantined | failed
+    success: bool
+    reason: str | None
+    row_count: int | None
+    rules: int
+    rules_passed: int
+    warnings: int
+    quarantined: int | None
+    published_version: int | None
+    data_docs: str | None
+    started_at: datetime
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class GateRuleResult:
+    """One rule's outcome in a gate run (meta.gate_results); samples already masked, as JSON text."""
+
+    run_id: str
+    dataset: str
+    rule: str
+    kind: str
+    column_name: str | None
+    severity: str
+    expectation: str | None
+    observed: str | None
+    threshold: str | None
+    success: bool
+    message: str | None
+    samples_json: str
+
+
+def write_gate_run(con: duckdb.DuckDBPyConnection, run: GateRun, results: list[GateRuleResult]) -> None:
+    """Append a run and its rules in the caller's transaction."""
+    insert_rows(con, "gate_runs", [run])
+    insert_rows(con, "gate_results", results)
+
+
+def gate_runs(con: duckdb.DuckDBPyConnection, department: str | None = None,
+              since: date | None = None) -> list[GateRun]:
+    """Gate runs, oldest first, of one department and/or since a day ([] on a lake without any)."""
+    where, params = ["TRUE"], []
+    if department:
+        where.append("department = ?")
+        params.append(department)
+    if since:
+        where.append("started_at >= ?")
+        params.append(since)
+    return read_rows(con, GateRun, "gate_runs", " AND ".join(where), params, order="started_at")
+
+
+def failing_rules(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """{run_id: the rules that failed in it, by name} ({} on a lake without gate results)."""
+    if not present_columns(con, "gate_results"):
+        return {}
+    return dict(con.execute(f"SELECT run_id, list(rule ORDER BY rule) FROM {table('gate_results')} "
+                            "WHERE NOT success GROUP BY run_id").fetchall())
