@@ -6,9 +6,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from countyhub.core.vocab import CLASSIFICATIONS, SHARING_TYPES
+
 KINDS = ("raw_stream", "model", "published")
-SHARING_TYPES = ("unconditional", "conditional", "not_shared")
-CLASSIFICATIONS = ("public", "internal", "sensitive", "secret")
 # 基础 / 主题 / 部门 information resources (the 2016 national rules' three classes of resource).
 RESOURCE_CLASSES = ("basic", "thematic", "departmental")
 SHARING_MODES = ("query", "api", "download")

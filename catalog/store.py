@@ -12,9 +12,7 @@ from sqlalchemy import func, insert, select
 
 from countyhub.catalog import tables as t
 from countyhub.catalog.entry import (
-    CLASSIFICATIONS,
     KINDS,
-    SHARING_TYPES,
     Column,
     DatasetEntry,
     coerce_columns,
@@ -27,6 +25,7 @@ from countyhub.catalog.search import SearchIndex, SearchResult
 from countyhub.catalog.tables import make_engine, row_dict
 from countyhub.catalog.text import add_words
 from countyhub.core.masking import mask_rows, mask_text
+from countyhub.core.vocab import CLASSIFICATIONS, SHARING_TYPES
 
 MAX_SAMPLE_ROWS = 20
 _FACET_COLUMNS = {"department": "department_code"}

@@ -16,11 +16,10 @@ from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
 from countyhub.contracts.rules.predicates import DOMAIN_EXPECTATIONS, ROW_LEVEL
+from countyhub.core.vocab import CLASSIFICATIONS, SHARING_TYPES
 
 Severity = Literal["error", "warn", "quarantine"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-CLASSIFICATIONS = ("public", "internal", "sensitive", "secret")
-SHARING_TYPES = ("unconditional", "conditional", "not_shared")
 _SEVERITY = {"error": "error", "critical": "error", "high": "error",
              "warn": "warn", "warning": "warn", "info": "warn", "low": "warn", "quarantine": "quarantine"}
 VOLUME_EXPECTATION = "expect_table_row_count_to_not_drop_more_than"

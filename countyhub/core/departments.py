@@ -10,8 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-SharingType = Literal["unconditional", "conditional", "not_shared"]
-Classification = Literal["public", "internal", "sensitive", "secret"]
+from countyhub.core.vocab import Classification, SharingType
+
 SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.IGNORECASE)
 ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 

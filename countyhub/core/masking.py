@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from countyhub.core.vocab import MASKED
+
 # Digit lookarounds instead of \b: Chinese text has no word boundaries between "电话" and the number.
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # A column named like a credential is redacted whatever its declared classification.
 _SECRET_NAME = re.compile(r"password|passwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
-MASKED_CLASSIFICATIONS = frozenset({"sensitive", "secret"})
+MASKED_CLASSIFICATIONS = frozenset(MASKED)
 REDACTED = "******"
 
 

@@ -1,0 +1,21 @@
+"""The platform's shared words, defined once: sharing types, classifications and lake zones."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+# The 2016 national rules' three sharing types (无条件 / 有条件 / 不予共享).
+SharingType = Literal["unconditional", "conditional", "not_shared"]
+# Ordered from least to most restricted: a dataset takes the most restricted of its columns.
+Classification = Literal["public", "internal", "sensitive", "secret"]
+# Schemas of the lake besides each department's raw_<code>.
+Zone = Literal["staging", "intermediate", "audit", "shared", "quarantine", "meta"]
+
+# The tuples are derived from the Literals so that the two can never disagree.
+SHARING_TYPES: tuple[SharingType, ...] = get_args(SharingType)
+CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
+ZONES: tuple[Zone, ...] = get_args(Zone)
+# Classifications whose values the catalog never shows unmasked.
+MASKED: tuple[Classification, ...] = ("sensitive", "secret")
+
+__all__ = ["CLASSIFICATIONS", "MASKED", "SHARING_TYPES", "ZONES", "Classification", "SharingType", "Zone"]
