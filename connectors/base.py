@@ -10,16 +10,14 @@ from typing import Any, ClassVar, Protocol
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from countyhub.connectors.errors import ConnectorError, StreamEmptyError
+from countyhub.connectors.options import OpenStreamOptions, StreamOptions
 from countyhub.core.departments import Stream
 from countyhub.core.secrets import resolve_secret
 
-
-class ConnectorError(RuntimeError):
-    """A source cannot be reached or read; the message never contains a secret."""
-
-
-class StreamEmptyError(ConnectorError):
-    """The source holds nothing for a stream right now (an empty drop folder): an error only before its first load."""
+# Re-exported: connectors written before errors.py import them from here.
+__all__ = ["Connector", "ConnectorConfig", "ConnectorError", "DiscoveredStream", "Rejected", "ScanPlan",
+           "StreamEmptyError"]
 
 
 class ConnectorConfig(BaseModel):
@@ -100,10 +98,12 @@ def sink(rejects: RejectSink | None) -> RejectSink:
 
 
 class Connector(ABC):
-    """A department system. Subclasses set `kind` and `Config`, and implement check/discover/read."""
+    """A department system. Subclasses set `kind`, `Config` and `Options`, and implement check/discover/read."""
 
     kind: ClassVar[str]
     Config: ClassVar[type[ConnectorConfig]]
+    # The stream options this kind takes; without one of its own a connector accepts any key.
+    Options: ClassVar[type[StreamOptions]] = OpenStreamOptions
     # How a stream without an explicit `mode:` is applied when the connector has no better idea.
     default_mode: ClassVar[str] = "auto"
 

@@ -1,12 +1,10 @@
-"""Column types a department file declares for a stream (`types:`, `columns:`), as Arrow types and schemas."""
+"""Column types a department file declares for a stream (`types:`, `columns:`), as Arrow types."""
 
 from __future__ import annotations
 
 import re
 
 import pyarrow as pa
-
-from countyhub.core.departments import Stream
 
 TYPES = {"integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_(),
          "date": pa.date32(), "timestamp": pa.timestamp("us"), "text": pa.string()}
@@ -21,14 +19,3 @@ def arrow_type(name: str) -> pa.DataType:
         return TYPES[name.strip().lower()]
     except KeyError:
         raise ValueError(f"unknown column type {name!r}; use one of {', '.join(TYPES)} or decimal(p,s)") from None
-
-
-def declared_schema(stream: Stream) -> pa.Schema | None:
-    """The stream's full schema from its `columns:` option (a mapping name → type, or a list of text
-    columns), or None when the department file does not declare one."""
-    columns = stream.options.get("columns")
-    if not columns:
-        return None
-    if isinstance(columns, dict):
-        return pa.schema([(str(name), arrow_type(str(type_ or "text"))) for name, type_ in columns.items()])
-    return pa.schema([(str(name), pa.string()) for name in columns])

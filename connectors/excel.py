@@ -7,14 +7,24 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
+from pydantic import BaseModel, ConfigDict, Field
 
 SAMPLE_ROWS = 30
 MERGE = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
 FLOAT_EXACT = 2**53  # beyond this a float has lost integer digits (an 18-digit ID number typed as a number)
+
+
+class SheetOptions(BaseModel):
+    """Which sheet of a workbook to read and where its header is (each detected when not given)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sheet: str | None = None  # default: the first sheet
+    header_row: int | None = Field(default=None, ge=1)  # 1-based; default: the first row filled like a header
+    header_rows: Literal[1, 2] | None = None  # 2 under merged group cells; default detected
 
 
 def cell_text(value: Any) -> str | None:
@@ -88,24 +98,24 @@ def _names(sample: list[tuple[Any, ...]], top: int, merges: list[tuple[int, int,
     return names, rows
 
 
-def row_estimate(path: Path, options: dict[str, Any]) -> int:
+def row_estimate(path: Path, options: SheetOptions) -> int:
     """Rows below the header, from the sheet's recorded dimensions (no cell is read; title rows counted as 1)."""
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook[options["sheet"]] if options.get("sheet") else workbook.worksheets[0]
-        return max((sheet.max_row or 0) - int(options.get("header_row") or 1), 0)
+        sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
+        return max((sheet.max_row or 0) - (options.header_row or 1), 0)
     finally:
         workbook.close()
 
 
-def read_sheet(path: Path, options: dict[str, Any]) -> tuple[list[str], Iterator[tuple[int, list[str | None]]]]:
+def read_sheet(path: Path, options: SheetOptions) -> tuple[list[str], Iterator[tuple[int, list[str | None]]]]:
     """Column names and an iterator of (sheet row number, cell texts) for the data rows."""
     workbook = load_workbook(path, read_only=True, data_only=True)
-    sheet = workbook[options["sheet"]] if options.get("sheet") else workbook.worksheets[0]
+    sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
     sample = [tuple(r) for _, r in zip(range(SAMPLE_ROWS), sheet.iter_rows(values_only=True))]
-    top = int(options["header_row"]) - 1 if options.get("header_row") else _header_row(sample)
+    top = options.header_row - 1 if options.header_row else _header_row(sample)
     merges = merged_ranges(path, sheet._worksheet_path)
-    names, header_rows = _names(sample, top, merges, options.get("header_rows"))
+    names, header_rows = _names(sample, top, merges, options.header_rows)
     first_data = top + header_rows + 1
 
     def rows() -> Iterator[tuple[int, list[str | None]]]:

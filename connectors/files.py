@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from pydantic import Field
 
 from countyhub.connectors import excel
 from countyhub.connectors.base import (
@@ -20,6 +21,7 @@ from countyhub.connectors.base import (
     StreamEmptyError,
     sink,
 )
+from countyhub.connectors.options import StreamOptions
 from countyhub.connectors.textio import (
     SNIFF_BYTES,
     constant_text,
@@ -42,11 +44,21 @@ class FilesConfig(ConnectorConfig):
     block_size: int = 4 * 1024 * 1024
 
 
+class FilesStreamOptions(StreamOptions, excel.SheetOptions):
+    """A drop-folder stream: which files, how to read a CSV (each detected when not given), and which sheet."""
+
+    pattern: str | None = None  # glob in the drop folder; default <stream name>*.csv
+    encoding: str | None = None  # default detected: UTF-8, UTF-8 with BOM, GB18030/GBK
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)  # default sniffed
+    header: bool | Literal["auto"] = "auto"
+
+
 class FilesConnector(Connector):
     """A folder; each stream names a glob `pattern` (CSV or .xlsx) and may force encoding, delimiter, header."""
 
     kind = "files"
     Config = FilesConfig
+    Options = FilesStreamOptions
     default_mode = "files"  # a changed file replaces its own rows; unchanged files are skipped
 
     def __init__(self, config: dict[str, Any], where: str = "") -> None:
@@ -65,25 +77,27 @@ class FilesConnector(Connector):
     def files(self, stream: Stream) -> list[Path]:
         return sorted(p for p in self.folder.glob(self._pattern(stream)) if p.is_file())
 
-    @staticmethod
-    def _pattern(stream: Stream) -> str:
-        return stream.options.get("pattern", f"{stream.name}*.csv")
+    def _options(self, stream: Stream) -> FilesStreamOptions:
+        return FilesStreamOptions.of(stream, self.where)
+
+    def _pattern(self, stream: Stream) -> str:
+        return self._options(stream).pattern or f"{stream.name}*.csv"
 
     def _csv_dialect(self, path: Path, stream: Stream) -> tuple[str, str, list[str], bool]:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
+        options = self._options(stream)
         try:
-            encoding = stream.options.get("encoding") or detect_encoding(head)
+            encoding = options.encoding or detect_encoding(head)
             text = head.decode(encoding, errors="ignore")
-            delimiter, names, header = sniff_dialect(text, stream.options.get("delimiter"),
-                                                     stream.options.get("header", "auto"))
+            delimiter, names, header = sniff_dialect(text, options.delimiter, options.header)
         except ConnectorError as exc:
             raise ConnectorError(f"{self.where}: {path}:1: {exc}") from None
         return encoding, delimiter, names, header
 
     def _columns(self, path: Path, stream: Stream) -> list[str]:
         if path.suffix.lower() == ".xlsx":
-            return excel.read_sheet(path, stream.options)[0]
+            return excel.read_sheet(path, self._options(stream))[0]
         return self._csv_dialect(path, stream)[2]
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
@@ -141,7 +155,7 @@ class FilesConnector(Connector):
             if path.name in known and known[path.name] == self._checksum(path):
                 continue  # hashed only when an earlier load took a file of that name
             if path.suffix.lower() == ".xlsx":
-                total += excel.row_estimate(path, stream.options)
+                total += excel.row_estimate(path, self._options(stream))
             else:
                 with path.open("rb") as fh:
                     head = fh.read(SNIFF_BYTES)
@@ -207,7 +221,7 @@ class FilesConnector(Connector):
 
     def _excel_lines(self, path: Path, stream: Stream, wanted: set[int]) -> dict[int, int]:
         """Sheet row numbers of the data rows at the given positions (rows the read rejected do not count)."""
-        names, rows = excel.read_sheet(path, stream.options)
+        names, rows = excel.read_sheet(path, self._options(stream))
         found, kept = {}, 0
         for number, values in rows:
             if len(values) > len(names) and any(v is not None for v in values[len(names):]):
@@ -218,7 +232,7 @@ class FilesConnector(Connector):
         return found
 
     def _read_excel(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
-        names, rows = excel.read_sheet(path, stream.options)
+        names, rows = excel.read_sheet(path, self._options(stream))
         schema = pa.schema([(n, pa.string()) for n in names] + [(SOURCE_FILE, pa.string())])
         batch: list[list[str | None]] = []
         for number, values in rows:

@@ -12,8 +12,7 @@ import httpx
 import pyarrow as pa
 
 from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, RejectSink
-from countyhub.connectors.declared import declared_schema
-from countyhub.connectors.http_paging import pages
+from countyhub.connectors.http_paging import HttpJsonStreamOptions, pages
 from countyhub.core.departments import Stream
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -71,6 +70,7 @@ class HttpJsonConnector(Connector):
 
     kind = "http_json"
     Config = HttpJsonConfig
+    Options = HttpJsonStreamOptions
 
     def __init__(self, config: dict[str, Any], where: str = "") -> None:
         super().__init__(config, where)
@@ -127,7 +127,8 @@ class HttpJsonConnector(Connector):
 
     def _pages(self, stream: Stream, state: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         with self._client() as client:
-            yield from pages(lambda url, params: self.get(client, url, params), stream.options, stream.cursor, state)
+            options = HttpJsonStreamOptions.of(stream, self.where)
+            yield from pages(lambda url, params: self.get(client, url, params), options, stream.cursor, state)
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
         found = []
@@ -135,7 +136,7 @@ class HttpJsonConnector(Connector):
             first = next(self._pages(stream), [])
             # An endpoint without records cannot show its fields: the department file may declare them.
             schema = pa.RecordBatch.from_pylist(first[:100]).schema if first else (
-                declared_schema(stream) or pa.schema([]))
+                HttpJsonStreamOptions.of(stream, self.where).declared_schema() or pa.schema([]))
             found.append(DiscoveredStream(stream.name, schema, stream.primary_key))
         return found
 

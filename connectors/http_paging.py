@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
 
-from countyhub.connectors.base import ConnectorError
+from countyhub.connectors.errors import ConnectorError
+from countyhub.connectors.options import StreamOptions
 
 Get = Callable[[str, dict[str, Any]], httpx.Response]
 MAX_PAGES = 1_000_000  # a server that never stops paging must not loop forever
+
+
+class Pagination(BaseModel):
+    """How an endpoint pages: the query parameters it takes and where the next token is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["none", "page", "offset", "cursor", "link"] = "none"
+    size: int = Field(default=100, ge=1)
+    start: int = 1  # first page number (type: page)
+    page_param: str = "page"
+    size_param: str = "page_size"
+    offset_param: str = "offset"
+    cursor_param: str = "cursor"
+    next_cursor: str = "next_cursor"  # dotted path to the next token in the answer (type: cursor)
+
+
+class HttpJsonStreamOptions(StreamOptions):
+    """An endpoint: its path under base_url, where its records are, its query and its paging."""
+
+    path: str = ""
+    records: str = ""  # dotted path to the list, e.g. data.items
+    params: dict[str, Any] = Field(default_factory=dict)
+    incremental_param: str | None = None  # query parameter that receives the cursor
+    pagination: Pagination = Pagination()
 
 
 def dig(document: Any, path: str) -> Any:
@@ -19,26 +45,25 @@ def dig(document: Any, path: str) -> Any:
     return document
 
 
-def pages(get: Get, options: dict[str, Any], cursor: str | None,
+def pages(get: Get, options: HttpJsonStreamOptions, cursor: str | None,
           state: dict[str, Any] | None) -> Iterator[list[dict[str, Any]]]:
     """Yield each page's records; stop on a short/empty page, a missing next token or Link."""
-    paging = options.get("pagination", {"type": "none"})
-    kind = paging.get("type", "none")
-    path, records = options.get("path", ""), options.get("records", "")
-    params: dict[str, Any] = dict(options.get("params", {}))
-    since = options.get("incremental_param")
+    paging = options.pagination
+    kind, path, records = paging.type, options.path, options.records
+    params: dict[str, Any] = dict(options.params)
+    since = options.incremental_param
     if since and cursor and state and state.get("cursor") is not None:
         params[since] = str(state["cursor"])  # the API filters; the load dedupes by key at the boundary
-    size = int(paging.get("size", 100))
+    size = paging.size
     if kind != "none":
-        params[paging.get("size_param", "page_size")] = size
-    page, url = int(paging.get("start", 1)), path
+        params[paging.size_param] = size
+    page, url = paging.start, path
     for _ in range(MAX_PAGES):
         query = dict(params)
         if kind == "page":
-            query[paging.get("page_param", "page")] = page
+            query[paging.page_param] = page
         elif kind == "offset":
-            query[paging.get("offset_param", "offset")] = (page - 1) * size
+            query[paging.offset_param] = (page - 1) * size
         response = get(url, query)
         document = response.json()
         items = dig(document, records) or []
@@ -47,10 +72,10 @@ def pages(get: Get, options: dict[str, Any], cursor: str | None,
         if kind == "none" or not items:
             return
         if kind == "cursor":
-            token = dig(document, paging.get("next_cursor", "next_cursor"))
+            token = dig(document, paging.next_cursor)
             if not token:
                 return
-            params[paging.get("cursor_param", "cursor")] = token
+            params[paging.cursor_param] = token
         elif kind == "link":
             following = response.links.get("next", {}).get("url")
             if not following:

@@ -19,6 +19,7 @@ from countyhub.connectors.base import (
     RejectSink,
     ScanPlan,
 )
+from countyhub.connectors.options import StreamOptions
 from countyhub.core.departments import Stream
 
 BATCH_ROWS = 50_000
@@ -68,11 +69,18 @@ def to_arrow(values: tuple, type_: pa.DataType) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=type_)
 
 
+class SqlStreamOptions(StreamOptions):
+    """A database stream: the table it reads."""
+
+    table: str | None = None  # default: the stream name
+
+
 class SqlConnector(Connector):
     """One database; each stream is a table (`table:` in the stream, default the stream name)."""
 
     kind = "sql"
     Config = SqlConfig
+    Options = SqlStreamOptions
 
     def __init__(self, config: dict[str, Any], where: str = "") -> None:
         super().__init__(config, where)
@@ -104,8 +112,11 @@ class SqlConnector(Connector):
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail("connect to", exc) from None
 
+    def table_name(self, stream: Stream) -> str:
+        return SqlStreamOptions.of(stream, self.where).table or stream.name
+
     def _table(self, stream: Stream) -> sa.Table:
-        name = stream.options.get("table", stream.name)
+        name = self.table_name(stream)
         try:
             return sa.Table(name, sa.MetaData(), autoload_with=self.engine, schema=self.config.db_schema)
         except sa.exc.NoSuchTableError:
@@ -127,7 +138,7 @@ class SqlConnector(Connector):
         for stream in streams:
             if not stream.cursor:
                 continue
-            name = stream.options.get("table", stream.name)
+            name = self.table_name(stream)
             try:
                 leading = [i["column_names"][0] for i in inspector.get_indexes(name, schema=schema) if i["column_names"]]
                 leading += inspector.get_pk_constraint(name, schema=schema)["constrained_columns"][:1]
@@ -146,7 +157,7 @@ class SqlConnector(Connector):
     def scan_plan(self, stream: Stream, state: dict[str, Any] | None = None) -> ScanPlan | None:
         if not self.uses_duckdb:
             return None
-        return sql_duckdb.table_plan(self._url, self._password, stream.options.get("table", stream.name),
+        return sql_duckdb.table_plan(self._url, self._password, self.table_name(stream),
                                      self.config.db_schema, stream.cursor, state)
 
     def _duckdb(self, plan: ScanPlan) -> duckdb.DuckDBPyConnection:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from countyhub.connectors.base import Rejected
-from countyhub.connectors.declared import arrow_type, declared_schema
+from countyhub.connectors.options import StreamOptions
 from countyhub.core.departments import Stream
 from countyhub.lakehouse.lake import LAKE
 from countyhub.lakehouse.rejects import SOURCE_FILE, RejectSpill
@@ -37,12 +37,13 @@ class Validator:
     def for_stream(cls, stream: Stream, strings: list[str], spill: RejectSpill) -> Validator:
         """Rules for a stream whose text columns are `strings`: declared `types`, and ID-number columns
         (declared as `id_number_columns`, else recognised by name, e.g. 身份证号 or id_number)."""
-        declared = stream.options.get("id_number_columns")
+        options = StreamOptions.shared(stream)
+        declared = options.id_number_columns
         ids = declared if declared is not None else [n for n in strings if ID_NAME.search(n)]
         # Declared `columns:` (the stream's whole shape) type every read, so a table first made from them
         # (an API that had no records yet) matches what later reads bring; `types:` wins where both say.
-        types = {f.name: f.type for f in declared_schema(stream) or []}
-        types |= {c: arrow_type(t) for c, t in (stream.options.get("types") or {}).items()}
+        types = {f.name: f.type for f in options.declared_schema() or []}
+        types |= options.arrow_types()
         return cls(stream, [c for c in ids if c in strings], types, spill)
 
     @property

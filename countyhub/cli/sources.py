@@ -81,6 +81,7 @@ def sources_add(
     config: ConfigOpt = None,
 ) -> None:
     """Scaffold departments/<code>.yml from flags (or questions in a terminal), validated before it is written."""
+    from countyhub.connectors import check_department
     from countyhub.core.departments import DepartmentFileError, load_department
 
     settings = load_settings(config)
@@ -104,7 +105,7 @@ def sources_add(
     tmp = path.with_suffix(".yml.tmp")
     tmp.write_text(text, encoding="utf-8")
     try:
-        load_department(tmp.rename(path))
+        check_department(load_department(tmp.rename(path)))
     except DepartmentFileError as exc:
         path.unlink()
         fail(str(exc))
@@ -113,11 +114,12 @@ def sources_add(
 
 @sources_app.command("validate")
 def sources_validate(config: ConfigOpt = None) -> None:
-    """Validate every departments/<code>.yml; errors name the file, the line and the field."""
+    """Validate every departments/<code>.yml against the installed connector kinds; errors name file, line and field."""
+    from countyhub.connectors import check_departments
     from countyhub.core.departments import DepartmentFileError, load_departments
 
     try:
-        departments = load_departments(load_settings(config).departments_dir)
+        departments = check_departments(load_departments(load_settings(config).departments_dir))
     except DepartmentFileError as exc:
         fail(str(exc))
     for d in departments:
@@ -131,7 +133,7 @@ def sources_test(
     config: ConfigOpt = None,
 ) -> None:
     """Check each source of a department is reachable and list its streams with row counts, keys and load mode."""
-    from countyhub.connectors import ConnectorError
+    from countyhub.connectors import ConnectorError, check_department
     from countyhub.core.departments import DepartmentFileError, load_department
     from countyhub.flow.ingest import connector_for
     from countyhub.lakehouse.load import resolve_mode
@@ -143,7 +145,7 @@ def sources_test(
     table = Table("source", "stream", "columns", "rows", "primary key", "cursor", "mode")
     warnings: list[str] = []
     try:
-        dept = load_department(path)
+        dept = check_department(load_department(path))
         for src in dept.sources:
             connector = connector_for(settings, dept, src)
             connector.check()

@@ -114,7 +114,7 @@ def expand(value: Any, home: Path) -> Any:
     return value
 
 
-def _line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int:
+def line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int:
     """Walk the YAML node tree along a pydantic error location to find the line to blame."""
     line = node.start_mark.line + 1
     for part in loc:
@@ -130,6 +130,16 @@ def _line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int:
         else:
             break
     return line
+
+
+def field_error(department: Department, loc: tuple[Any, ...], message: str, node: yaml.Node | None = None) -> str:
+    """`path:line: field 'a.0.b': message` for a field of a loaded department (`node`: its file, if composed)."""
+    field = ".".join(str(p) for p in loc)
+    if department.path is None:  # built in code, not read from a file
+        return f"department {department.code}: field '{field}': {message}"
+    if node is None:
+        node = yaml.compose(department.path.read_text(encoding="utf-8"))
+    return f"{department.path}:{line_of(node, loc)}: field '{field}': {message}"
 
 
 def load_department(path: Path) -> Department:
@@ -150,10 +160,10 @@ def load_department(path: Path) -> Department:
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"{path}:{_line_of(node, err['loc'])}: field '{field}': {err['msg']}")
+            lines.append(f"{path}:{line_of(node, err['loc'])}: field '{field}': {err['msg']}")
         raise DepartmentFileError("\n".join(lines)) from None
     if dept.code != path.stem:
-        raise DepartmentFileError(f"{path}:{_line_of(node, ('code',))}: field 'code': {dept.code!r} must match the file name {path.stem!r}")
+        raise DepartmentFileError(f"{path}:{line_of(node, ('code',))}: field 'code': {dept.code!r} must match the file name {path.stem!r}")
     dept.path = path
     return dept
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from countyhub.connectors import Connector, get_connector
+from countyhub.connectors import Connector, check_department, get_connector
 from countyhub.core.departments import Department, Source, expand
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
@@ -30,6 +30,7 @@ def ingest_department(
 
     `full_refresh` ignores the saved state (cursor, files seen) and rebuilds each raw table.
     """
+    check_department(department)  # an unknown kind or a misspelt option stops the run before any load
     lake, results = Lake(settings), []
     if stream_name:
         department.stream(stream_name)  # raises KeyError naming the department before anything runs

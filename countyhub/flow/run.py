@@ -39,10 +39,12 @@ class FlowReport:
 
 
 def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None = None) -> list[LoadResult]:
+    from countyhub.connectors import check_departments
     from countyhub.flow.ingest import ingest_department
 
     loads: list[LoadResult] = []
-    for department in load_departments(settings.departments_dir):
+    # Every file is checked before the first load, so a bad one does not stop the run halfway.
+    for department in check_departments(load_departments(settings.departments_dir)):
         loads.extend(ingest_department(settings, department, progress=progress))
     return loads
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from countyhub.cli.common import console
 from countyhub.cli.main import app
+from countyhub.connectors.files import FilesStreamOptions
 from countyhub.core.departments import load_department
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
@@ -41,7 +42,7 @@ def test_a_drop_folder_source_from_add_to_load(settings: Settings, departments: 
          "--kind", "files", "--source", "drops", "--location", str(drop), "--stream", "roll:名册_*.csv")
     department = load_department(departments / "rsj.yml")
     [stream] = department.sources[0].streams
-    assert (stream.name, stream.options["pattern"]) == ("roll", "名册_*.csv")
+    assert (stream.name, FilesStreamOptions.of(stream).pattern) == ("roll", "名册_*.csv")
 
     tested = _run("sources", "test", "rsj")
     line = next(x for x in tested.splitlines() if " roll " in x)
