@@ -9,8 +9,11 @@ from countyhub.connectors.base import (
     ConnectorError,
     DiscoveredStream,
     Rejected,
+    RejectList,
+    RejectSink,
     ScanPlan,
     StreamEmptyError,
+    sink,
 )
 from countyhub.connectors.options import OpenStreamOptions, StreamOptions
 from countyhub.connectors.registry import available_kinds, get_connector
@@ -18,9 +21,21 @@ from countyhub.connectors.validate import check_department, check_departments
 from countyhub.core.departments import Stream
 
 __all__ = [
-    # Writing a connector
-    "Connector", "ConnectorConfig", "ConnectorError", "DiscoveredStream", "OpenStreamOptions", "Rejected",
-    "ScanPlan", "Stream", "StreamEmptyError", "StreamOptions",
-    # Finding and checking connectors
-    "available_kinds", "check_department", "check_departments", "get_connector",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorError",
+    "DiscoveredStream",
+    "OpenStreamOptions",
+    "RejectList",
+    "RejectSink",
+    "Rejected",
+    "ScanPlan",
+    "Stream",
+    "StreamEmptyError",
+    "StreamOptions",
+    "available_kinds",
+    "check_department",
+    "check_departments",
+    "get_connector",
+    "sink",
 ]

@@ -16,8 +16,8 @@ from countyhub.core.departments import Stream
 from countyhub.core.secrets import resolve_secret
 
 # Re-exported: connectors written before errors.py import them from here.
-__all__ = ["Connector", "ConnectorConfig", "ConnectorError", "DiscoveredStream", "Rejected", "ScanPlan",
-           "StreamEmptyError"]
+__all__ = ["Connector", "ConnectorConfig", "ConnectorError", "DiscoveredStream", "RejectList", "RejectSink", "Rejected",
+           "ScanPlan", "StreamEmptyError", "sink"]
 
 
 class ConnectorConfig(BaseModel):

@@ -7,7 +7,9 @@ exactly as it finds an installed wheel.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,12 +18,47 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
-from countyhub.connectors import Connector, ConnectorError, available_kinds, get_connector
-from countyhub.core.departments import Stream
+from countyhub.cli.common import console
+from countyhub.cli.main import app
+from countyhub.connectors import (
+    Connector,
+    ConnectorError,
+    OpenStreamOptions,
+    Stream,
+    available_kinds,
+    check_department,
+    get_connector,
+)
+from countyhub.core.departments import load_department
+from countyhub.core.settings import PROJECT_DIR
 from countyhub.testing import ConnectorConformance
 
 SAMPLE = Path(__file__).parent / "plugin_sample"
+GUIDE = PROJECT_DIR / "docs" / "write-a-connector.md"
+# A plugin that declares no options model, as a plugin written before options were typed.
+OPEN_PLUGIN = """\
+from countyhub.connectors import Connector, ConnectorConfig
+
+
+class AnyConfig(ConnectorConfig):
+    folder: str
+
+
+class AnyOptionsConnector(Connector):  # no `Options`: every stream key is accepted
+    kind = "jsonl_any"
+    Config = AnyConfig
+
+    def check(self):
+        pass
+
+    def discover(self, streams=None):
+        return []
+
+    def read(self, stream, state=None):
+        yield from ()
+"""
 TOKEN = "jsonl-t0ken-never-shown"
 ROWS = 120
 
@@ -31,15 +68,17 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     site = tmp_path_factory.mktemp("site-packages")
     for module in ("countyhub_jsonl", "countyhub_broken"):
         shutil.copy(SAMPLE / f"{module}.py", site)
+    (site / "countyhub_open.py").write_text(OPEN_PLUGIN)
     info = site / "countyhub_sample_connectors-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: countyhub-sample-connectors\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[countyhub.connectors]\njsonl = countyhub_jsonl:JsonlConnector\n"
-                                           "ftp = countyhub_broken:FtpConnector\n")
+                                           "ftp = countyhub_broken:FtpConnector\n"
+                                           "jsonl_any = countyhub_open:AnyOptionsConnector\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(site))
         yield site
-    for module in ("countyhub_jsonl", "countyhub_broken"):
+    for module in ("countyhub_jsonl", "countyhub_broken", "countyhub_open"):
         sys.modules.pop(module, None)
 
 
@@ -65,6 +104,63 @@ def test_a_plugin_that_fails_to_import_shows_the_original_error(plugin: Path) ->
         get_connector("ftp")
     assert str(failure.value) == ("connector kind 'ftp' (countyhub_broken:FtpConnector) failed to import: "
                                   "ModuleNotFoundError(\"No module named 'paramiko_not_installed'\")")
+
+
+def _department(folder: Path, kind: str, option: str) -> Path:
+    path = folder / "tst.yml"
+    path.write_text(f"code: tst\nname: 测试局\nname_en: Test\nowner: {{steward: 王工}}\nsources:\n"
+                    f"  - name: exports\n    kind: {kind}\n    config: {{folder: /tmp}}\n    streams:\n"
+                    f"      - name: roster\n        {option}: roster\n", encoding="utf-8")
+    return path
+
+
+def test_a_plugin_option_is_checked_like_a_builtin_one(plugin: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUNTYHUB_DEPARTMENTS_DIR", str(tmp_path))
+    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(console, "width", 300)
+    path = _department(tmp_path, "jsonl", "tabel")
+    out = CliRunner().invoke(app, ["sources", "validate"])
+    assert out.exit_code == 1
+    assert (f"{path}:11: field 'sources.0.streams.0.tabel': unknown option for kind 'jsonl' "
+            "(did you mean 'table'?)") in out.output
+    _department(tmp_path, "jsonl", "table")
+    out = CliRunner().invoke(app, ["sources", "validate"])
+    assert out.exit_code == 0, out.output
+
+
+def test_a_plugin_without_an_options_model_accepts_any_option(plugin: Path, tmp_path: Path) -> None:
+    assert get_connector("jsonl_any").Options is OpenStreamOptions is Connector.Options
+    department = check_department(load_department(_department(tmp_path, "jsonl_any", "tabel")))
+    [stream] = department.sources[0].streams
+    assert OpenStreamOptions.of(stream).model_extra == {"tabel": "roster"}
+
+
+def test_a_plugin_that_fails_to_import_is_named_at_its_kind(plugin: Path, tmp_path: Path) -> None:
+    path = _department(tmp_path, "ftp", "table")
+    with pytest.raises(Exception, match=re.escape(f"{path}:7: field 'sources.0.kind': connector kind 'ftp' "
+                                                  "(countyhub_broken:FtpConnector) failed to import")):
+        check_department(load_department(path))
+
+
+def _countyhub_imports(source: str) -> dict[str, set[str]]:
+    """{module: names imported from it} for every `from countyhub… import …` in the source."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("countyhub"):
+            found.setdefault(node.module, set()).update(a.name for a in node.names)
+    return found
+
+
+def test_the_sample_and_the_guide_use_only_the_public_connector_api() -> None:
+    import countyhub.connectors as public
+
+    [example] = re.findall(r"```python\n(# my_package/ftp.py.*?)```", GUIDE.read_text(), re.DOTALL)
+    for source in ((SAMPLE / "countyhub_jsonl.py").read_text(), example):
+        imports = _countyhub_imports(source)
+        assert set(imports) == {"countyhub.connectors"}
+        assert imports["countyhub.connectors"] <= set(public.__all__)
+    assert "Options = " in example and "(StreamOptions):" in example
 
 
 class TestPluginConformance(ConnectorConformance):

@@ -2,7 +2,7 @@
 
 import paramiko_not_installed  # noqa: F401
 
-from countyhub.connectors.base import Connector
+from countyhub.connectors import Connector
 
 
 class FtpConnector(Connector):

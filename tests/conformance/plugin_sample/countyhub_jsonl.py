@@ -10,8 +10,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from countyhub.connectors.base import Connector, ConnectorConfig, ConnectorError, DiscoveredStream, RejectSink
-from countyhub.core.departments import Stream
+from countyhub.connectors import (
+    Connector,
+    ConnectorConfig,
+    ConnectorError,
+    DiscoveredStream,
+    RejectSink,
+    Stream,
+    StreamOptions,
+)
 
 
 class JsonlConfig(ConnectorConfig):
@@ -20,12 +27,18 @@ class JsonlConfig(ConnectorConfig):
     batch_rows: int = 40
 
 
+class JsonlStreamOptions(StreamOptions):
+    table: str | None = None  # the export's file name without .jsonl; default: the stream name
+
+
 class JsonlConnector(Connector):
     kind = "jsonl"
     Config = JsonlConfig
+    Options = JsonlStreamOptions
 
     def _path(self, stream: Stream) -> Path:
-        return Path(self.config.folder) / f"{stream.options.get('table', stream.name)}.jsonl"
+        table = JsonlStreamOptions.of(stream, self.where).table or stream.name
+        return Path(self.config.folder) / f"{table}.jsonl"
 
     def check(self) -> None:
         folder = Path(self.config.folder)
