@@ -56,7 +56,7 @@ class AnyOptionsConnector(Connector):  # no `Options`: every stream key is accep
     def discover(self, streams=None):
         return []
 
-    def read(self, stream, state=None):
+    def read(self, stream, state=None, rejects=None):
         yield from ()
 """
 TOKEN = "jsonl-t0ken-never-shown"
