@@ -29,7 +29,7 @@ test: $(BIN)/.installed
 test-fast: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/lint_imports.py
-	$(BIN)/python -m pytest -ra -m fast
+	$(BIN)/python -m pytest -ra -m fast -n 2
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -36,12 +36,12 @@ class ConnectorConfig(BaseModel):
         return [name for name, f in cls.model_fields.items()
                 if name.endswith("_env") or (isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("secret"))]
 
-    def secret(self, env_field: str) -> SecretStr | None:
-        """The secret named by `env_field`, from the environment or an Airflow connection (None if unset)."""
+    def secret(self, env_field: str, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+        """The secret named by `env_field`, from `environ` or an Airflow connection (None if unset)."""
         ref = getattr(self, env_field, None)
         if not ref:
             return None
-        value = resolve_secret(ref)
+        value = resolve_secret(ref, environ)
         return SecretStr(value) if value is not None else None
 
 
@@ -107,13 +107,18 @@ class Connector(ABC):
     # How a stream without an explicit `mode:` is applied when the connector has no better idea.
     default_mode: ClassVar[str] = "auto"
 
-    def __init__(self, config: dict[str, Any], where: str = "") -> None:
+    def __init__(self, config: dict[str, Any], where: str = "", environ: Mapping[str, str] | None = None,
+                 duckdb_config: dict[str, str | bool] | None = None) -> None:
+        """`environ` resolves secret names (default: this process's environment); `duckdb_config` is the
+        runtime's DuckDB settings, for connectors that read through DuckDB's scanners."""
         try:
             self.config = self.Config.model_validate(config)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConnectorError(f"{where or self.kind}: invalid {self.kind} config: {problems}") from None
         self.where = where or self.kind
+        self.environ = environ
+        self.duckdb_config = duckdb_config
 
     def __repr__(self) -> str:
         # Config holds only secret *names*, but a subclass may keep resolved values on self: print neither.
@@ -168,8 +173,12 @@ class Connector(ABC):
 
     def secrets(self) -> list[str]:
         """Resolved secret values, only so that messages can be scrubbed of them."""
-        values = [self.config.secret(f) for f in self.config.secret_fields()]
+        values = [self.secret(f) for f in self.config.secret_fields()]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+    def secret(self, env_field: str) -> SecretStr | None:
+        """The secret a config field names, resolved in this connector's environment."""
+        return self.config.secret(env_field, self.environ)
 
     def redact(self, text: str) -> str:
         """`text` with every secret of this connector replaced by ***."""

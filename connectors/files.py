@@ -61,8 +61,8 @@ class FilesConnector(Connector):
     Options = FilesStreamOptions
     default_mode = "files"  # a changed file replaces its own rows; unchanged files are skipped
 
-    def __init__(self, config: dict[str, Any], where: str = "") -> None:
-        super().__init__(config, where)
+    def __init__(self, config: dict[str, Any], where: str = "", **context: Any) -> None:
+        super().__init__(config, where, **context)
         self._seen: dict[str, dict[str, Any]] = {}
         self._checksums: dict[Path, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256)
 

@@ -72,14 +72,14 @@ class HttpJsonConnector(Connector):
     Config = HttpJsonConfig
     Options = HttpJsonStreamOptions
 
-    def __init__(self, config: dict[str, Any], where: str = "") -> None:
-        super().__init__(config, where)
+    def __init__(self, config: dict[str, Any], where: str = "", **context: Any) -> None:
+        super().__init__(config, where, **context)
         self.limiter = RateLimiter(self.config.requests_per_second)
         self.sleep = time.sleep  # tests replace it to observe backoff without waiting
 
     def _client(self) -> httpx.Client:
         headers, params = {"Accept": "application/json"}, {}
-        token = self.config.secret("token_env")
+        token = self.secret("token_env")
         if self.config.token_env and token is None:
             raise ConnectorError(f"{self.where}: environment variable {self.config.token_env} (the API token) is not set")
         if token is not None and self.config.auth == "bearer":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -82,10 +84,10 @@ class SqlConnector(Connector):
     Config = SqlConfig
     Options = SqlStreamOptions
 
-    def __init__(self, config: dict[str, Any], where: str = "") -> None:
-        super().__init__(config, where)
+    def __init__(self, config: dict[str, Any], where: str = "", **context: Any) -> None:
+        super().__init__(config, where, **context)
         url = make_url(self.config.url)
-        password = self.config.secret("password_env")
+        password = self.secret("password_env")
         self._password = password.get_secret_value() if password is not None else None
         if self._password is not None:
             url = url.set(password=self._password)
@@ -162,9 +164,11 @@ class SqlConnector(Connector):
 
     def _duckdb(self, plan: ScanPlan) -> duckdb.DuckDBPyConnection:
         from countyhub.core.extensions import extension_config
-        from countyhub.core.settings import load_settings
 
-        con = duckdb.connect(config=extension_config(load_settings().extension_dir))
+        # The runtime's DuckDB settings; a connector built on its own (a test, a notebook) verifies the
+        # scanner extensions into a folder of its own instead.
+        config = self.duckdb_config or extension_config(Path(tempfile.gettempdir()) / "countyhub-duckdb-extensions")
+        con = duckdb.connect(config=config)
         try:
             sql_duckdb.run_setup(con, plan)
         except duckdb.Error as exc:

@@ -6,14 +6,27 @@ only the YAML department files, so the scheduler's parse loop stays cheap.
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import pendulum
 from airflow.sdk import DAG, Asset, AssetAny, task
 
 from countyhub.core.departments import Department, load_departments
 from countyhub.core.settings import load_settings
 
+if TYPE_CHECKING:
+    from countyhub.flow.runtime import Runtime
+
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 DEFAULTS = {"retries": 2, "retry_delay": pendulum.duration(minutes=5)}
+
+
+def task_runtime() -> Runtime:
+    """Each task builds its runtime once, from the settings and the worker's environment (the DAG file is an edge)."""
+    from countyhub.flow.runtime import Runtime
+
+    return Runtime(load_settings(), os.environ)
 
 
 def raw_asset(department: str, stream: str) -> Asset:
@@ -38,9 +51,9 @@ def ingest_dag(department: Department) -> DAG:
                     from countyhub.core.departments import load_department
                     from countyhub.flow.ingest import ingest_department
 
-                    settings = load_settings()
-                    dept = load_department(settings.departments_dir / f"{code}.yml")
-                    [result] = ingest_department(settings, dept, stream_name)
+                    rt = task_runtime()
+                    dept = load_department(rt.settings.departments_dir / f"{code}.yml")
+                    [result] = ingest_department(rt, dept, stream_name)
                     return {"load_id": result.load_id, "rows": result.rows_loaded, "table": result.table,
                             "phase_seconds": result.phases}
 
@@ -64,19 +77,19 @@ def build_dag(departments: list[Department]) -> DAG:
         def build_models() -> list[str]:
             from countyhub.flow.run import build_models as build
 
-            return build(load_settings())
+            return build(task_runtime())
 
         @task
         def gate_and_publish(built: list[str]) -> list[dict]:
             from countyhub.flow.run import gate_and_publish_all
 
-            return [o.__dict__ for o in gate_and_publish_all(load_settings())]
+            return [o.__dict__ for o in gate_and_publish_all(task_runtime())]
 
         @task
         def register_catalog(outcomes: list[dict]) -> int:
             from countyhub.flow.run import register_catalog as register
 
-            return register(load_settings())
+            return register(task_runtime())
 
         register_catalog(gate_and_publish(build_models()))
     return dag

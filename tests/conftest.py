@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from countyhub.core.settings import Settings, load_settings
+from countyhub.flow.runtime import Runtime
 
 POSTGRES_URL = os.environ.get("COUNTYHUB_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("COUNTYHUB_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -21,6 +22,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings whose home (lake, catalog, demo sources) lives in this test's tmp folder."""
     monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
     return load_settings()
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Runtime:
+    """The runtime a command would build over those settings, in this process's environment."""
+    return Runtime(settings, os.environ)
 
 
 def _server_url(url: str, name: str) -> str:

@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from countyhub.cli.common import ConfigOpt, console, fail
-from countyhub.core.settings import load_settings
+from countyhub.cli.common import ConfigOpt, console, fail, runtime
 
 contracts_app = typer.Typer(help="Data contracts (ODCS v3): lint them, check changes against the published ones.",
                             no_args_is_help=True)
@@ -29,9 +28,9 @@ def check(
     from countyhub.contracts.compat import check as compat_check
     from countyhub.contracts.odcs import ContractError, load_contract, load_contracts
     from countyhub.contracts.publish import published_contract_yaml
-    from countyhub.lakehouse import Lake
 
-    settings = load_settings(config)
+    rt = runtime(config)
+    settings = rt.settings
     try:
         edited = load_contracts(settings.contracts_dir)
     except ContractError as exc:
@@ -42,7 +41,7 @@ def check(
             path = against / contract.path.parent.name / contract.path.name
             text = path.read_text(encoding="utf-8") if path.exists() else None
         else:
-            text = published_contract_yaml(Lake(settings), contract.dataset)
+            text = published_contract_yaml(rt.lake, contract.dataset)
         if text is None:
             table.add_row(contract.dataset, "—", contract.version, "new: nothing to compare")
             continue
@@ -71,7 +70,7 @@ def lint(
     from countyhub.contracts import datacontract_tool
     from countyhub.contracts.odcs import ContractError, load_contract
 
-    settings, failed = load_settings(config), 0
+    settings, failed = runtime(config).settings, 0
     for path in sorted(settings.contracts_dir.glob("*/*.odcs.yaml")):
         try:
             load_contract(path)
@@ -93,17 +92,14 @@ def rollback_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Serve an earlier published version again (recorded as a new version that restores it)."""
-    from countyhub.catalog.store import Catalog
     from countyhub.contracts.publish import PublishError, rollback
-    from countyhub.lakehouse import Lake
 
-    settings, name = load_settings(config), dataset.removeprefix("shared.")
+    rt, name = runtime(config), dataset.removeprefix("shared.")
     try:
-        pub = rollback(Lake(settings), name, to)
+        pub = rollback(rt.lake, name, to)
     except PublishError as exc:
         fail(str(exc))
-    Catalog(settings.catalog_url).record_publication(f"shared.{name}", pub.version, pub.snapshot_id, pub.rows,
-                                                     pub.published_at)
+    rt.catalog.record_publication(f"shared.{name}", pub.version, pub.snapshot_id, pub.rows, pub.published_at)
     console.print(f"shared.{name}: now v{pub.version} = v{to} ({pub.rows:,} rows, snapshot {pub.snapshot_id})")
 
 
@@ -116,10 +112,9 @@ def report_cmd(
 ) -> None:
     """Latest gate result per dataset (failing first), pass-rate history, and the county-wide summary."""
     from countyhub.contracts.quality_report import county_summary, report, to_html
-    from countyhub.lakehouse import Lake
 
     day: date | None = since.date() if since else None
-    rows = report(Lake(load_settings(config)), department, day)
+    rows = report(runtime(config).lake, department, day)
     table = Table("department", "dataset", "status", "pass rate", "failing rules", "last run", "runs", "version",
                   title="countyhub quality report")
     for q in rows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,29 +9,33 @@ from contextlib import contextmanager
 from rich.console import Console
 
 from countyhub.cli.progress import load_progress
-from countyhub.core.settings import Settings
 from countyhub.flow.run import FlowReport, run_flow
+from countyhub.flow.runtime import Runtime
 
 
 @contextmanager
-def demo_api(settings: Settings) -> Iterator[str]:
-    """Serve the market-regulation enterprise API of the demo and point the scjgj source at it."""
+def demo_api(runtime: Runtime) -> Iterator[Runtime]:
+    """Serve the market-regulation enterprise API of the demo; the runtime it yields points the scjgj source at it.
+
+    The address and token reach the department file's `${SCJGJ_API_URL}` and `token_env: SCJGJ_API_TOKEN`
+    through the runtime's environment, never through this process's own.
+    """
     from countyhub.demo import EnterpriseApi
 
     # A fresh token per run: the demo API checks it like a real one, and it never sits in a file.
     token = secrets.token_urlsafe(16)
-    with EnterpriseApi(settings.home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api:
-        os.environ["SCJGJ_API_URL"], os.environ["SCJGJ_API_TOKEN"] = api.url, token
-        yield api.url
+    with EnterpriseApi(runtime.settings.home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api:
+        yield runtime.with_environ(SCJGJ_API_URL=api.url, SCJGJ_API_TOKEN=token)
 
 
-def run_demo(settings: Settings, persons: int = 5000, console: Console | None = None) -> FlowReport:
+def run_demo(runtime: Runtime, persons: int = 5000, console: Console | None = None) -> FlowReport:
     """Generate the demo sources (fixed seed) and run the flow; a re-run replaces, never duplicates."""
     from countyhub.demo import generate
 
     console = console or Console()
-    manifest = generate(settings.home, persons=persons)
-    console.print(f"demo county generated in {settings.home / 'demo'}: "
+    home = runtime.settings.home
+    manifest = generate(home, persons=persons)
+    console.print(f"demo county generated in {home / 'demo'}: "
                   + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
-    with demo_api(settings), load_progress(console) as progress:
-        return run_flow(settings, progress)
+    with demo_api(runtime) as demo, load_progress(console) as progress:
+        return run_flow(demo, progress)

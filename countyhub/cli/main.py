@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import socket
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
 
-from countyhub.cli.common import ConfigOpt, console, fail
-from countyhub.core.settings import Settings, load_settings
+from countyhub.cli.common import ConfigOpt, console, fail, runtime
+from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
     from countyhub.flow.run import FlowReport
+    from countyhub.flow.runtime import Runtime
 
 app = typer.Typer(
     help="countyhub — the county's shared data platform.\n\n"
@@ -26,8 +26,6 @@ app = typer.Typer(
 
 
 
-def _settings(config: Path | None) -> Settings:
-    return load_settings(config)
 
 
 
@@ -44,13 +42,13 @@ def demo(
     """
     from countyhub.cli.demo import run_demo
 
-    settings = _settings(config)
+    rt = runtime(config)
     if serve:  # find out now, not after the whole flow has run
-        _check_port(settings, port)
-    report = run_demo(settings, persons=persons, console=console)
+        _check_port(rt.settings, port)
+    report = run_demo(rt, persons=persons, console=console)
     print_summary(report)
     if serve:
-        _serve(settings, port)
+        _serve(rt, port)
 
 
 @app.command()
@@ -59,9 +57,9 @@ def run(config: ConfigOpt = None) -> None:
     from countyhub.cli.progress import load_progress
     from countyhub.flow.run import run_flow
 
-    settings = _settings(config)
+    rt = runtime(config)
     with load_progress(console) as progress:
-        report = run_flow(settings, progress)
+        report = run_flow(rt, progress)
     print_summary(report)
     if not report.ok:
         raise typer.Exit(2)
@@ -85,13 +83,13 @@ def load(
     from countyhub.flow.ingest import ingest_department
     from countyhub.lakehouse.drift import SchemaDriftError
 
-    settings = _settings(config)
-    path = settings.departments_dir / f"{department}.yml"
+    rt = runtime(config)
+    path = rt.settings.departments_dir / f"{department}.yml"
     if not path.exists():
         fail(f"no department file {path}")
     try:
         with load_progress(console) as progress:
-            results = ingest_department(settings, load_department(path), stream, progress, full_refresh=full_refresh)
+            results = ingest_department(rt, load_department(path), stream, progress, full_refresh=full_refresh)
     except (ConnectorError, SchemaDriftError, DepartmentFileError, KeyError) as exc:
         fail(str(exc).strip("'\""))
     for r in results:
@@ -111,7 +109,7 @@ def build(config: ConfigOpt = None) -> None:
     """Build the dbt models into audit, gate each contract, publish what passed, update the catalog."""
     from countyhub.flow.run import FlowReport, build_gate_publish
 
-    report = FlowReport(datasets=build_gate_publish(_settings(config)))
+    report = FlowReport(datasets=build_gate_publish(runtime(config)))
     print_summary(report)
     if not report.ok:
         raise typer.Exit(2)
@@ -123,7 +121,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the catalog web page and API (http://127.0.0.1:8080)."""
-    _serve(_settings(config), port)
+    _serve(runtime(config), port)
 
 
 @app.command()
@@ -137,10 +135,8 @@ def search(
     config: ConfigOpt = None,
 ) -> None:
     """Search the catalog, e.g. `countyhub search 户籍`, `countyhub search hj --kind raw_stream`."""
-    from countyhub.catalog.store import Catalog
-
     facets = {k: v for k, v in {"department": department, "kind": kind, "sharing_type": sharing_type}.items() if v}
-    hits = Catalog(_settings(config).catalog_url).search(query, limit=limit, sort=sort, **facets)
+    hits = runtime(config).catalog.search(query, limit=limit, sort=sort, **facets)
     # On a narrow terminal names and titles fold onto more lines rather than end in "…": the name is what
     # the user copies into `countyhub show` or SQL.
     table = Table(Column("dataset", overflow="fold"), Column("title", overflow="fold"),
@@ -158,9 +154,7 @@ def show(
     config: ConfigOpt = None,
 ) -> None:
     """Show a dataset: owner, sharing type, schema, freshness, latest gate result, published version."""
-    from countyhub.catalog.store import Catalog
-
-    catalog = Catalog(_settings(config).catalog_url)
+    catalog = runtime(config).catalog
     entry = catalog.get(dataset)
     if entry is None:
         fail(f"no dataset {dataset!r} in the catalog (try `countyhub search`)")
@@ -204,13 +198,13 @@ def _check_port(settings: Settings, port: int | None) -> int:
     return port
 
 
-def _serve(settings: Settings, port: int | None) -> None:
-    from countyhub.catalog import Catalog
+def _serve(rt: Runtime, port: int | None) -> None:
     from countyhub.catalog.serve import serve as serve_catalog
 
+    settings = rt.settings
     port = _check_port(settings, port)
     console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
-    serve_catalog(Catalog(settings.catalog_url), settings.catalog_host, port, settings.home / "data_docs")
+    serve_catalog(rt.catalog, settings.catalog_host, port, settings.home / "data_docs")
 
 
 def _register_subcommands() -> None:

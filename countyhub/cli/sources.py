@@ -11,8 +11,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from countyhub.cli.common import ConfigOpt, console, fail
-from countyhub.core.settings import load_settings
+from countyhub.cli.common import ConfigOpt, console, fail, runtime
 
 sources_app = typer.Typer(help="Department sources: scaffold, validate files, test connections, list streams.",
                           no_args_is_help=True)
@@ -84,7 +83,7 @@ def sources_add(
     from countyhub.connectors import check_department
     from countyhub.core.departments import DepartmentFileError, load_department
 
-    settings = load_settings(config)
+    settings = runtime(config).settings
     code = _ask(code, "CODE", "department code (e.g. rsj)")
     path = settings.departments_dir / f"{code}.yml"
     if path.exists() and not force:
@@ -119,7 +118,7 @@ def sources_validate(config: ConfigOpt = None) -> None:
     from countyhub.core.departments import DepartmentFileError, load_departments
 
     try:
-        departments = check_departments(load_departments(load_settings(config).departments_dir))
+        departments = check_departments(load_departments(runtime(config).settings.departments_dir))
     except DepartmentFileError as exc:
         fail(str(exc))
     for d in departments:
@@ -138,8 +137,8 @@ def sources_test(
     from countyhub.flow.ingest import connector_for
     from countyhub.lakehouse.load import resolve_mode
 
-    settings = load_settings(config)
-    path: Path = settings.departments_dir / f"{department}.yml"
+    rt = runtime(config)
+    path: Path = rt.settings.departments_dir / f"{department}.yml"
     if not path.exists():
         fail(f"no department file {path}")
     table = Table("source", "stream", "columns", "rows", "primary key", "cursor", "mode")
@@ -147,7 +146,7 @@ def sources_test(
     try:
         dept = check_department(load_department(path))
         for src in dept.sources:
-            connector = connector_for(settings, dept, src)
+            connector = connector_for(rt, dept, src)
             connector.check()
             by_name = {s.name: s for s in src.streams}
             for found in connector.discover(src.streams):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,15 +102,15 @@ class Department(BaseModel):
         raise KeyError(f"department {self.code} has no stream {name!r}")
 
 
-def expand(value: Any, home: Path) -> Any:
-    """Fill {home} and ${ENV:-default} in non-secret config values."""
+def expand(value: Any, home: Path, environ: Mapping[str, str]) -> Any:
+    """Fill {home} and ${VAR:-default} (from `environ`, the runtime's environment) in non-secret config values."""
     if isinstance(value, dict):
-        return {k: expand(v, home) for k, v in value.items()}
+        return {k: expand(v, home, environ) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand(v, home) for v in value]
+        return [expand(v, home, environ) for v in value]
     if isinstance(value, str):
         value = value.replace("{home}", str(home))
-        return ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+        return ENV_REF.sub(lambda m: environ.get(m.group(1), m.group(2) or ""), value)
     return value
 
 

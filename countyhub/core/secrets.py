@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 AIRFLOW_PREFIX = "airflow:"
 
 
-def _airflow_password(conn_id: str) -> str | None:
+def _airflow_password(conn_id: str, environ: Mapping[str, str]) -> str | None:
     # Airflow reads AIRFLOW_CONN_<ID> (URI or JSON) itself; reading it here avoids importing Airflow.
-    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    raw = environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
     if raw is not None:
         if raw.lstrip().startswith("{"):
             return json.loads(raw).get("password")
@@ -27,8 +28,13 @@ def _airflow_password(conn_id: str) -> str | None:
         return None
 
 
-def resolve_secret(ref: str) -> str | None:
-    """The secret's value, or None when it is not set; the reference itself is safe to print."""
+def resolve_secret(ref: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The secret's value, or None when it is not set; the reference itself is safe to print.
+
+    `environ` is the environment the edge runs in (the runtime's); without one, this process's own.
+    This is the one module that reads secrets from the environment: configuration never comes from here.
+    """
+    environ = os.environ if environ is None else environ
     if ref.startswith(AIRFLOW_PREFIX):
-        return _airflow_password(ref.removeprefix(AIRFLOW_PREFIX))
-    return os.environ.get(ref)
+        return _airflow_password(ref.removeprefix(AIRFLOW_PREFIX), environ)
+    return environ.get(ref)

@@ -64,10 +64,10 @@ def manifest_file(settings: Settings) -> Path:
     return dbt_home(settings) / "target" / "manifest.json"
 
 
-def _count_rows(settings: Settings, relations: list[str]) -> dict[str, int]:
+def _count_rows(lake: Lake, relations: list[str]) -> dict[str, int]:
     if not relations:
         return {}
-    with Lake(settings).reader() as con:
+    with lake.reader() as con:
         return {r: con.execute(f"SELECT count(*) FROM {r}").fetchone()[0] for r in relations}
 
 
@@ -80,14 +80,14 @@ def _dbt_output_tail(proc: subprocess.CompletedProcess[str], lines: int = 20) ->
     return "\n".join(text.strip().splitlines()[-lines:]) or f"exit code {proc.returncode}"
 
 
-def run_dbt(settings: Settings, select: str | None = None, project: DbtProject | None = None) -> BuildResult:
+def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None) -> BuildResult:
     """`dbt build` (seeds, models, tests) into the lake; raise DbtBuildError naming failed nodes.
 
     Prepares the project first (countyhub.flow.dbt_prep) unless given one already prepared. run_dbt takes no
     lake lock: call it while you hold the lake writer lock and no other connection has the lake open for
     writing — with SQLite metadata, DuckLake is single-writer.
     """
-    project = project or prepare_for(settings)
+    project = project or prepare_for(lake)
     args = [*_DBT, "build", *project.args(), "--quiet"]
     if select:
         args += ["--select", select]
@@ -104,7 +104,7 @@ def run_dbt(settings: Settings, select: str | None = None, project: DbtProject |
                  if (n := manifest[r["unique_id"]])["resource_type"] in ("model", "seed")}
     tables = [relations[r["unique_id"]] for r in raw if r["unique_id"] in relations and r["status"] == "success"
               and manifest[r["unique_id"]]["config"].get("materialized") in _TABLES]
-    counts = _count_rows(settings, tables)
+    counts = _count_rows(lake, tables)
     nodes = [NodeResult(
         unique_id=r["unique_id"], name=manifest[r["unique_id"]]["name"],
         resource_type=manifest[r["unique_id"]]["resource_type"], status=r["status"], message=r.get("message"),

@@ -41,9 +41,9 @@ def dbt_home(settings: Settings) -> Path:
     return settings.home / "dbt"
 
 
-def dbt_profile(settings: Settings) -> dict[str, Any]:
+def dbt_profile(lake: Lake) -> dict[str, Any]:
     """profiles.yml content: dbt-duckdb building straight into the DuckLake, every value explicit."""
-    lake = Lake(settings)
+    settings = lake.settings
     output = {
         "type": "duckdb",
         "path": ":memory:",
@@ -130,15 +130,16 @@ def prepare_dbt(source_dir: Path, dbt_dir: Path, profile: dict[str, Any], depart
     return project
 
 
-def prepare_for(settings: Settings) -> DbtProject:
-    """prepare_dbt with every argument taken from one deployment's settings."""
-    return prepare_dbt(settings.dbt_project_dir, dbt_home(settings), dbt_profile(settings),
+def prepare_for(lake: Lake) -> DbtProject:
+    """prepare_dbt with every argument taken from the lake's deployment settings."""
+    settings = lake.settings
+    return prepare_dbt(settings.dbt_project_dir, dbt_home(settings), dbt_profile(lake),
                        load_departments(settings.departments_dir), load_contracts(settings.contracts_dir))
 
 
-def write_profiles(settings: Settings) -> Path:
+def write_profiles(lake: Lake) -> Path:
     """Only the profile (home/dbt/profiles.yml), e.g. to inspect what dbt will be told about the lake."""
-    home = dbt_home(settings)
+    home = dbt_home(lake.settings)
     with _locked(home / ".prepare.lock"):
-        _write_if_changed(home / "profiles.yml", dump(dbt_profile(settings)).encode(), mode=0o600)
+        _write_if_changed(home / "profiles.yml", dump(dbt_profile(lake)).encode(), mode=0o600)
     return home / "profiles.yml"

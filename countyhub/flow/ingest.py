@@ -6,21 +6,25 @@ from collections.abc import Callable
 
 from countyhub.connectors import Connector, check_department, get_connector
 from countyhub.core.departments import Department, Source, expand
-from countyhub.core.settings import Settings
-from countyhub.lakehouse import Lake
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult, load_stream
 
 Progress = Callable[..., None]  # progress(label, rows, total=None)
 
 
-def connector_for(settings: Settings, department: Department, source: Source) -> Connector:
-    """Build the connector of a source with {home} and ${ENV} filled in its (secret-free) config."""
+def connector_for(runtime: Runtime, department: Department, source: Source) -> Connector:
+    """Build the connector of a source with {home} and ${VAR} filled in its (secret-free) config.
+
+    Secrets it names resolve in the runtime's environment; DuckDB scanners use the runtime's settings.
+    """
     cls = get_connector(source.kind)
-    return cls(expand(source.config, settings.home), where=f"{department.path or department.code}: source {source.name}")
+    return cls(expand(source.config, runtime.settings.home, runtime.environ),
+               where=f"{department.path or department.code}: source {source.name}",
+               environ=runtime.environ, duckdb_config=runtime.duckdb_config())
 
 
 def ingest_department(
-    settings: Settings,
+    runtime: Runtime,
     department: Department,
     stream_name: str | None = None,
     progress: Progress | None = None,
@@ -31,7 +35,7 @@ def ingest_department(
     `full_refresh` ignores the saved state (cursor, files seen) and rebuilds each raw table.
     """
     check_department(department)  # an unknown kind or a misspelt option stops the run before any load
-    lake, results = Lake(settings), []
+    lake, results = runtime.lake, []
     if stream_name:
         department.stream(stream_name)  # raises KeyError naming the department before anything runs
     for source in department.sources:
@@ -39,7 +43,7 @@ def ingest_department(
         for stream in source.streams:
             if stream_name and stream.name != stream_name:
                 continue
-            connector = connector or connector_for(settings, department, source)
+            connector = connector or connector_for(runtime, department, source)
             label = f"{department.code}.{stream.name}"
 
             def tick(rows: int, total: int | None = None, label: str = label) -> None:

@@ -15,13 +15,13 @@ from countyhub.contracts.gate import GateResult
 from countyhub.contracts.odcs import Contract, load_contracts
 from countyhub.contracts.publish import Publication
 from countyhub.core.departments import Department, load_departments
-from countyhub.core.settings import Settings
-from countyhub.lakehouse import Lake, meta
+from countyhub.flow.runtime import Runtime
+from countyhub.lakehouse import meta
 
 SAMPLE_ROWS = 5
 
 
-def record_gate(settings: Settings, contract: Contract, gate: GateResult, publication: Publication | None) -> None:
+def record_gate(runtime: Runtime, contract: Contract, gate: GateResult, publication: Publication | None) -> None:
     """Store a gate run (and the publication it allowed): in the lake (meta.gate_runs / meta.gate_results, what
     `countyhub quality report` reads) and against the shared dataset's catalog entry (what the pages read).
 
@@ -30,8 +30,9 @@ def record_gate(settings: Settings, contract: Contract, gate: GateResult, public
     """
     from countyhub.contracts.runs import store_gate_run
 
-    store_gate_run(Lake(settings), contract, gate, publication)
-    catalog, name = Catalog(settings.catalog_url), f"shared.{contract.dataset}"
+    settings = runtime.settings
+    store_gate_run(runtime.lake, contract, gate, publication)
+    catalog, name = runtime.catalog, f"shared.{contract.dataset}"
     # Run-level facts as in meta.gate_runs; Data Docs relative to <home>/data_docs, which the catalog serves.
     docs_root, docs = (settings.home / "data_docs").resolve(), Path(gate.data_docs).resolve() if gate.data_docs else None
     extra = {"status": gate.status, "rules": len(gate.results), "rules_passed": sum(r.success for r in gate.results),
@@ -196,16 +197,17 @@ def _column_lineage(catalog: Catalog, manifest_path: Path, entries: list[Dataset
     catalog.set_column_lineage(edges, datasets=set(cols))
 
 
-def register_all(settings: Settings, manifest_path: Path | None = None) -> int:
+def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     """(Re-)register every dataset that exists in the lake; upserts, so a re-run adds nothing twice."""
     from countyhub.flow.build import manifest_file
 
+    settings = runtime.settings
     departments = load_departments(settings.departments_dir)
     by_code = {d.code: d for d in departments}
     contracts = load_contracts(settings.contracts_dir)
-    catalog = Catalog(settings.catalog_url)
+    catalog = runtime.catalog
     manifest_path = manifest_path or manifest_file(settings)
-    with Lake(settings).reader() as con:
+    with runtime.lake.reader() as con:
         entries = _raw_entries(con, departments)
         if manifest_path.exists():
             entries += _dbt_entries(con, manifest_path, by_code, {c.dataset: c for c in contracts})

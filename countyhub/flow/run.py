@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from countyhub.connectors import check_departments
+from countyhub.contracts.gate import run_gate
+from countyhub.contracts.odcs import load_contracts
+from countyhub.contracts.publish import current_publication, prepare_publications, publish, publish_order
 from countyhub.core.departments import load_departments
-from countyhub.core.settings import Settings
+from countyhub.flow.build import run_dbt
+from countyhub.flow.ingest import ingest_department
+from countyhub.flow.register import record_gate, register_all
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult
 
 
@@ -38,54 +45,41 @@ class FlowReport:
         return all(d.gate_passed for d in self.datasets)
 
 
-def ingest_all(settings: Settings, progress: Callable[[str, int], None] | None = None) -> list[LoadResult]:
-    from countyhub.connectors import check_departments
-    from countyhub.flow.ingest import ingest_department
-
+def ingest_all(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> list[LoadResult]:
+    """Load every department's streams, one department after another."""
     loads: list[LoadResult] = []
     # Every file is checked before the first load, so a bad one does not stop the run halfway.
-    for department in check_departments(load_departments(settings.departments_dir)):
-        loads.extend(ingest_department(settings, department, progress=progress))
+    for department in check_departments(load_departments(runtime.settings.departments_dir)):
+        loads.extend(ingest_department(runtime, department, progress=progress))
     return loads
 
 
-def raw_row_counts(settings: Settings, loads: list[LoadResult]) -> dict[str, int]:
+def raw_row_counts(runtime: Runtime, loads: list[LoadResult]) -> dict[str, int]:
     """Rows in each loaded raw table now (one count per table, read-only)."""
-    from countyhub.lakehouse import Lake
-
     if not loads:
         return {}
-    with Lake(settings).reader() as con:
+    with runtime.lake.reader() as con:
         return {load.table: con.execute(f"SELECT count(*) FROM {load.table}").fetchone()[0] for load in loads}
 
 
-def build_models(settings: Settings) -> list[str]:
+def build_models(runtime: Runtime) -> list[str]:
     """dbt builds every model into staging/intermediate/audit; returns the built node names."""
-    from countyhub.flow.build import run_dbt
-    from countyhub.lakehouse import Lake
-
-    with Lake(settings).lock():  # dbt opens its own connection: serialize it with every other writer
-        return [n.name for n in run_dbt(settings).nodes]
+    with runtime.lake.lock():  # dbt opens its own connection: serialize it with every other writer
+        return [n.name for n in run_dbt(runtime.lake).nodes]
 
 
-def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
+def gate_and_publish_all(runtime: Runtime) -> list[DatasetOutcome]:
     """Each contract gates its dataset in audit; passing ones publish to shared.
 
     A dataset whose gate fails keeps its last good version in shared and never blocks the others.
     """
-    from countyhub.contracts.gate import run_gate
-    from countyhub.contracts.odcs import load_contracts
-    from countyhub.contracts.publish import current_publication, prepare_publications, publish, publish_order
-    from countyhub.flow.register import record_gate
-    from countyhub.lakehouse import Lake
-
-    lake, outcomes = Lake(settings), []
+    lake, outcomes = runtime.lake, []
     prepare_publications(lake)
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
-    for contract in publish_order(load_contracts(settings.contracts_dir)):
+    for contract in publish_order(load_contracts(runtime.settings.contracts_dir)):
         gate = run_gate(lake, contract)
         publication = publish(lake, contract, gate)
-        record_gate(settings, contract, gate, publication)
+        record_gate(runtime, contract, gate, publication)
         current = publication or current_publication(lake, contract.dataset)
         outcomes.append(DatasetOutcome(
             dataset=f"shared.{contract.dataset}",
@@ -101,24 +95,22 @@ def gate_and_publish_all(settings: Settings) -> list[DatasetOutcome]:
     return outcomes
 
 
-def register_catalog(settings: Settings) -> int:
+def register_catalog(runtime: Runtime) -> int:
     """Register every raw stream, dbt model and published dataset in the catalog; returns how many."""
-    from countyhub.flow.register import register_all
-
-    return register_all(settings)
+    return register_all(runtime)
 
 
-def build_gate_publish(settings: Settings) -> list[DatasetOutcome]:
+def build_gate_publish(runtime: Runtime) -> list[DatasetOutcome]:
     """Build, gate, publish and register: the county build DAG's three tasks in one call."""
-    build_models(settings)
-    outcomes = gate_and_publish_all(settings)
-    register_catalog(settings)
+    build_models(runtime)
+    outcomes = gate_and_publish_all(runtime)
+    register_catalog(runtime)
     return outcomes
 
 
-def run_flow(settings: Settings, progress: Callable[[str, int], None] | None = None) -> FlowReport:
+def run_flow(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> FlowReport:
     """Ingest every department, build, gate, publish, and register everything in the catalog."""
-    report = FlowReport(loads=ingest_all(settings, progress))
-    report.raw_rows = raw_row_counts(settings, report.loads)
-    report.datasets = build_gate_publish(settings)
+    report = FlowReport(loads=ingest_all(runtime, progress))
+    report.raw_rows = raw_row_counts(runtime, report.loads)
+    report.datasets = build_gate_publish(runtime)
     return report

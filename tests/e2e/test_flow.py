@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from countyhub.demo.divisions import TOWNSHIP_BY_CODE
 from countyhub.demo.generate import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, demo_dir
 from countyhub.demo.subsidy import ENCODING, roll_file_name
 from countyhub.flow.run import FlowReport, run_flow
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +40,6 @@ CURSOR_STREAMS = {"gaj.persons": GAJ_DB, "gaj.households": GAJ_DB, "cgj.faciliti
 
 def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch, name: str) -> Settings:
     mp.setenv("COUNTYHUB_HOME", str(tmp_path_factory.mktemp(name) / "home"))
-    for var in ("SCJGJ_API_URL", "SCJGJ_API_TOKEN"):  # run_demo sets these; restore them afterwards
-        mp.setenv(var, "")
     return load_settings()
 
 
@@ -48,8 +48,9 @@ def twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     """The demo run twice over the same home, as a user running `make demo` a second time."""
     with pytest.MonkeyPatch.context() as mp:
         settings = _fresh_settings(tmp_path_factory, mp, "twice")
-        first = run_demo(settings, persons=PERSONS)
-        second = run_demo(settings, persons=PERSONS)
+        rt = Runtime(settings, os.environ)
+        first = run_demo(rt, persons=PERSONS)
+        second = run_demo(rt, persons=PERSONS)
         yield settings, load_manifest(settings.home), first, second
 
 
@@ -195,7 +196,8 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
     """
     with pytest.MonkeyPatch.context() as mp:
         settings = _fresh_settings(tmp_path_factory, mp, "changes")
-        good = run_demo(settings, persons=PERSONS)
+        rt = Runtime(settings, os.environ)
+        good = run_demo(rt, persons=PERSONS)
         assert good.ok, [(d.dataset, d.reason) for d in good.datasets]
         home = demo_dir(settings.home)
         old_cursor = _source(settings, GAJ_DB, "SELECT max(updated_at) FROM persons")[0][0]
@@ -227,8 +229,8 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
         kept = math.ceil(len(records) * 0.05)
         (home / ENTERPRISES_JSON).write_text(json.dumps(records[:kept], ensure_ascii=False), encoding="utf-8")
 
-        with demo_api(settings):  # run the flow over the changed sources (run_demo would regenerate them)
-            changed = run_flow(settings)
+        with demo_api(rt) as demo:  # run the flow over the changed sources (run_demo would regenerate them)
+            changed = run_flow(demo)
         yield Changes(settings, load_manifest(settings.home), good, changed, renamed, old_cursor, deleted_grid,
                       roll, person[0], kept)
 

@@ -9,6 +9,7 @@ from countyhub.core.departments import load_department
 from countyhub.core.settings import Settings
 from countyhub.demo import copy_sqlite_to, generate
 from countyhub.flow.ingest import ingest_department
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.integration
@@ -32,11 +33,12 @@ def _server_copy(url: str, settings: Settings) -> str:
 
 @pytest.mark.parametrize("server", ["postgres", "mariadb"])
 def test_gaj_department_loads_from_a_real_server(request: pytest.FixtureRequest, settings: Settings,
-                                                 monkeypatch: pytest.MonkeyPatch, server: str) -> None:
+                                                 server: str) -> None:
     manifest = generate(settings.home, persons=1500)
-    monkeypatch.setenv("GAJ_HOUSEHOLD_URL", _server_copy(request.getfixturevalue(f"{server}_url"), settings))
+    url = _server_copy(request.getfixturevalue(f"{server}_url"), settings)
     department = load_department(settings.departments_dir / "gaj.yml")
-    results = {r.stream: r.rows_loaded for r in ingest_department(settings, department)}
+    rt = Runtime(settings, {"GAJ_HOUSEHOLD_URL": url})  # the department file's ${GAJ_HOUSEHOLD_URL}
+    results = {r.stream: r.rows_loaded for r in ingest_department(rt, department)}
     assert results == {"persons": manifest.counts["gaj.persons"], "households": manifest.counts["gaj.households"]}
     with Lake(settings).reader() as con:
         from_server = con.execute(

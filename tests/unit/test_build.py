@@ -54,7 +54,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def _prepare(settings: Settings, source: Path, departments=DEPARTMENTS) -> DbtProject:
-    return prepare_dbt(source, settings.home / "dbt", dbt_profile(settings), departments, CONTRACTS)
+    return prepare_dbt(source, settings.home / "dbt", dbt_profile(Lake(settings)), departments, CONTRACTS)
 
 
 def test_sources_are_generated_under_home_from_department_files(settings: Settings, tmp_path: Path) -> None:
@@ -76,6 +76,7 @@ def test_sources_are_generated_under_home_from_department_files(settings: Settin
     assert {k: v for k, v in copied.items() if not k.endswith("_sources.yml")} == before
 
 
+@pytest.mark.dbt
 def test_a_fresh_checkout_parses_once_prepared(settings: Settings, tmp_path: Path) -> None:
     project = _prepare(settings, _fresh_checkout(tmp_path / "checkout"))
     proc = subprocess.run([sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())",
@@ -136,7 +137,7 @@ def test_mart_model_contracts_are_derived_from_odcs() -> None:
 
 
 def test_profiles_live_under_home_not_in_the_repo(settings: Settings) -> None:
-    path = write_profiles(settings)
+    path = write_profiles(Lake(settings))
     assert path.is_relative_to(settings.home) and not path.is_relative_to(PROJECT_DIR / "dbt_project")
     output = yaml.safe_load(path.read_text(encoding="utf-8"))["countyhub"]["outputs"]["lake"]
     assert output["config_options"]["extension_directory"] == str(settings.extension_dir)
@@ -158,11 +159,12 @@ def _scalar(lake: Lake, sql: str):
         return con.execute(sql).fetchone()[0]
 
 
+@pytest.mark.dbt
 def test_build_gate_publish(settings: Settings) -> None:
     lake = Lake(settings)
     tables = raw_tables(persons=120)
     write_raw(lake, tables)
-    result = run_dbt(settings)
+    result = run_dbt(Lake(settings))
     assert result.success and not result.failed
     assert result.node("resident_profile").rows == 120 and result.node("resident_profile").seconds > 0
     assert result.node("township_overview").relation == "lake.audit.township_overview"
@@ -192,7 +194,7 @@ def test_build_gate_publish(settings: Settings) -> None:
     people.append({**people[5], "person_id": 1001, "name": "冒名"})
     people.append({**people[6], "person_id": 1002, "id_number": "511724199001010011", "name": None})
     write_raw(lake, {"gaj.persons": people}, load_id="fixture-load-2", loaded_at=datetime(2024, 6, 2))
-    run_dbt(settings)
+    run_dbt(Lake(settings))
     gate = run_gate(lake, contracts["resident_profile"])
     assert not gate.success
     assert "id_number: 2 rows with duplicate values (unique" in gate.reason
@@ -203,33 +205,35 @@ def test_build_gate_publish(settings: Settings) -> None:
 
     # The department fixes its data: the next load passes and becomes version 2.
     write_raw(lake, {"gaj.persons": people[:-2]}, load_id="fixture-load-3", loaded_at=datetime(2024, 6, 3))
-    run_dbt(settings, select="+resident_profile")
+    run_dbt(Lake(settings), select="+resident_profile")
     gate = run_gate(lake, contracts["resident_profile"])
     assert gate.success, gate.reason
     assert publish(lake, contracts["resident_profile"], gate).version == 2
 
 
+@pytest.mark.dbt
 def test_failed_build_names_the_model(settings: Settings) -> None:
     lake = Lake(settings)
     write_raw(lake, {k: v for k, v in raw_tables(persons=30).items() if k != "cgj.cases"})
     with pytest.raises(DbtBuildError, match=r"model\.countyhub\.stg_cgj__cases: error: .*cases") as err:
-        run_dbt(settings, select="stg_cgj__cases stg_cgj__grids")
+        run_dbt(Lake(settings), select="stg_cgj__cases stg_cgj__grids")
     assert err.value.result is not None
     assert err.value.result.node("stg_cgj__grids").status == "success"
 
 
+@pytest.mark.dbt
 def test_a_registry_that_lost_most_people_is_not_published(settings: Settings) -> None:
     """A snapshot or full refresh that returns a few persons must not shrink either dataset built from them."""
     lake = Lake(settings)
     tables = raw_tables(persons=120)
     write_raw(lake, tables)
-    run_dbt(settings)
+    run_dbt(Lake(settings))
     contracts = {c.dataset: c for c in load_contracts(settings.contracts_dir)}
     for contract in publish_order(list(contracts.values())):
         assert publish(lake, contract, run_gate(lake, contract)) is not None
 
     write_raw(lake, {"gaj.persons": tables["gaj.persons"][:6]}, load_id="fixture-load-2", loaded_at=datetime(2024, 6, 2))
-    run_dbt(settings, select="+resident_profile +township_overview")
+    run_dbt(Lake(settings), select="+resident_profile +township_overview")
     assert _scalar(lake, "SELECT sum(residents) FROM lake.audit.township_overview") == 6
     failed = {}
     for name in ("resident_profile", "township_overview"):

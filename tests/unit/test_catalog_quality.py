@@ -16,6 +16,7 @@ from countyhub.catalog import Catalog
 from countyhub.catalog.web import create_app
 from countyhub.contracts.gate import GateResult, RuleResult
 from countyhub.contracts.publish import Publication
+from countyhub.flow.runtime import Runtime
 from tests.unit.test_catalog import RAW_ID, county_entries, entry
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -157,7 +158,7 @@ def test_record_gate_stores_the_run_facts(monkeypatch: pytest.MonkeyPatch, tmp_p
                       T0, T0, 9, "1.0.0", quarantined={"valid_id": 2},
                       data_docs=str(tmp_path / "data_docs" / "resident_profile" / "g1.html"))
     publication = Publication("resident_profile", 5, 77, 7, T0, "g1", "1.0.0", quarantined=2)
-    register.record_gate(settings, SimpleNamespace(dataset="resident_profile", department="dsj"), gate, publication)
+    register.record_gate(Runtime(settings), SimpleNamespace(dataset="resident_profile", department="dsj"), gate, publication)
     got = Catalog(settings.catalog_url).get(PROFILE)
     latest = got["latest_gate"]
     assert got["gate_status"] == "quarantined" and got["published_version"] == 5

@@ -74,6 +74,7 @@ def test_quarantine_needs_a_row_level_rule(tmp_path: Path) -> None:
         load_contract(_variant(tmp_path, change))
 
 
+@pytest.mark.slow  # installs datacontract-cli into its own venv on first use
 def test_every_contract_passes_datacontract_lint() -> None:
     """Other tools read our contracts: datacontract-cli (own venv under .countyhub-tools/, installed if missing)."""
     from countyhub.contracts import datacontract_tool

@@ -66,8 +66,7 @@ def test_code_must_match_file_name_and_yaml_errors_have_lines(tmp_path: Path) ->
         load_department(_write(tmp_path, GOOD + "  - [unclosed\n"))
 
 
-def test_expand_fills_home_and_env_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CH_TEST_URL", raising=False)
-    assert expand("${CH_TEST_URL:-sqlite:///{home}/a.db}", Path("/h")) == "sqlite:////h/a.db"
-    monkeypatch.setenv("CH_TEST_URL", "postgresql://db/x")
-    assert expand({"u": ["${CH_TEST_URL:-x}"]}, Path("/h")) == {"u": ["postgresql://db/x"]}
+def test_expand_fills_home_and_env_defaults() -> None:
+    assert expand("${CH_TEST_URL:-sqlite:///{home}/a.db}", Path("/h"), {}) == "sqlite:////h/a.db"
+    env = {"CH_TEST_URL": "postgresql://db/x"}
+    assert expand({"u": ["${CH_TEST_URL:-x}"]}, Path("/h"), env) == {"u": ["postgresql://db/x"]}

@@ -15,7 +15,11 @@ from countyhub.contracts.gate import memory_config, run_gate
 from countyhub.contracts.odcs import Contract, load_contract
 from countyhub.contracts.publish import PublishError, current_publication, publish
 from countyhub.core.settings import PROJECT_DIR, Settings, load_settings
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.lake import Lake
+
+# Each test runs the gate: Great Expectations over DuckDB, a second or more apiece (not in the fast tier).
+pytestmark = pytest.mark.slow
 
 RESIDENT = PROJECT_DIR / "contracts" / "dsj" / "resident_profile.odcs.yaml"
 
@@ -222,5 +226,5 @@ def test_a_rule_reading_the_publication_log_runs_before_anything_was_published(
     folder.mkdir(parents=True)
     (folder / "resident_profile.odcs.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("COUNTYHUB_CONTRACTS_DIR", str(tmp_path / "contracts"))
-    [outcome] = gate_and_publish_all(load_settings())
+    [outcome] = gate_and_publish_all(Runtime(load_settings()))
     assert (outcome.gate_passed, outcome.published_version) == (True, 1), outcome.reason

@@ -21,6 +21,9 @@ from countyhub.core.settings import PROJECT_DIR, Settings
 from countyhub.lakehouse.lake import Lake
 from tests.unit.test_gate import GOOD_ROWS, IDS
 
+# Each test runs the gate: Great Expectations over DuckDB, a second or more apiece (not in the fast tier).
+pytestmark = pytest.mark.slow
+
 CONTRACTS = PROJECT_DIR / "contracts"
 CASES = """SELECT i::BIGINT AS case_id, CASE WHEN i = 7 THEN '511724999-01' ELSE '511724001-0' || (i % 2 + 1) END
     AS grid_code, '占道经营' AS category, 'open' AS status,

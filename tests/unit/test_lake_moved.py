@@ -31,7 +31,7 @@ def test_a_moved_home_opens_its_lake_from_the_new_place(settings: Settings, tmp_
     assert files and all(f.startswith(str(moved)) for (f,) in files)
     assert not settings.home.exists()
     # dbt opens the lake through its own profile: it must ask for the same override.
-    profile = yaml.safe_load(write_profiles(lake.settings).read_text(encoding="utf-8"))
+    profile = yaml.safe_load(write_profiles(lake).read_text(encoding="utf-8"))
     assert profile["countyhub"]["outputs"]["lake"]["attach"][0]["options"] == {
         "data_path": f"{moved}/lake/data/", "override_data_path": True}
 

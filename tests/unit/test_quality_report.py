@@ -34,6 +34,10 @@ def _cli() -> typer.Typer:
     return app
 
 
+# Each test first runs the gate (Great Expectations) over several contract histories.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(autouse=True)
 def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console, "width", 200)  # tables as on a wide terminal, not cut at 80 columns
