@@ -11,11 +11,16 @@ Classification = Literal["public", "internal", "sensitive", "secret"]
 # Schemas of the lake besides each department's raw_<code>.
 Zone = Literal["staging", "intermediate", "audit", "shared", "quarantine", "meta"]
 
+# Who a signed-in principal is in its department: reads, loads, decides its department's requests, runs the platform.
+Role = Literal["analyst", "engineer", "steward", "admin"]
+
 # The tuples are derived from the Literals so that the two can never disagree.
 SHARING_TYPES: tuple[SharingType, ...] = get_args(SharingType)
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 ZONES: tuple[Zone, ...] = get_args(Zone)
+ROLES: tuple[Role, ...] = get_args(Role)
 # Classifications whose values the catalog never shows unmasked.
 MASKED: tuple[Classification, ...] = ("sensitive", "secret")
 
-__all__ = ["CLASSIFICATIONS", "MASKED", "SHARING_TYPES", "ZONES", "Classification", "SharingType", "Zone"]
+__all__ = ["CLASSIFICATIONS", "MASKED", "ROLES", "SHARING_TYPES", "ZONES", "Classification", "Role", "SharingType",
+           "Zone"]

@@ -8,8 +8,10 @@ from functools import cached_property
 from types import MappingProxyType
 
 from countyhub.catalog.store import Catalog
+from countyhub.core.secrets import resolve_secret
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
+from countyhub.sharing.service import Sharing
 
 
 @dataclass
@@ -36,6 +38,13 @@ class Runtime:
         """The one catalog store (schema upgraded once); its search index is built on the first search."""
         return Catalog(self.settings.catalog_url)
 
+    @cached_property
+    def sharing(self) -> Sharing:
+        """Users, grants, audit log and query gateway, in the catalog's database; the county's pseudonym key
+        (COUNTYHUB_PSEUDONYM_KEY, a secret) comes from the runtime's environment."""
+        key = resolve_secret("COUNTYHUB_PSEUDONYM_KEY", self.environ)
+        return Sharing(self.catalog.engine, self.lake, pseudonym_key=key.encode() if key else None)
+
     def duckdb_config(self) -> dict[str, str | bool]:
         """DuckDB settings every connection of this process uses (verified extensions, no autoload)."""
         return self.lake.duckdb_config()
@@ -43,5 +52,5 @@ class Runtime:
     def with_environ(self, **values: str) -> Runtime:
         """The same runtime (same lake and catalog handles) with some environment values added."""
         other = Runtime(self.settings, {**self.environ, **values})
-        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("lake", "catalog")})
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("lake", "catalog", "sharing")})
         return other

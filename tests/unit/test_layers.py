@@ -12,7 +12,7 @@ import pytest
 
 from countyhub.core.settings import PROJECT_DIR
 
-STAGES = ("countyhub/core", "countyhub/flow", "connectors", "lakehouse", "contracts", "catalog", "demo")
+STAGES = ("countyhub/core", "countyhub/flow", "connectors", "lakehouse", "contracts", "sharing", "catalog", "demo")
 # Reading configuration: the environment (outside handing it to a child process) or the settings file.
 CONFIG_READ = re.compile(r"os\.(environ\s*(\.get|\[|\.setdefault|\.pop|\.update)|getenv|putenv)|\bload_settings\(")
 # Where reading them is the job: the settings loader itself, and the one module that resolves secret names.
@@ -54,7 +54,7 @@ def test_the_check_finds_a_read_where_there_is_one() -> None:
     assert not CONFIG_READ.search('env={**os.environ, "NO_COLOR": "1"}')
 
 
-@pytest.mark.parametrize("name", ["catalog", "contracts", "connectors", "lakehouse", "demo"])
+@pytest.mark.parametrize("name", ["catalog", "contracts", "connectors", "lakehouse", "sharing", "demo"])
 def test_stage_folders_are_not_top_level_import_names(name: str, tmp_path: Path) -> None:
     """Installed, the stages are countyhub.<stage> only: nothing shadows (or is shadowed by) a PyPI `catalog`."""
     probe = f"import importlib.util, sys; print(importlib.util.find_spec({name!r}) is None, " \

@@ -1,0 +1,41 @@
+"""One handle on sharing for a process: the user store, grants, the audit log and the query gateway."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from countyhub.lakehouse import Lake
+from countyhub.sharing.audit import AuditLog
+from countyhub.sharing.gateway import Gateway
+from countyhub.sharing.grants import Clock, GrantStore
+from countyhub.sharing.principals import UserStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Sharing:
+    """Built once per process by the runtime; every store shares the catalog database's engine."""
+
+    def __init__(self, engine: Engine, lake: Lake, clock: Clock = utc_now, pseudonym_key: bytes | None = None) -> None:
+        self.engine, self.lake, self.clock, self.pseudonym_key = engine, lake, clock, pseudonym_key
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.engine)
+
+    @cached_property
+    def grants(self) -> GrantStore:
+        return GrantStore(self.engine, self.clock)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.engine)
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        return Gateway(self.lake, self.pseudonym_key)

@@ -1,0 +1,79 @@
+"""The sharing tables, kept in the catalog's database: users, access requests, grants and the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+users = Table(
+    "sharing_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("department", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    # The token's public half finds the row; the whole token is checked against an Argon2 hash.
+    Column("token_id", String(32), nullable=False, unique=True),
+    Column("token_hash", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+access_requests = Table(
+    "sharing_access_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(255), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("requester", String(128), nullable=False),
+    Column("columns_json", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requested_at", DateTime, nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", DateTime),
+    Column("reason", Text, nullable=False, default=""),
+    Index("ix_sharing_requests_dataset", "dataset", "status"),
+)
+
+grants = Table(
+    "sharing_grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, nullable=False),
+    Column("dataset", String(255), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("columns_json", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("approver", String(128), nullable=False),
+    Column("starts_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Index("ix_sharing_grants_lookup", "department", "dataset"),
+)
+
+audit_log = Table(
+    "sharing_audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("dataset", String(255), nullable=False, default=""),
+    Column("entry_json", Text, nullable=False),  # the whole entry as hashed (columns, purpose, grant, rows, detail)
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_sharing_audit_department", "department", "at"),
+    Index("ix_sharing_audit_dataset", "dataset", "at"),
+)
+
+
+def upgrade(engine: Engine) -> None:
+    """Create the sharing tables that are missing (they are new; no older shapes to migrate yet)."""
+    metadata.create_all(engine)
