@@ -81,8 +81,14 @@ class Catalog(Records):
         data = asdict(entry)
         levels = {c.name: c.classification for c in entry.columns}
         data["sample_rows"] = mask_rows(entry.sample_rows[:MAX_SAMPLE_ROWS], levels)
-        for key in ("description", "contact", "steward", "sharing_conditions"):
+        # Every free text that is stored, indexed or served: an ID number or phone typed into any of them
+        # (a column description's example, a keyword) must not reach the search index or a response.
+        for key in ("description", "contact", "steward", "sharing_conditions", "legal_basis", "title_zh", "title_en"):
             data[key] = mask_text(data[key])
+        data["keywords"] = [mask_text(k) for k in data["keywords"]]
+        data["themes"] = [mask_text(k) for k in data["themes"]]
+        for column in data["columns"]:
+            column["description"] = mask_text(column["description"])
         values = {k: data[k] for k in ("kind", "title_zh", "title_en", "department_code", "department_name",
                                        "sharing_type", "classification", "row_count")}
         values |= {"entry_json": json.dumps(data, ensure_ascii=False, default=str),
