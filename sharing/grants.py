@@ -62,6 +62,8 @@ class GrantStore:
                 legal_basis: str, days: int) -> AccessRequest:
         """File a request for the principal's department. BadRequest for a not-shared dataset, unknown columns,
         an empty purpose or legal basis, days outside 1..366; Forbidden for the owner department itself."""
+        if dataset.zone != "shared":
+            raise BadRequest(f"access is requested to shared datasets; {dataset.zone} is the platform's own zone")
         if dataset.sharing_type == "not_shared":
             raise BadRequest("a grant cannot be filed for a not-shared dataset")
         if principal.department == dataset.department:

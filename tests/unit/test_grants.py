@@ -54,6 +54,8 @@ def test_a_request_is_filed_for_the_callers_department_and_lists_for_the_owner(s
 
 @pytest.mark.parametrize(("dataset", "who", "kw", "error", "message"), [
     (SECRET, ANALYST, {}, BadRequest, "a grant cannot be filed for a not-shared dataset"),
+    (DatasetInfo("raw_gaj.persons", "gaj", "conditional", (ColumnInfo("case_id"),)), ANALYST, {}, BadRequest,
+     "raw_gaj is the platform's own zone"),
     (PROFILE, Principal("ma", "dsj", "analyst"), {}, Forbidden, "department dsj owns shared.resident_profile"),
     (PROFILE, ANALYST, {"columns": ["person_id", "salary"]}, BadRequest, "has no column 'salary'"),
     (PROFILE, ANALYST, {"columns": []}, BadRequest, "at least one column"),
@@ -63,7 +65,7 @@ def test_a_request_is_filed_for_the_callers_department_and_lists_for_the_owner(s
     (PROFILE, ANALYST, {"days": 367}, BadRequest, "days must be"),
 ])
 def test_requests_that_cannot_be_filed(store: GrantStore, dataset, who, kw, error, message) -> None:
-    args = {"columns": ["case_id"] if dataset is SECRET else ["person_id"], "purpose": "核查", "legal_basis": "依据",
+    args = {"columns": ["person_id"] if dataset is PROFILE else ["case_id"], "purpose": "核查", "legal_basis": "依据",
             "days": 30} | kw
     with pytest.raises(error, match=message):
         store.request(who, dataset, **args)
