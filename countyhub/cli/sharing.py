@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -11,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Column, Table
 
-from countyhub.cli.common import ConfigOpt, console, fail, runtime
+from countyhub.cli.common import ConfigOpt, console, fail, operator, runtime
 from countyhub.flow.runtime import Runtime
 from countyhub.sharing.model import AuditEntry, Principal, SharingError
 
@@ -49,8 +48,6 @@ def _caller(rt: Runtime, token: str | None) -> Principal:
     return rt.sharing.users.resolve(token.strip())
 
 
-def _operator() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @users_app.command("add")
@@ -65,7 +62,7 @@ def users_add(
         if not (rt.settings.departments_dir / f"{department}.yml").is_file():
             fail(f"no department {department!r}: {rt.settings.departments_dir}/{department}.yml does not exist")
         user, token = rt.sharing.users.add(name, department, role)
-        rt.sharing.audit.append(AuditEntry(action="user_add", actor=_operator(), department="platform",
+        rt.sharing.audit.append(AuditEntry(action="user_add", actor=operator(), department="platform",
                                            detail={"user": user.name, "department": department, "role": role}))
         console.print(f"user {escape(user.name)} ({department}, {role}) created; its API token, shown only now:")
     typer.echo(token)
@@ -87,7 +84,7 @@ def users_revoke(name: Annotated[str, typer.Argument(help="User name.")], config
     """Stop the user's token at once (the name stays taken: the audit log names it)."""
     with _sharing(config) as rt:
         rt.sharing.users.revoke(name)
-        rt.sharing.audit.append(AuditEntry(action="user_revoke", actor=_operator(), department="platform",
+        rt.sharing.audit.append(AuditEntry(action="user_revoke", actor=operator(), department="platform",
                                            detail={"user": name}))
         console.print(f"user {escape(name)} revoked")
 
