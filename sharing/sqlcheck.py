@@ -156,3 +156,10 @@ def rewrite(checked: Checked, view_name: Mapping[str, str]) -> str:
         if column.args.get("db") is not None and str(column.db).lower() == "shared":
             column.set("db", None)
     return tree.sql(dialect="duckdb", identify=True)
+
+
+def referenced(sql: str) -> set[str]:
+    """The bare names of every shared.<dataset> the SQL mentions (to decide access on before the full check)."""
+    tree = parse(sql)
+    return {t.name.lower() for t in tree.find_all(exp.Table)
+            if isinstance(t.this, exp.Identifier) and t.db.lower() == "shared" and not t.catalog}
