@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -24,6 +24,7 @@ from countyhub.sharing.policy import decide
 MAX_PAGE = 10_000
 MAX_QUERY_ROWS = 10_000
 Format = Literal["json", "csv", "parquet", "arrow"]
+Caller = Annotated[Principal, Depends(current_principal)]
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
          "arrow": "application/vnd.apache.arrow.stream"}
 
@@ -74,9 +75,9 @@ def add_data_routes(app: FastAPI, catalog: Catalog) -> None:
     """GET /api/datasets/{name}/rows and POST /api/query; app.state.sharing gives grants, audit and the gateway."""
 
     @app.get("/api/datasets/{name}/rows", tags=["data"])
-    def dataset_rows(request: Request, name: str, limit: int = Query(100, ge=1, le=MAX_PAGE),
-                     offset: int = Query(0, ge=0), columns: str | None = None, format: Format = "json",
-                     who: Principal = Depends(current_principal)) -> Response:
+    def dataset_rows(request: Request, name: str, who: Caller, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+                     offset: Annotated[int, Query(ge=0)] = 0, columns: str | None = None,
+                     format: Format = "json") -> Response:
         """A page of the rows the caller may see, masked as the policy says (`columns` comma-separated)."""
         sharing = request.app.state.sharing
         view, grant = _access(sharing, who, _dataset(catalog, name))
@@ -93,9 +94,8 @@ def add_data_routes(app: FastAPI, catalog: Catalog) -> None:
                                                                   "offset": offset, "limit": limit})
 
     @app.post("/api/query", tags=["data"])
-    def query(request: Request, body: QueryBody, format: Format = "json",
-              limit: int = Query(MAX_QUERY_ROWS, ge=1, le=MAX_QUERY_ROWS),
-              who: Principal = Depends(current_principal)) -> Response:
+    def query(request: Request, body: QueryBody, who: Caller, format: Format = "json",
+              limit: Annotated[int, Query(ge=1, le=MAX_QUERY_ROWS)] = MAX_QUERY_ROWS) -> Response:
         """Read-only SQL over `shared.<dataset>` names: one SELECT, masked views, row and time limits."""
         sharing = request.app.state.sharing
         views: dict[str, View] = {}

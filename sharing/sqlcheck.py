@@ -79,7 +79,7 @@ def _cte_names(node: exp.Expression) -> set[str]:
     """CTE names in scope at `node`: those of every WITH on the way up to the root."""
     names: set[str] = set()
     while node is not None:
-        with_ = node.args.get("with") if isinstance(node, exp.Expression) else None
+        with_ = node.args.get("with_") or node.args.get("with")  # sqlglot 30 names the arg with_
         if isinstance(with_, exp.With):
             names |= {str(c.alias_or_name).lower() for c in with_.expressions}
         node = node.parent

@@ -210,12 +210,14 @@ def _serve(rt: Runtime, port: int | None) -> None:
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+    from countyhub.cli.query import query_command
     from countyhub.cli.sources import sources_app
 
     app.add_typer(sources_app, name="sources")
     app.add_typer(contracts_app, name="contracts")
     app.add_typer(publish_app, name="publish")
     app.add_typer(quality_app, name="quality")
+    app.command("query")(query_command)
 
 
 _register_subcommands()

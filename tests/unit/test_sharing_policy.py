@@ -19,8 +19,8 @@ def ds(sharing: str, name: str = "shared.resident_profile") -> DatasetInfo:
 
 def grant(columns: tuple[str, ...], department: str = "mzj", dataset: str = "shared.resident_profile",
           **kw: object) -> Grant:
-    values = dict(id=5, request_id=3, dataset=dataset, department=department, columns=columns, purpose="核验",
-                  legal_basis="法", approver="s", starts_at=NOW - timedelta(days=1), expires_at=NOW + timedelta(days=9))
+    values = {"id": 5, "request_id": 3, "dataset": dataset, "department": department, "columns": columns, "purpose": "核验",
+                  "legal_basis": "法", "approver": "s", "starts_at": NOW - timedelta(days=1), "expires_at": NOW + timedelta(days=9)}
     return Grant(**(values | kw))  # type: ignore[arg-type]
 
 
