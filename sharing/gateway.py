@@ -11,6 +11,8 @@ from typing import Any
 import duckdb
 import duckdb.sqltypes
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from countyhub.lakehouse import Lake
 from countyhub.sharing import sqlcheck
@@ -33,11 +35,6 @@ class View:
     def table(self) -> str:
         return self.dataset.name.split(".", 1)[-1]
 
-    @property
-    def view_name(self) -> str:
-        """The temp view's name (`shared_<dataset>`, `raw_gaj_<stream>`...)."""
-        return f"{self.zone}_{self.table}"
-
 
 @dataclass
 class QueryResult:
@@ -57,7 +54,8 @@ class Gateway:
     One DuckDB database per process (per zone scope) holds the lake attached READ_ONLY and is locked before
     any caller's SQL runs: external access off except the lake's own Parquet folder, configuration locked,
     no extension autoload or install, memory and thread caps. Each call gets its own cursor (a DuckDB
-    connection of that database): its temp views are its own and vanish with it.
+    connection of that database). A caller's `shared.<dataset>` becomes a subquery that projects only the
+    visible columns with masks applied, so the caller's SQL never names a lake table itself.
     """
 
     def __init__(self, lake: Lake, pseudonym_key: bytes | None = None, memory_limit: str = "512MB",
@@ -68,6 +66,7 @@ class Gateway:
         # A random suffix, and sqlcheck refuses every `_countyhub*` function: callers cannot call the HMAC.
         self._udf = f"_countyhub_pk_{secrets.token_hex(4)}"
         self._bases: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._views: dict[str, exp.Expression] = {}
         self._lock = threading.Lock()
 
     def _data_dir(self, scope: str) -> str:
@@ -135,12 +134,32 @@ class Gateway:
         visible = set(view.access.columns)
         return [c.name for c in view.dataset.columns if c.name in visible and column_kind(c) == "id_number"]
 
-    def view_sql(self, view: View) -> str:
+    def view_select(self, view: View, page: bool = False) -> str:
+        """The SELECT a caller's view of a dataset is: visible columns, masked ones masked, pseudonyms added.
+
+        `page` takes LIMIT ? OFFSET ? from the table before masking, so a deep page does not mask and hash every
+        row it skips.
+        """
         info = {c.name: c for c in view.dataset.columns}
         parts = [f"{mask_sql(info[c])} AS {_q(c)}" if c in view.access.masked else _q(c) for c in view.access.columns]
         parts += [f"{self._udf}({_q(c)}) AS {_q(pseudonym_column(c))}" for c in self._keyed(view)]
         source = f"lake.{_q(view.zone)}.{_q(view.table)}"
-        return f"CREATE TEMP VIEW {_q(view.view_name)} AS SELECT {', '.join(parts) or 'NULL AS nothing'} FROM {source}"
+        if page:
+            source = f"(SELECT {', '.join(_q(c) for c in view.access.columns)} FROM {source} LIMIT ? OFFSET ?)"
+        return f"SELECT {', '.join(parts) or 'NULL AS nothing'} FROM {source}"
+
+    def _parsed_view(self, view: View) -> exp.Expression:
+        """The view's SELECT as a sqlglot tree (parsed once per distinct view: the masks are long CASE chains)."""
+        text = self.view_select(view)
+        with self._lock:
+            tree = self._views.get(text)
+        if tree is None:
+            tree = sqlglot.parse_one(text, dialect="duckdb")
+            with self._lock:
+                if len(self._views) > 512:
+                    self._views.clear()
+                self._views[text] = tree
+        return tree
 
     def check(self, sql: str, views: Mapping[str, View], denied: Mapping[str, str] | None = None) -> sqlcheck.Checked:
         """Parse with sqlglot: exactly one SELECT, only `shared.<name>` of `views` (bare names) and CTEs, no table
@@ -152,9 +171,8 @@ class Gateway:
               denied: Mapping[str, str] | None = None) -> QueryResult:
         """Run a checked query; at most `limit` rows (truncated says more existed), at most timeout_seconds."""
         checked = self.check(sql, views, denied)
-        used = [views[name] for name in sorted(checked.datasets)]
-        text = sqlcheck.rewrite(checked, {name: views[name].view_name for name in checked.datasets})
-        return self._run("shared", used, f"SELECT * FROM ({text}) AS _q LIMIT {int(limit) + 1}", [], limit)
+        text = sqlcheck.rewrite(checked, {name: self._parsed_view(views[name]) for name in checked.datasets})
+        return self._run("shared", f"SELECT * FROM ({text}) AS _q LIMIT {int(limit) + 1}", [], limit)
 
     def rows(self, view: View, columns: list[str] | None, limit: int, offset: int) -> QueryResult:
         """A page of one dataset's rows as the caller may see them (what GET /api/datasets/{name}/rows returns).
@@ -168,15 +186,13 @@ class Gateway:
         if unknown:
             raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
         scope = "shared" if view.zone == "shared" else "lake"
-        sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM {_q(view.view_name)} LIMIT ? OFFSET ?"
-        return self._run(scope, [view], sql, [int(limit) + 1, int(offset)], limit)
+        sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM ({self.view_select(view, page=True)}) AS _v"
+        return self._run(scope, sql, [int(limit) + 1, int(offset)], limit)
 
-    def _run(self, scope: str, views: list[View], sql: str, params: list[Any], limit: int) -> QueryResult:
+    def _run(self, scope: str, sql: str, params: list[Any], limit: int) -> QueryResult:
         con = self._cursor(scope)
         timer = threading.Timer(self.timeout_seconds, con.interrupt)
         try:
-            for view in views:
-                con.execute(self.view_sql(view))
             timer.start()
             table = con.execute(sql, params).to_arrow_table()
         except duckdb.InterruptException:

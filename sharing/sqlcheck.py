@@ -25,6 +25,10 @@ STATEMENTS = tuple(getattr(exp, n) for n in (
     "Command", "Pragma", "Set", "Copy", "Attach", "Detach", "Install", "Use", "Create", "Drop", "Insert", "Update",
     "Delete", "Merge", "Into", "Alter", "Describe", "Summarize", "Transaction", "Commit", "Rollback", "LoadData",
     "Export", "Analyze", "Refresh") if hasattr(exp, n))
+# Table arguments the rewrite would not carry over to the masked subquery: refused rather than silently dropped.
+MODIFIERS = ("system_time", "changes", "partition", "rows_from", "indexed", "hints", "format", "pattern", "only",
+             "ordinality")
+CARRIED = ("laterals", "joins", "pivots", "sample")
 HOW = "name published datasets as shared.<dataset>"
 
 
@@ -108,6 +112,8 @@ def _check_table(table: exp.Table, views: Mapping[str, object], denied: Mapping[
         raise BadRequest(f"unknown schema {show(db)}; {HOW}")
     if table.args.get("version") is not None or table.args.get("when") is not None:
         raise BadRequest("time travel (AT / FOR VERSION) is not available here: shared serves the published version")
+    if any(table.args.get(key) for key in MODIFIERS):
+        raise BadRequest(f"table modifiers other than an alias, TABLESAMPLE or PIVOT are not allowed; {HOW}")
     if name in views:
         return name
     if name in denied:
@@ -140,18 +146,19 @@ def check(sql: str, views: Mapping[str, object], denied: Mapping[str, str] | Non
     return Checked(tree, datasets)
 
 
-def rewrite(checked: Checked, view_name: Mapping[str, str]) -> str:
-    """The checked query as DuckDB SQL with each shared.<dataset> read from its masked temp view."""
+def rewrite(checked: Checked, view_select: Mapping[str, exp.Expression]) -> str:
+    """The checked query as DuckDB SQL, each shared.<dataset> replaced by its masked SELECT (a subquery)."""
     tree = checked.tree.copy()
     for table in list(tree.find_all(exp.Table)):
         if table.db.lower() != "shared":
             continue
-        name = table.name.lower()
-        # Without an alias the view is aliased by the dataset's name, so `x.col` and `shared.x.col` still bind.
-        if not table.args.get("alias"):
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name, quoted=True)))
-        table.set("this", exp.to_identifier(view_name[name], quoted=True))
-        table.set("db", None)
+        # Without an alias the subquery is aliased by the dataset's name, so `x.col` and `shared.x.col` still bind.
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name, quoted=True))
+        sub = exp.Subquery(this=view_select[table.name.lower()].copy(), alias=alias)
+        for key in CARRIED:
+            if table.args.get(key):
+                sub.set(key, table.args[key])
+        table.replace(sub)
     for column in tree.find_all(exp.Column):
         if column.args.get("db") is not None and str(column.db).lower() == "shared":
             column.set("db", None)

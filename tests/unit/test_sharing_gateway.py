@@ -169,3 +169,14 @@ def test_raw_zone_rows_for_an_engineer_through_the_platform_scope(gateway: Gatew
     view = View(raw, decide(Principal("e", "mzj", "engineer"), raw, None))
     page = gateway.rows(view, ["person_id", "id_number"], 2, 0)
     assert page.rows[0][0] == 1 and page.rows[0][1].count("*") == 8
+
+
+def test_sample_pivot_and_qualified_columns_survive_the_rewrite(gateway: Gateway, views: dict[str, View]) -> None:
+    sampled = gateway.query("SELECT count(*) FROM shared.resident_profile USING SAMPLE 100%", views)
+    assert sampled.rows == [(60,)]
+    pivot = gateway.query("SELECT * FROM (SELECT gender FROM shared.resident_profile) PIVOT (count(*) FOR gender IN "
+                          "('男', '女'))", views)
+    assert sum(pivot.rows[0]) == 60
+    joined = gateway.query("SELECT count(*) FROM shared.resident_profile r JOIN shared.resident_profile s "
+                           "ON r.person_key = s.person_key", views)
+    assert joined.rows == [(60,)]  # the pseudonym joins one person to itself, and only to itself
