@@ -1,4 +1,4 @@
-"""Run one benchmark by name, or all of them: `python -m bench [connectors|gate|catalog] [--quick]`."""
+"""Run one benchmark by name, or all of them: `python -m bench [connectors|gate|catalog|sharing] [--quick]`."""
 
 from __future__ import annotations
 
