@@ -82,11 +82,13 @@ def page_principal(request: Request, creds: HTTPAuthorizationCredentials | None 
 
 async def csrf_form(request: Request) -> FormData:
     """A state-changing form post: signed in with a session, and its CSRF token matches the session's."""
-    page_principal(request, None)  # not signed in: to the sign-in page, before reading the form
-    form = await request.form()
     session = session_of(request)
+    if session is None and not request.headers.get("authorization"):
+        raise SignInRequired(request.url.path)  # not signed in: to the sign-in page, before reading the form
+    form = await request.form()
     if session is None or not same(session.csrf, str(form.get("csrf", ""))):
-        raise Forbidden(CSRF_FAILED)
+        raise Forbidden(CSRF_FAILED)  # a bearer token alone has no session, hence no CSRF token: forms need sign-in
+    request.state.principal = session.principal
     return form
 
 
