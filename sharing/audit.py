@@ -2,33 +2,218 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+import atexit
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from countyhub.core.masking import mask_json, mask_text
+from countyhub.sharing import tables as t
 from countyhub.sharing.model import AuditEntry
+
+GENESIS = "0" * 64  # what the first entry chains from
+BATCH = 500
+MAX_LIMIT = 1000
+_log = logging.getLogger(__name__)
+_a = t.audit_log.c
+
+
+class AuditError(RuntimeError):
+    """Queued entries could not be written (the message names the database error's kind, never an entry)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _body(entry: AuditEntry) -> dict[str, Any]:
+    """The fields kept in `entry_json` (the rest have their own columns)."""
+    return {"columns": list(entry.columns), "purpose": entry.purpose, "grant_id": entry.grant_id,
+            "rows": entry.rows, "detail": entry.detail}
+
+
+def _canonical(entry_id: int, at: datetime, actor: str, department: str, action: str, dataset: str,
+               body: dict[str, Any]) -> str:
+    fields = {"id": entry_id, "at": at.isoformat(timespec="microseconds"), "actor": actor,
+              "department": department, "action": action, "dataset": dataset, **body}
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _row_hash(row: Any) -> str | None:
+    """The hash the row's content and previous hash give, or None when its stored JSON is no longer JSON."""
+    try:
+        body = json.loads(row.entry_json)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    return chain_hash(row.prev_hash, _canonical(row.id, row.at, row.actor, row.department, row.action,
+                                                row.dataset, body))
 
 
 class AuditLog:
-    """Append-only; each entry carries the hash of the one before. Appends are batched by a writer thread."""
+    """Append-only; each entry carries the hash of the one before. Appends are batched by a writer thread.
 
-    def __init__(self, engine: Engine) -> None:
-        raise NotImplementedError
+    Several processes may write one database: each batch reads the last entry and inserts after it in one
+    transaction that holds the table's write lock (SQLite: BEGIN IMMEDIATE, so the read cannot go stale
+    before the write; PostgreSQL: LOCK TABLE in SHARE ROW EXCLUSIVE mode, which readers pass). Ids are
+    allocated there, so id order is chain order; on any other database the primary key still refuses a
+    second writer's copy of the same id, and that batch is retried after the new last entry.
+    """
+
+    def __init__(self, engine: Engine, clock: Any = _utc_now, batch_size: int = BATCH) -> None:
+        self.engine, self.clock, self.batch_size = engine, clock, batch_size
+        t.upgrade(engine)
+        self._queue: list[AuditEntry] = []
+        self._cond = threading.Condition()
+        self._queued = self._written = 0
+        self._error = ""
+        self._closed = False
+        self._thread: threading.Thread | None = None
 
     def append(self, entry: AuditEntry) -> None:
         """Queue an entry; it is written in the next batch (flush() waits for it)."""
-        raise NotImplementedError
+        # Purposes and details are free text from callers: an ID or phone number in them is masked here, once.
+        queued = replace(entry, columns=list(entry.columns), purpose=mask_text(entry.purpose or ""),
+                         detail=json.loads(json.dumps(mask_json(entry.detail or {}), default=str)),
+                         dataset=entry.dataset or "", at=entry.at or self.clock(), id=None, prev_hash="", hash="")
+        with self._cond:
+            if self._closed:
+                raise AuditError("the audit log is closed")
+            self._queue.append(queued)
+            self._queued += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)  # entries queued when the process ends are still written
+            self._cond.notify_all()
 
-    def flush(self) -> None:
+    def flush(self, timeout: float = 60.0) -> None:
         """Block until every queued entry is committed."""
-        raise NotImplementedError
+        with self._cond:
+            target = self._queued
+            if not self._cond.wait_for(lambda: self._written >= target, timeout):
+                raise AuditError(f"audit log: {target - self._written} entries not written yet"
+                                 + (f" ({self._error})" if self._error else ""))
 
     def close(self) -> None:
-        raise NotImplementedError
+        """Write what is queued, then stop the writer."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        atexit.unregister(self.close)
 
-    def verify(self) -> tuple[int, str | None]:
+    def _run(self) -> None:
+        delay = 0.01
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queue or self._closed)
+                if not self._queue:
+                    return
+                batch = self._queue[: self.batch_size]  # appends only add at the end; this slice stays ours
+            try:
+                self._write(batch)
+            except SQLAlchemyError as exc:  # locked, lost a race, or the database is away: retry, never drop
+                with self._cond:
+                    self._error = type(exc).__name__
+                _log.warning("audit log: batch of %d not written (%s); retrying", len(batch), type(exc).__name__)
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            delay = 0.01
+            with self._cond:
+                del self._queue[: len(batch)]
+                self._written += len(batch)
+                self._error = ""
+                self._cond.notify_all()
+
+    def _write(self, batch: list[AuditEntry]) -> None:
+        """One transaction for the whole batch (group commit), chained after the last entry committed."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        if sqlite:
+            # pysqlite would open a deferred transaction; autocommit mode lets us issue BEGIN IMMEDIATE ourselves.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
+                con.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    self._insert(con, batch)
+                except BaseException:
+                    con.exec_driver_sql("ROLLBACK")
+                    raise
+                con.exec_driver_sql("COMMIT")
+            return
+        with self.engine.begin() as con:
+            if self.engine.dialect.name == "postgresql":
+                con.execute(text(f"LOCK TABLE {t.audit_log.name} IN SHARE ROW EXCLUSIVE MODE"))
+            self._insert(con, batch)
+
+    def _insert(self, con: Connection, batch: list[AuditEntry]) -> None:
+        last = con.execute(select(_a.id, _a.hash).order_by(_a.id.desc()).limit(1)).first()
+        entry_id, prev = (last.id, last.hash) if last else (0, GENESIS)
+        rows = []
+        for e in batch:
+            entry_id += 1
+            body = _body(e)
+            digest = chain_hash(prev, _canonical(entry_id, e.at, e.actor, e.department, e.action, e.dataset, body))
+            rows.append({"id": entry_id, "at": e.at, "actor": e.actor, "department": e.department,
+                         "action": e.action, "dataset": e.dataset, "prev_hash": prev, "hash": digest,
+                         "entry_json": json.dumps(body, sort_keys=True, ensure_ascii=False)})
+            prev = digest
+        con.execute(insert(t.audit_log), rows)
+
+    def verify(self, page: int = 5000) -> tuple[int, str | None]:
         """(entries checked, None) when the chain holds; else the count so far and which entry was altered,
-        removed or reordered (e.g. "entry 41: hash does not match its content")."""
-        raise NotImplementedError
+        removed or reordered (e.g. "entry 41: its content was changed")."""
+        count, last_id, last_hash = 0, 0, GENESIS
+        while True:
+            with self.engine.connect() as con:
+                rows = con.execute(select(t.audit_log).where(_a.id > last_id).order_by(_a.id).limit(page)).all()
+            if not rows:
+                return count, None
+            for row in rows:
+                if row.id != last_id + 1:
+                    return count, f"entry {last_id + 1} is missing (ids jump from {last_id} to {row.id})"
+                if row.prev_hash != last_hash:
+                    before = f"entry {last_id}'s" if last_id else "the log's start"
+                    return count, f"entry {row.id}: out of order (its previous hash is not {before})"
+                if _row_hash(row) != row.hash:
+                    return count, f"entry {row.id}: its content was changed"
+                count, last_id, last_hash = count + 1, row.id, row.hash
 
-    def entries(self, department: str | None = None, dataset: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """Newest first; `department` selects reads of that department's datasets (for its steward)."""
-        raise NotImplementedError
+    def entries(self, department: str | None = None, dataset: str | None = None, limit: int = 100,
+                datasets: Collection[str] | None = None) -> list[AuditEntry]:
+        """Newest first. `department`: what that department's users did; `dataset`: that dataset only;
+        `datasets`: only these (a steward's view is the datasets its department owns, which the catalog knows)."""
+        query = select(t.audit_log).order_by(_a.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+        if department:
+            query = query.where(_a.department == department)
+        if dataset:
+            query = query.where(_a.dataset == dataset)
+        if datasets is not None:
+            query = query.where(_a.dataset.in_(list(datasets)))
+        with self.engine.connect() as con:
+            rows = con.execute(query).all()
+        out = []
+        for r in rows:
+            body = json.loads(r.entry_json)
+            out.append(AuditEntry(action=r.action, actor=r.actor, department=r.department, dataset=r.dataset,
+                                  columns=body.get("columns", []), purpose=body.get("purpose", ""),
+                                  grant_id=body.get("grant_id"), rows=body.get("rows"), detail=body.get("detail", {}),
+                                  at=r.at, id=r.id, prev_hash=r.prev_hash, hash=r.hash))
+        return out

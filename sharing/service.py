@@ -34,7 +34,7 @@ class Sharing:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine)
+        return AuditLog(self.engine, self.clock)
 
     @cached_property
     def gateway(self) -> Gateway:

@@ -26,6 +26,7 @@ access_requests = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("dataset", String(255), nullable=False),
+    Column("owner", String(64), nullable=False),  # the dataset's department, so its steward's list is one query
     Column("department", String(64), nullable=False),
     Column("requester", String(128), nullable=False),
     Column("columns_json", Text, nullable=False),
@@ -38,6 +39,7 @@ access_requests = Table(
     Column("decided_at", DateTime),
     Column("reason", Text, nullable=False, default=""),
     Index("ix_sharing_requests_dataset", "dataset", "status"),
+    Index("ix_sharing_requests_owner", "owner", "status"),
 )
 
 grants = Table(
@@ -46,11 +48,13 @@ grants = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", Integer, nullable=False),
     Column("dataset", String(255), nullable=False),
+    Column("owner", String(64), nullable=False),
     Column("department", String(64), nullable=False),
     Column("columns_json", Text, nullable=False),
     Column("purpose", Text, nullable=False),
     Column("legal_basis", Text, nullable=False),
     Column("approver", String(128), nullable=False),
+    Column("revoked_by", String(128)),
     Column("starts_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),

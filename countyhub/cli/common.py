@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -25,3 +26,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def runtime(config: Path | None = None) -> Runtime:
     """The runtime of one command: settings from the config file and COUNTYHUB_*, in this process's environment."""
     return Runtime(load_settings(config), os.environ)
+
+
+def operator() -> str:
+    """Who ran a local admin command, as the audit log names them (local file access = platform operator)."""
+    return f"cli:{getpass.getuser()}"

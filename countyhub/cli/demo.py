@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 
@@ -38,4 +40,54 @@ def run_demo(runtime: Runtime, persons: int = 5000, console: Console | None = No
     console.print(f"demo county generated in {home / 'demo'}: "
                   + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
     with demo_api(runtime) as demo, load_progress(console) as progress:
-        return run_flow(demo, progress)
+        report = run_flow(demo, progress)
+    tokens = demo_users(runtime)
+    console.print(f"demo users (an analyst and a steward per department, one admin): their tokens are in {tokens}; "
+                  f"""try one: curl -H "Authorization: Bearer $(awk '$1=="analyst_mzj"{{print $4}}' {tokens})" """
+                  f"http://{runtime.settings.catalog_host}:{runtime.settings.catalog_port}/api/grants", soft_wrap=True)
+    return report
+
+
+def _wanted_users(runtime: Runtime) -> list[tuple[str, str, str]]:
+    from countyhub.core.departments import load_departments
+
+    codes = [d.code for d in load_departments(runtime.settings.departments_dir)]
+    admin_home = "dsj" if "dsj" in codes else codes[0]  # the big-data bureau runs the platform in the demo county
+    return [(f"{role}_{code}", code, role) for code in codes for role in ("analyst", "steward")] + [
+        ("admin", admin_home, "admin")]
+
+
+def demo_users(runtime: Runtime) -> Path:
+    """Create the demo's users that are missing and write `<home>/demo/tokens.txt` (mode 0600, "name department
+    role token" lines). The file is the source: a re-run keeps its users and tokens and adds only new ones."""
+    from countyhub.sharing.model import AuditEntry, SharingError
+
+    path = runtime.settings.home / "demo" / "tokens.txt"
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) == 4:
+                kept[parts[0]] = line
+    sharing = runtime.sharing
+    existing = {str(u["name"]) for u in sharing.users.list()}
+    kept = {name: line for name, line in kept.items() if name in existing}  # a reset catalog forgot these users
+    for name, department, role in _wanted_users(runtime):
+        if name in kept or name in existing:  # a user whose token is lost stays out: names are never reused
+            continue
+        try:
+            user, token = sharing.users.add(name, department, role)
+        except SharingError:
+            continue
+        kept[name] = f"{name} {department} {role} {token}"
+        sharing.audit.append(AuditEntry(action="user_add", actor="demo", department="platform",
+                                        detail={"user": user.name, "department": department, "role": role}))
+    sharing.audit.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written through a 0600 descriptor: the tokens are never readable by others, not even for a moment.
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("".join(f"{line}\n" for line in kept.values()))
+    os.chmod(path.with_suffix(".tmp"), 0o600)
+    os.replace(path.with_suffix(".tmp"), path)
+    return path

@@ -213,12 +213,16 @@ def _serve(rt: Runtime, port: int | None) -> None:
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+    from countyhub.cli.sharing import audit_app, grants_app, users_app
     from countyhub.cli.sources import sources_app
 
     app.add_typer(sources_app, name="sources")
     app.add_typer(contracts_app, name="contracts")
     app.add_typer(publish_app, name="publish")
     app.add_typer(quality_app, name="quality")
+    app.add_typer(users_app, name="users")
+    app.add_typer(grants_app, name="grants")
+    app.add_typer(audit_app, name="audit")
 
 
 _register_subcommands()

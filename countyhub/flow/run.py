@@ -15,6 +15,7 @@ from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult
+from countyhub.sharing.model import AuditEntry
 
 
 @dataclass
@@ -80,6 +81,11 @@ def gate_and_publish_all(runtime: Runtime) -> list[DatasetOutcome]:
         gate = run_gate(lake, contract)
         publication = publish(lake, contract, gate)
         record_gate(runtime, contract, gate, publication)
+        if publication is not None:  # a new version of shared data is something the audit log must show
+            runtime.sharing.audit.append(AuditEntry(
+                action="publish", actor="countyhub", department=contract.department,
+                dataset=f"shared.{contract.dataset}", rows=publication.rows,
+                detail={"version": publication.version, "gate_run": gate.run_id, "status": gate.status}))
         current = publication or current_publication(lake, contract.dataset)
         outcomes.append(DatasetOutcome(
             dataset=f"shared.{contract.dataset}",
@@ -92,6 +98,7 @@ def gate_and_publish_all(runtime: Runtime) -> list[DatasetOutcome]:
             warnings=[w.message for w in gate.warnings],
             quarantined=publication.quarantined or 0 if publication else 0,
         ))
+    runtime.sharing.audit.flush()
     return outcomes
 
 

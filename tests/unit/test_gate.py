@@ -226,5 +226,9 @@ def test_a_rule_reading_the_publication_log_runs_before_anything_was_published(
     folder.mkdir(parents=True)
     (folder / "resident_profile.odcs.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("COUNTYHUB_CONTRACTS_DIR", str(tmp_path / "contracts"))
-    [outcome] = gate_and_publish_all(Runtime(load_settings()))
+    rt = Runtime(load_settings())
+    [outcome] = gate_and_publish_all(rt)
     assert (outcome.gate_passed, outcome.published_version) == (True, 1), outcome.reason
+    [entry] = rt.sharing.audit.entries(dataset="shared.resident_profile")  # every publish is on the audit log
+    assert (entry.action, entry.department, entry.detail["version"]) == ("publish", "dsj", 1)
+    assert rt.sharing.audit.verify() == (1, None)

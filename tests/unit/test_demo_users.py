@@ -1,0 +1,31 @@
+"""The demo's users: an analyst and a steward per department and one admin, tokens in a private file, kept on re-runs."""
+
+from __future__ import annotations
+
+import stat
+
+from countyhub.cli.demo import demo_users
+from countyhub.flow.runtime import Runtime
+
+EXPECTED = {("analyst_cgj", "cgj", "analyst"), ("steward_cgj", "cgj", "steward"),
+            ("analyst_dsj", "dsj", "analyst"), ("steward_dsj", "dsj", "steward"),
+            ("analyst_gaj", "gaj", "analyst"), ("steward_gaj", "gaj", "steward"),
+            ("analyst_mzj", "mzj", "analyst"), ("steward_mzj", "mzj", "steward"),
+            ("analyst_scjgj", "scjgj", "analyst"), ("steward_scjgj", "scjgj", "steward"),
+            ("admin", "dsj", "admin")}
+
+
+def test_demo_users_get_private_tokens_that_work_and_a_rerun_keeps_them(runtime: Runtime) -> None:
+    path = demo_users(runtime)
+    assert path == runtime.settings.home / "demo" / "tokens.txt"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    lines = [line.split() for line in path.read_text().splitlines()]
+    assert {tuple(parts[:3]) for parts in lines} == EXPECTED and len(lines) == 11
+    for name, department, role, token in lines:
+        user = runtime.sharing.users.resolve(token)
+        assert (user.name, user.department, user.role) == (name, department, role)
+    before = path.read_text()
+    assert demo_users(runtime).read_text() == before
+    assert len(runtime.sharing.users.list()) == 11
+    assert [e.action for e in runtime.sharing.audit.entries()].count("user_add") == 11
+    runtime.sharing.audit.close()
