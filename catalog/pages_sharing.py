@@ -1,4 +1,5 @@
-"""Sharing on the pages: request access from a dataset page, a steward's pending requests, the audit record."""
+"""Sharing on the pages: request access from a dataset page, a steward's pending requests, the audit record.
+The rules (who files, decides, sees; what is audited) are catalog/grant_actions.py's, shared with API and CLI."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from countyhub.catalog.access import dataset_info
-from countyhub.catalog.auth import CSRF_FAILED, CsrfForm, PagePrincipal, record, session_of, sharing_of
+from countyhub.catalog import grant_actions
+from countyhub.catalog.auth import CSRF_FAILED, CsrfForm, PagePrincipal, session_of, sharing_of
 from countyhub.catalog.sessions import same
 from countyhub.catalog.store import Catalog
 from countyhub.catalog.views import render
 from countyhub.catalog.visibility import entry_access
-from countyhub.core.masking import mask_text
-from countyhub.sharing.model import BadRequest, DatasetInfo, Forbidden, NotFound, Principal
+from countyhub.sharing.model import BadRequest, Forbidden, NotFound, Principal
 
 AUDIT_PAGE_ROWS = 200
 
@@ -28,23 +28,6 @@ def _days(value: Any) -> int:
         raise BadRequest("days is a whole number of days (1-366)") from None
 
 
-def _decider(catalog: Catalog, who: Principal, request_id: int, request: Request) -> tuple[Any, DatasetInfo]:
-    """The request and its dataset, when the caller may decide it: the owning department's steward, or an admin
-    (checked here as well as in the grant store, so the page never offers what the store would refuse)."""
-    if who.role not in ("steward", "admin"):
-        raise Forbidden(f"only a steward or an admin decides access requests; you are {who.role}")
-    req = sharing_of(request).grants.get(request_id)
-    entry = catalog.get_entry(req.dataset)
-    if entry is None:
-        raise NotFound(f"no dataset named {req.dataset!r}")
-    info = dataset_info(entry)
-    if not who.is_admin and info.department != who.department:
-        raise Forbidden(f"requests for {info.name} are decided by the steward of department {info.department}")
-    if req.requester == who.name:
-        raise Forbidden("a request is never decided by its requester")
-    return req, info
-
-
 def add_sharing_pages(app: FastAPI, catalog: Catalog) -> None:
     """POST /datasets/{name}/access-requests and /usage, GET /requests (+ approve/deny), GET /audit."""
 
@@ -54,12 +37,10 @@ def add_sharing_pages(app: FastAPI, catalog: Catalog) -> None:
         entry = catalog.get_entry(name)
         if entry is None:
             raise NotFound(f"no dataset named {name!r}")
-        info, _ = entry_access(request, who, entry)
-        columns = [str(c) for c in form.getlist("columns")]
-        req = sharing_of(request).grants.request(who, info, columns, str(form.get("purpose", "")).strip(),
-                                                  str(form.get("legal_basis", "")).strip(), _days(form.get("days")))
-        record(request, who, "grant_request", name, columns=list(req.columns), purpose=mask_text(req.purpose),
-               detail={"request_id": req.id})
+        entry_access(request, who, entry)  # 403 for an entry the caller may not see, before anything is filed
+        req = grant_actions.file_request(sharing_of(request), catalog, who, name,
+                                         [str(c) for c in form.getlist("columns")], str(form.get("purpose", "")).strip(),
+                                         str(form.get("legal_basis", "")).strip(), _days(form.get("days")))
         return RedirectResponse(f"/datasets/{quote(name)}?requested={req.id}#access", status_code=303)
 
     @app.post("/datasets/{name}/usage", status_code=204, include_in_schema=False)
@@ -84,23 +65,15 @@ def add_sharing_pages(app: FastAPI, catalog: Catalog) -> None:
 
     @app.post("/requests/{request_id}/approve", include_in_schema=False)
     def approve(request: Request, request_id: int, form: FormData = CsrfForm) -> RedirectResponse:
-        who: Principal = request.state.principal
-        req, info = _decider(catalog, who, request_id, request)
-        grant = sharing_of(request).grants.approve(request_id, who, info)
-        record(request, who, "grant_approve", req.dataset, columns=list(grant.columns), grant_id=grant.id,
-               purpose=mask_text(grant.purpose), detail={"request_id": request_id})
+        grant_actions.approve_request(sharing_of(request), catalog, request.state.principal, request_id)
         return RedirectResponse(f"/requests?decided={request_id}", status_code=303)
 
     @app.post("/requests/{request_id}/deny", include_in_schema=False)
     def deny(request: Request, request_id: int, form: FormData = CsrfForm) -> RedirectResponse:
-        who: Principal = request.state.principal
-        req, info = _decider(catalog, who, request_id, request)
         reason = str(form.get("reason", "")).strip()
         if not reason:
             raise BadRequest("a denial needs a reason the requester can read")
-        sharing_of(request).grants.deny(request_id, who, info, reason)
-        record(request, who, "grant_deny", req.dataset, detail={"request_id": request_id,
-                                                                "reason": mask_text(reason)})
+        grant_actions.deny_request(sharing_of(request), catalog, request.state.principal, request_id, reason)
         return RedirectResponse(f"/requests?decided={request_id}", status_code=303)
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
@@ -108,5 +81,5 @@ def add_sharing_pages(app: FastAPI, catalog: Catalog) -> None:
         if who.role not in ("steward", "admin"):
             raise Forbidden(f"the audit record is for stewards and admins; you are {who.role}")
         department = None if who.is_admin else who.department
-        entries = sharing_of(request).audit.entries(department=department, limit=AUDIT_PAGE_ROWS)
+        entries = grant_actions.audit_entries(sharing_of(request), catalog, who, department, limit=AUDIT_PAGE_ROWS)
         return render(request, "audit.html", entries=entries, department=department)
