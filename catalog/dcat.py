@@ -108,8 +108,9 @@ def _dataset(g: Graph, base: str, e: dict[str, Any]) -> URIRef:
     return ds
 
 
-def build_graph(catalog: Any, base: str = "http://127.0.0.1:8080/") -> Graph:
-    """One dcat:Catalog holding every dataset; its publisher, contact, access rights, distributions, lineage."""
+def build_graph(catalog: Any, base: str = "http://127.0.0.1:8080/", names: set[str] | None = None) -> Graph:
+    """One dcat:Catalog holding every dataset (or those in `names`: what the caller may see); its publisher,
+    contact, access rights, distributions, lineage."""
     base = base if base.endswith("/") else base + "/"
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD), ("prov", PROV),
@@ -123,10 +124,13 @@ def build_graph(catalog: Any, base: str = "http://127.0.0.1:8080/") -> Graph:
     g.add((cat, FOAF.homepage, URIRef(base)))
     statuses = catalog.gate_statuses()
     for entry in catalog.entries():
+        if names is not None and entry["name"] not in names:
+            continue
         g.add((cat, DCAT.dataset, _dataset(g, base, entry | {"gate_status": statuses.get(entry["name"], "")})))
     return g
 
 
-def export(catalog: Any, fmt: str = "turtle", base: str = "http://127.0.0.1:8080/") -> str:
-    """The catalog serialized as `turtle` or `json-ld`."""
-    return build_graph(catalog, base).serialize(format=fmt)
+def export(catalog: Any, fmt: str = "turtle", base: str = "http://127.0.0.1:8080/",
+           names: set[str] | None = None) -> str:
+    """The catalog (or the datasets in `names`) serialized as `turtle` or `json-ld`."""
+    return build_graph(catalog, base, names).serialize(format=fmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ class DocTable:
         self.sets: dict[str, dict[str, set[int]]] = {f: {} for f in FACETS}
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._orders: dict[str, np.ndarray] = {}
+        self._groups: dict[tuple[str, str, str], np.ndarray] | None = None
 
     @property
     def size(self) -> int:
@@ -94,6 +96,31 @@ class DocTable:
     def changed(self) -> None:
         self._masks.clear()
         self._orders.clear()
+        self._groups = None
+
+    def groups(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """Live documents by (zone, department, sharing type): what decides who may see an entry, so a caller's
+        visibility is a few ORed masks instead of one policy call per document. Cached until the next change."""
+        if self._groups is None:
+            ids: dict[tuple[str, str, str], list[int]] = {}
+            for doc in np.flatnonzero(self.alive[: self.size]).tolist():
+                meta, name = self.meta[doc], self.names[doc]
+                zone = name.split(".", 1)[0] if "." in name else "shared"
+                ids.setdefault((zone, meta.get("department", ""), meta.get("sharing_type", "")), []).append(doc)
+            self._groups = {}
+            for key, docs in ids.items():
+                mask = np.zeros(len(self.alive), dtype=bool)
+                mask[np.array(docs, dtype=np.int64)] = True
+                self._groups[key] = mask
+        return self._groups
+
+    def visible(self, may_see: Callable[[str, str, str], bool]) -> np.ndarray:
+        """Documents whose (zone, department, sharing type) group `may_see` accepts."""
+        out = np.zeros(len(self.alive), dtype=bool)
+        for key, mask in self.groups().items():
+            if may_see(*key):
+                out |= mask
+        return out
 
     def mask(self, facet: str, values: list[str]) -> np.ndarray:
         """Documents having any of the values (OR within one facet); cached until the next change."""

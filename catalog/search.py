@@ -7,6 +7,7 @@ import re
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,9 +195,11 @@ class SearchIndex:
                         scores[doc] += NAME_SUBSTRING_BOOST
 
     def query(self, q: str = "", facets: dict[str, Any] | None = None, sort: str = "relevance", start: int = 0,
-              rows: int | None = 20, facet_fields: tuple[str, ...] = (), drill_down: bool = True) -> SearchResult:
+              rows: int | None = 20, facet_fields: tuple[str, ...] = (), drill_down: bool = True,
+              may_see: Callable[[str, str, str], bool] | None = None) -> SearchResult:
         """Ranked (or, without words, browsed) hits after the facets, their total, and facet counts: drill-down
-        (each facet counted with the other facets applied) for pages, or all applied (as Solr/CKAN count)."""
+        (each facet counted with the other facets applied) for pages, or all applied (as Solr/CKAN count).
+        `may_see(zone, department, sharing_type)` restricts hits, totals and counts to what the caller may see."""
         facets = {k: v for k, v in (facets or {}).items() if v not in (None, "", [], ())}
         check_facets(facets)
         if sort not in SORTS:
@@ -208,6 +211,8 @@ class SearchIndex:
             end = None if rows is None else start + rows
             scores = self._score(q_norm) if q_norm else None
             base = docs.alive & (scores > 0) if scores is not None else docs.alive
+            if may_see is not None:
+                base = base & docs.visible(may_see)
             pool = base if allowed is None else base & allowed
             total = int(np.count_nonzero(pool))
             if scores is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -210,11 +211,13 @@ class Catalog(Records):
         return self.index.search(q, limit=limit, sort=sort, **facets)
 
     def query(self, q: str = "", facets: dict[str, Any] | None = None, sort: str = "relevance", start: int = 0,
-              rows: int | None = 20, facet_fields: tuple[str, ...] = FACETS, drill_down: bool = True) -> SearchResult:
-        """Hits, total and facet counts in one call (what the search page and CKAN's package_search need)."""
+              rows: int | None = 20, facet_fields: tuple[str, ...] = FACETS, drill_down: bool = True,
+              may_see: Callable[[str, str, str], bool] | None = None) -> SearchResult:
+        """Hits, total and facet counts in one call (what the search page and CKAN's package_search need);
+        `may_see(zone, department, sharing_type)` keeps only what the caller may see."""
         self.sync()
         return self.index.query(q, facets, sort=sort, start=start, rows=rows, facet_fields=facet_fields,
-                                drill_down=drill_down)
+                                drill_down=drill_down, may_see=may_see)
 
     def departments(self) -> list[dict[str, Any]]:
         """Each department that owns a dataset, with how many it owns."""

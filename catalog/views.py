@@ -63,6 +63,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     def link(path: str, **params: str | None) -> str:
         return page_url(request, path, **params)
 
+    session = getattr(request.state, "session", None)
+    # The signed-in user for the header, and the session's CSRF token every state-changing form carries.
+    context.setdefault("me", getattr(request.state, "principal", None))
+    context.setdefault("csrf", session.csrf if session is not None else "")
     context |= {"lang": lang, "t": t, "v": v, "link": link,
                 "lang_url": {k: page_url(request, lang=k if k == "en" else None) for k in ("zh", "en")}}
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)

@@ -2,32 +2,67 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import secrets
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse
 
 from countyhub.catalog.api import add_api_routes
+from countyhub.catalog.auth import PagePrincipal, add_error_handlers
 from countyhub.catalog.ckan import add_ckan_routes
 from countyhub.catalog.pages import add_page_routes
+from countyhub.catalog.pages_auth import add_sign_in_routes
+from countyhub.catalog.pages_sharing import add_sharing_pages
+from countyhub.catalog.sessions import Sessions
 from countyhub.catalog.store import Catalog
 from countyhub.catalog.views import DATA_DOCS_PREFIX
+from countyhub.sharing.model import Forbidden, NotFound, Principal
+from countyhub.sharing.service import Sharing
+
+# Routers other stages of the sharing work add (grants API, rows and query API); mounted when present.
+OPTIONAL_ROUTES = (("countyhub.catalog.api_grants", "add_grant_routes"), ("countyhub.catalog.api_data",
+                                                                           "add_data_routes"))
 
 
-def create_app(catalog: Catalog, data_docs: Path | str | None = None) -> FastAPI:
-    """The catalog site over one Catalog.
+def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None = None,
+               session_key: bytes | None = None, secure_cookies: bool = False) -> FastAPI:
+    """The catalog site over one Catalog, with sign-in and authorization from `sharing`.
 
-    `data_docs` (<home>/data_docs) is served at /data-docs/ when the folder exists, so each gate run's
-    Great Expectations page can be linked from the quality views.
+    `data_docs` (<home>/data_docs) is served at /data-docs/ (to engineers and admins: Data Docs come from the
+    audit zone) when the folder exists. `session_key` signs session cookies; the edge passes the deployment's
+    key (without one, a random key: sessions then end when the process does). `secure_cookies` forces the
+    Secure flag (otherwise set when the request came over https).
     """
     app = FastAPI(title="countyhub catalog", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
-                  description="Search the county's shared datasets; read schema, quality, freshness and lineage.")
-    app.state.catalog = catalog
+                  description="Search the county's shared datasets; read schema, quality, freshness and lineage. "
+                              "Every operation needs `Authorization: Bearer <token>` (`countyhub users add` prints "
+                              "one); this document itself is public.")
+    app.state.catalog, app.state.sharing, app.state.secure_cookies = catalog, sharing, secure_cookies
+    app.state.sessions = Sessions(sharing.engine, session_key or secrets.token_bytes(32))
     docs = Path(data_docs).resolve() if data_docs else None
     app.state.data_docs = docs if docs is not None and docs.is_dir() else None
-    if app.state.data_docs is not None:
-        app.mount(DATA_DOCS_PREFIX, StaticFiles(directory=app.state.data_docs), name="data-docs")
+    add_error_handlers(app)
+    add_sign_in_routes(app)
     add_page_routes(app, catalog)
+    add_sharing_pages(app, catalog)
     add_api_routes(app, catalog)
     add_ckan_routes(app, catalog)
+    for module, function in OPTIONAL_ROUTES:
+        if importlib.util.find_spec(module) is not None:
+            getattr(importlib.import_module(module), function)(app, catalog)
+
+    @app.get(DATA_DOCS_PREFIX + "/{page:path}", include_in_schema=False)
+    def data_docs_page(request: Request, page: str, who: Principal = PagePrincipal) -> FileResponse:
+        """A gate run's Great Expectations page: failing values of the audit zone, for engineers and admins."""
+        root: Path | None = request.app.state.data_docs
+        if not who.reads_lake_zones():
+            raise Forbidden("Data Docs show the audit zone: for engineers and admins")
+        path = (root / page).resolve() if root is not None else None
+        if path is None or not path.is_relative_to(root) or not path.is_file():
+            raise NotFound("no such Data Docs page")
+        return FileResponse(path)
+
     return app

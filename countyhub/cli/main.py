@@ -200,11 +200,14 @@ def _check_port(settings: Settings, port: int | None) -> int:
 
 def _serve(rt: Runtime, port: int | None) -> None:
     from countyhub.catalog.serve import serve as serve_catalog
+    from countyhub.cli.web import build_app
 
     settings = rt.settings
     port = _check_port(settings, port)
-    console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop)")
-    serve_catalog(rt.catalog, settings.catalog_host, port, settings.home / "data_docs")
+    web = build_app(rt)  # the runtime's catalog and sharing, the deployment's session key
+    console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop; sign in with a token from "
+                  "`countyhub users add`)")
+    serve_catalog(web, settings.catalog_host, port)
 
 
 def _register_subcommands() -> None:

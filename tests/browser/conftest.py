@@ -17,6 +17,7 @@ import uvicorn
 from countyhub.catalog import Catalog, Column, DatasetEntry
 from countyhub.catalog.lineage_store import ColumnEdge
 from countyhub.catalog.web import create_app
+from tests.fixtures.sharing_web import make_sharing
 
 CHROMIUM = Path(os.environ.get("COUNTYHUB_CHROMIUM", "/usr/bin/chromium"))
 # Without the networking flags Chromium keeps trying to reach Google services on an offline machine.
@@ -96,28 +97,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Site(str):
+    """The served base URL (a str, so `site + "/path"` works) with the API tokens of its users by role."""
+
+    tokens: dict[str, str]
+
+
+USERS = (("admin", "dsj"), ("steward", "dsj"), ("analyst", "mzj"))
+
+
 @contextmanager
-def serve(catalog: Catalog, docs: Path | None = None) -> Iterator[str]:
-    """Serve `catalog` on a free port with a real uvicorn in a background thread; yields the base URL."""
+def serve(catalog: Catalog, docs: Path | None = None) -> Iterator[Site]:
+    """Serve `catalog` on a free port with a real uvicorn in a background thread; yields the base URL, with an
+    admin and a steward of dsj and an analyst of mzj created for signing in."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(catalog, docs), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the catalog server did not start within 15 s")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        sharing = make_sharing(monkeypatch, catalog)
+        site = Site(f"http://127.0.0.1:{port}")
+        site.tokens = {role: sharing.users.add(f"{role}_{dept}", dept, role)[1] for role, dept in USERS}
+        server = uvicorn.Server(uvicorn.Config(create_app(catalog, sharing, docs), host="127.0.0.1", port=port,
+                                               log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("the catalog server did not start within 15 s")
+            time.sleep(0.05)
+        try:
+            yield site
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+def sign_in(page: object, site: Site, role: str, goto: str = "/") -> None:
+    """Sign in through the /login form, as a person would: paste the token, press the button."""
+    page.goto(f"{site}/login?next={goto}")
+    page.fill("#token", site.tokens[role])
+    page.click("#sign-in")
+    page.wait_for_selector("#signed-in")
 
 
 @pytest.fixture
-def catalog_server(tmp_path: Path) -> Iterator[str]:
+def catalog_server(tmp_path: Path) -> Iterator[Site]:
     """The catalog site on a free port, served by a real uvicorn in a background thread (with one Data Docs page)."""
     catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     _fill(catalog)

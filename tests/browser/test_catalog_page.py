@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import Site, sign_in
+
 pytestmark = pytest.mark.browser
 
 
-def test_search_open_dataset_and_see_quality(catalog_server: str, browser_page, screenshots: Path) -> None:
+def test_search_open_dataset_and_see_quality(catalog_server: Site, browser_page, screenshots: Path) -> None:
     page = browser_page
-    page.goto(catalog_server + "/")
+    sign_in(page, catalog_server, "admin")  # the admin sees the raw zone the lineage leads to
     assert "大竹县政务数据目录" in page.title()
     page.screenshot(path=str(screenshots / "catalog-home.png"), full_page=True)
 
@@ -61,9 +63,9 @@ def test_search_open_dataset_and_see_quality(catalog_server: str, browser_page, 
     page.screenshot(path=str(screenshots / "catalog-raw-dataset.png"), full_page=True)
 
 
-def test_quality_overview_page(catalog_server: str, browser_page, screenshots: Path) -> None:
+def test_quality_overview_page(catalog_server: Site, browser_page, screenshots: Path) -> None:
     page = browser_page
-    page.goto(catalog_server + "/")
+    sign_in(page, catalog_server, "admin")
     page.click("#nav-quality")
     page.wait_for_url("**/quality*")
     row = page.locator("#quality-table tr[data-dataset='shared.resident_profile']")
@@ -91,11 +93,12 @@ def test_quality_overview_page(catalog_server: str, browser_page, screenshots: P
     assert "Validation results run-w" in page.locator("h1").inner_text()
 
 
-def test_english_toggle_and_pinyin(catalog_server: str, browser_page, screenshots: Path) -> None:
+def test_english_toggle_and_pinyin(catalog_server: Site, browser_page, screenshots: Path) -> None:
     page = browser_page
+    sign_in(page, catalog_server, "admin")
     page.goto(catalog_server + "/?lang=en")
     page.fill("input[name=q]", "qiye")
-    page.click("button[type=submit]")
+    page.click("form.search button[type=submit]")
     page.wait_for_url("**q=qiye*")
     assert "lang=en" in page.url
     assert "市场主体登记信息" in page.locator("#results").inner_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from countyhub.core.settings import Settings
-from tests.browser.conftest import serve
+from tests.browser.conftest import serve, sign_in
 from tests.fixtures.drift_fixtures import DATASET, drifted_catalog
 
 pytestmark = pytest.mark.browser
@@ -19,6 +19,7 @@ def test_drift_load_is_visible_on_the_dataset_page(settings: Settings, tmp_path:
     day = drift_load.started_at.date().isoformat()
     with serve(catalog) as url:
         page = browser_page
+        sign_in(page, url, "admin")  # a raw stream: engineers and admins
         page.goto(f"{url}/datasets/{DATASET}")
         changes = page.locator("#schema-changes")
         assert changes.is_visible()

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from countyhub.catalog import Catalog, Column, DatasetEntry
 from countyhub.catalog.search import stem
-from countyhub.catalog.web import create_app
 from countyhub.core.masking import mask_text, mask_value
+from tests.fixtures.sharing_web import governed_app, token_client
 
 RAW_ID = "511724199001011234"
 RAW_PHONE = "13812345678"
@@ -232,10 +231,11 @@ def test_stemmer() -> None:
         "resident", "company", "register", "load", "business", "status"]
 
 
-def test_web_pages_and_api(catalog: Catalog) -> None:
+def test_web_pages_and_api(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     catalog.record_gate_run("shared.resident_profile", "r1", True, "", [], T0, T0)
     catalog.record_load("shared.resident_profile", "L1", 3, "success", T0, T0)
-    client = TestClient(create_app(catalog))
+    app, tokens = governed_app(monkeypatch, catalog)
+    client = token_client(app, tokens["admin"])  # an admin of dsj, the owner: sees every entry and its samples
     home = client.get("/")
     assert home.status_code == 200 and "居民综合画像" in home.text and "市场主体登记信息" in home.text
     found = client.get("/", params={"q": "户籍", "kind": "raw_stream"})
@@ -256,4 +256,31 @@ def test_web_pages_and_api(catalog: Catalog) -> None:
     assert api["gate_status"] == "passed" and RAW_ID not in json.dumps(api)
     assert client.get("/api/datasets/nope").status_code == 404
     assert client.get("/api/search", params={"q": "huji"}).json()["hits"][0]["department"] == "gaj"
-    assert client.get("/healthz").json() == {"status": "ok", "datasets": 9}
+    assert client.get("/api/search").json()["count"] == 9  # the index caught up with every registration
+    assert token_client(app, None).get("/healthz").json() == {"status": "ok"}  # public, and says nothing more
+
+
+def test_web_pages_and_api_for_an_analyst_of_another_department(catalog: Catalog,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog)
+    anonymous = token_client(app, None)
+    assert anonymous.get("/").status_code == 303 and anonymous.get("/").headers["location"] == "/login?next=%2F"
+    refused = anonymous.get("/api/search")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    client = token_client(app, tokens["analyst"])  # mzj: shared entries only; no grant on dsj's datasets
+    home = client.get("/")
+    assert "居民综合画像" in home.text and "市场主体登记信息" not in home.text and "户籍人口" not in home.text
+    search = client.get("/api/search").json()
+    assert search["count"] == 2 and search["facets"]["kind"] == {"published": 2}
+    assert {d["name"] for d in client.get("/api/datasets").json()} == {"shared.resident_profile",
+                                                                       "shared.township_overview"}
+    page = client.get("/datasets/shared.resident_profile")  # conditional, no grant: the entry, no samples
+    assert page.status_code == 200 and "id_number" in page.text and "511*************34" not in page.text
+    assert "conditional dataset; no approved grant for department mzj" in page.text
+    api = client.get("/api/datasets/shared.resident_profile").json()
+    assert api["sample_rows"] == [] and api["access"]["rows"] is False
+    raw = client.get("/api/datasets/raw_gaj.persons")
+    assert raw.status_code == 403 and "engineers and admins" in raw.json()["detail"]
+    assert client.get("/datasets/raw_gaj.persons").status_code == 403
+    assert client.get("/api/departments").json() == [{"code": "dsj", "name": "大竹县政务服务和大数据管理局",
+                                                      "datasets": 2}]

@@ -13,12 +13,11 @@ from pathlib import Path
 import ckanapi
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF
 
 from countyhub.catalog import Catalog
-from countyhub.catalog.web import create_app
+from tests.fixtures.sharing_web import governed_app, token_client
 from tests.unit.test_catalog import RAW_ID, RAW_PHONE, county_entries
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -36,11 +35,13 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 @pytest.fixture
-def server(catalog: Catalog) -> Iterator[str]:
+def served(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, str]]]:
+    """The catalog on a real uvicorn, and API tokens (admin of dsj, engineer of gaj, analyst of mzj)."""
+    app, tokens = governed_app(monkeypatch, catalog)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(catalog), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -48,14 +49,18 @@ def server(catalog: Catalog) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("catalog server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", tokens
     srv.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("get_only", [False, True])
-def test_ckanapi_client_against_the_catalog(server: str, get_only: bool) -> None:
-    with ckanapi.RemoteCKAN(server, get_only=get_only) as ckan:
+def test_ckanapi_client_against_the_catalog(served: tuple[str, dict[str, str]], get_only: bool) -> None:
+    server, tokens = served
+    with ckanapi.RemoteCKAN(server, get_only=get_only) as anonymous, pytest.raises(ckanapi.CKANAPIError):
+        anonymous.action.package_list()  # no API key: 401
+    # ckanapi sends the key as CKAN does (`Authorization: <key>`); the admin sees every entry.
+    with ckanapi.RemoteCKAN(server, apikey=tokens["admin"], get_only=get_only) as ckan:
         assert ckan.action.status_show()["ckan_version"].startswith("2.")
         found = ckan.action.package_search(q="户籍", fq="organization:gaj", rows=5,
                                            **{"facet.field": json.dumps(["organization", "tags", "groups"])})
@@ -87,10 +92,18 @@ def test_ckanapi_client_against_the_catalog(server: str, get_only: bool) -> None
             ckan.action.package_search(fq="owner:gaj")
         dumped = json.dumps(ckan.action.package_show(id="shared.resident_profile"), ensure_ascii=False)
         assert RAW_ID not in dumped and RAW_PHONE not in dumped
+    with ckanapi.RemoteCKAN(server, apikey=tokens["analyst"], get_only=get_only) as ckan:  # mzj: shared only
+        found = ckan.action.package_search(q="*:*", **{"facet.field": json.dumps(["organization"])})
+        assert found["count"] == 2 and found["facets"]["organization"] == {"dsj": 2}
+        assert ckan.action.package_list() == ["shared-resident_profile", "shared-township_overview"]
+        assert {o["name"]: o["package_count"] for o in ckan.action.organization_list(all_fields=True)} == {"dsj": 2}
+        with pytest.raises(ckanapi.NotAuthorized):
+            ckan.action.package_show(id="raw_gaj-persons")
 
 
-def test_both_ckan_url_forms(catalog: Catalog) -> None:
-    client = TestClient(create_app(catalog))
+def test_both_ckan_url_forms(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog)
+    client = token_client(app, tokens["admin"])
     for prefix in ("/api/3/action", "/api/action"):
         body = client.get(f"{prefix}/package_search", params={"q": "dibao"}).json()
         assert body["success"] and body["result"]["results"][0]["name"] == "raw_mzj-subsidy_roll"
@@ -99,8 +112,12 @@ def test_both_ckan_url_forms(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize(("ext", "fmt"), [("ttl", "turtle"), ("jsonld", "json-ld")])
-def test_dcat_export_parses_back(catalog: Catalog, ext: str, fmt: str) -> None:
-    client = TestClient(create_app(catalog))
+def test_dcat_export_parses_back(catalog: Catalog, ext: str, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog)
+    assert token_client(app, None).get(f"/catalog.{ext}").status_code == 401
+    analyst = Graph().parse(data=token_client(app, tokens["analyst"]).get(f"/catalog.{ext}").text, format=fmt)
+    assert len(set(analyst.objects(URIRef("http://testserver/catalog"), DCAT.dataset))) == 2  # shared only
+    client = token_client(app, tokens["admin"])
     response = client.get(f"/catalog.{ext}")
     assert response.status_code == 200
     g = Graph().parse(data=response.text, format=fmt)
@@ -122,9 +139,15 @@ def test_dcat_export_parses_back(catalog: Catalog, ext: str, fmt: str) -> None:
     assert RAW_ID not in response.text and RAW_PHONE not in response.text
 
 
-def test_openapi_usage_and_quality(catalog: Catalog) -> None:
-    client = TestClient(create_app(catalog))
-    paths = client.get("/api/openapi.json").json()["paths"]
+def test_openapi_usage_and_quality(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog)
+    client = token_client(app, tokens["engineer"])  # gaj engineer: every zone; owner of raw_gaj.persons
+    document = token_client(app, None).get("/api/openapi.json").json()  # the document is public
+    assert document["components"]["securitySchemes"]["token"] == {
+        "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["token"][
+            "description"]}
+    assert document["paths"]["/api/search"]["get"]["security"] == [{"token": []}]
+    paths = document["paths"]
     for path in ("/api/search", "/api/datasets/{name}", "/api/datasets/{name}/impact", "/api/3/action/{name}",
                  "/catalog.{ext}"):
         assert path in paths, path

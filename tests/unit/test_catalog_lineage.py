@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from countyhub.catalog import Catalog, Column
 from countyhub.catalog.lineage import column_edges_from_manifest, publish_edges
-from countyhub.catalog.web import create_app
+from tests.fixtures.sharing_web import governed_app, token_client
 from tests.unit.test_catalog import entry
 
 STG_SQL = """select try_cast(person_id as bigint) as person_id, upper(trim(id_number)) as id_number, name,
@@ -122,8 +121,12 @@ def test_lineage_replaced_per_dataset(catalog: Catalog) -> None:
     assert after["upstream"] == [] and after["downstream"] == before["downstream"]
 
 
-def test_lineage_api_and_page(catalog: Catalog) -> None:
-    client = TestClient(create_app(catalog))
+def test_lineage_api_and_page(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog)
+    analyst = token_client(app, tokens["analyst"])
+    assert analyst.get("/api/datasets/raw_gaj.persons/impact", params={"column": "id_number"}).status_code == 403
+    assert analyst.get("/api/datasets/audit.resident_profile/lineage").status_code == 403
+    client = token_client(app, tokens["engineer"])  # raw and audit zones: engineers and admins
     impact = client.get("/api/datasets/raw_gaj.persons/impact", params={"column": "id_number"}).json()
     assert "shared.resident_profile" in impact["datasets"]
     assert client.get("/api/datasets/raw_gaj.persons/impact", params={"column": "nope"}).status_code == 404

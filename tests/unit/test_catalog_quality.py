@@ -8,15 +8,16 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from countyhub.catalog import Catalog
-from countyhub.catalog.web import create_app
 from countyhub.contracts.gate import GateResult, RuleResult
 from countyhub.contracts.publish import Publication
 from countyhub.flow.runtime import Runtime
+from tests.fixtures.sharing_web import governed_app, token_client
 from tests.unit.test_catalog import RAW_ID, county_entries, entry
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -61,11 +62,27 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 @pytest.fixture
-def client(catalog: Catalog, tmp_path: Path) -> TestClient:
+def served(catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, str]]:
     docs = tmp_path / "home" / "data_docs" / "resident_profile"
     docs.mkdir(parents=True)
     (docs / "p3.html").write_text("<html><body>GE validation p3</body></html>", encoding="utf-8")
-    return TestClient(create_app(catalog, tmp_path / "home" / "data_docs"))
+    return governed_app(monkeypatch, catalog, tmp_path / "home" / "data_docs")
+
+
+@pytest.fixture
+def client(served: tuple[Any, dict[str, str]]) -> TestClient:
+    """An admin of dsj (the owner): every entry, samples, and the Data Docs of the audit zone."""
+    app, tokens = served
+    return token_client(app, tokens["admin"])
+
+
+def test_data_docs_are_for_engineers_and_admins(served: tuple[Any, dict[str, str]]) -> None:
+    app, tokens = served
+    analyst = token_client(app, tokens["analyst"])
+    assert "/data-docs/" not in analyst.get(f"/datasets/{PROFILE}").text
+    assert analyst.get("/data-docs/resident_profile/p3.html").status_code == 403
+    assert token_client(app, None).get("/data-docs/resident_profile/p3.html").status_code == 303  # to sign in
+    assert token_client(app, tokens["admin"]).get("/data-docs/resident_profile/../../../x").status_code == 404
 
 
 def test_dataset_page_warn_badge_pass_rate_history_samples_and_data_docs(client: TestClient) -> None:
@@ -115,8 +132,10 @@ def test_department_page_lists_failing_first(client: TestClient) -> None:
     assert re.findall(r'<div class="mono">([\w.]+)</div>', listed) == [OVERVIEW, PROFILE, ALERTS, AUDIT]
 
 
-def test_data_docs_not_served_when_the_folder_is_missing(catalog: Catalog, tmp_path: Path) -> None:
-    client = TestClient(create_app(catalog, tmp_path / "missing"))
+def test_data_docs_not_served_when_the_folder_is_missing(catalog: Catalog, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    app, tokens = governed_app(monkeypatch, catalog, tmp_path / "missing")
+    client = token_client(app, tokens["admin"])
     assert "/data-docs/" not in client.get(f"/datasets/{PROFILE}").text
     assert client.get("/data-docs/resident_profile/p3.html").status_code == 404
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from countyhub.catalog.web import create_app
 from countyhub.cli.main import app
 from countyhub.core.settings import Settings
 from tests.fixtures.drift_fixtures import DATASET, drifted_catalog
+from tests.fixtures.sharing_web import governed_app, token_client
 
 
 def test_schema_changes_reach_the_catalog_entry_api_page_and_cli(settings: Settings, tmp_path: Path,
@@ -27,7 +26,8 @@ def test_schema_changes_reach_the_catalog_entry_api_page_and_cli(settings: Setti
     assert {c["name"]: c["since"] for c in entry["columns"]}["name"] == ""  # there from the first load
     assert {c["name"]: c["dropped"] for c in entry["columns"]}["grade"] == day  # kept in raw, NULL from now on
 
-    client = TestClient(create_app(catalog))
+    sharing_app, tokens = governed_app(monkeypatch, catalog)
+    client = token_client(sharing_app, tokens["engineer"])  # a raw stream: engineers and admins
     api = client.get(f"/api/datasets/{DATASET}").json()
     assert {c["column"] for c in api["schema_changes"]} == {"phone", "grade"}
     page = client.get(f"/datasets/{DATASET}?lang=en").text
