@@ -101,12 +101,8 @@ def safe_next(value: str | None) -> str:
 
 
 def grant_for(request: Request, who: Principal, name: str) -> Grant | None:
-    """The caller's department's active grant on a dataset, or None. The one place grants are looked up for the
-    web layer; until the GrantStore is built (NotImplementedError) nobody has a grant."""
-    try:
-        return sharing_of(request).grants.active_grant(who.department, name)
-    except (AttributeError, NotImplementedError):
-        return None
+    """The caller's department's active grant on a dataset, or None: the one place the web layer looks grants up."""
+    return sharing_of(request).grants.active_grant(who.department, name)
 
 
 def record(request: Request, who: Principal, action: str, dataset: str = "", **fields: Any) -> None:

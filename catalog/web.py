@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import secrets
 from pathlib import Path
 
@@ -11,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 
 from countyhub.catalog.api import add_api_routes
+from countyhub.catalog.api_data import add_data_routes
+from countyhub.catalog.api_grants import add_grant_routes
 from countyhub.catalog.auth import PagePrincipal, add_error_handlers
 from countyhub.catalog.ckan import add_ckan_routes
 from countyhub.catalog.pages import add_page_routes
@@ -21,10 +21,6 @@ from countyhub.catalog.store import Catalog
 from countyhub.catalog.views import DATA_DOCS_PREFIX
 from countyhub.sharing.model import Forbidden, NotFound, Principal
 from countyhub.sharing.service import Sharing
-
-# Routers other stages of the sharing work add (grants API, rows and query API); mounted when present.
-OPTIONAL_ROUTES = (("countyhub.catalog.api_grants", "add_grant_routes"), ("countyhub.catalog.api_data",
-                                                                           "add_data_routes"))
 
 
 def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None = None,
@@ -50,9 +46,8 @@ def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None 
     add_sharing_pages(app, catalog)
     add_api_routes(app, catalog)
     add_ckan_routes(app, catalog)
-    for module, function in OPTIONAL_ROUTES:
-        if importlib.util.find_spec(module) is not None:
-            getattr(importlib.import_module(module), function)(app, catalog)
+    add_grant_routes(app, catalog)
+    add_data_routes(app, catalog)
 
     @app.get(DATA_DOCS_PREFIX + "/{page:path}", include_in_schema=False)
     def data_docs_page(request: Request, page: str, who: Principal = PagePrincipal) -> FileResponse:

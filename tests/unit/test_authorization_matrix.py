@@ -16,6 +16,8 @@ from starlette.routing import Route
 from countyhub.catalog import Catalog, Column, DatasetEntry
 from countyhub.catalog.access import dataset_info
 from countyhub.catalog.web import create_app
+from countyhub.core.settings import load_settings
+from countyhub.lakehouse import Lake
 from countyhub.sharing.service import utc_now
 from tests.fixtures.sharing_web import csrf_of, make_sharing, sign_in, write_grant
 
@@ -56,6 +58,15 @@ SAMPLES = {
     "raw": {O_EN: True, O_AD: True},
 }
 STEWARDS = signed(403, owner_steward=200, owner_admin=200)
+# Rows: the sharing-type table of the issue; a grant on a not-shared dataset changes nothing.
+ROWS = {"uncond": ALL_SIGNED, "cond": signed(200, other_analyst=403),
+        "notshared": signed(200, other_analyst=403, other_granted=403),
+        "raw": signed(403, owner_engineer=200, owner_admin=200)}
+# SQL names shared datasets only: a raw table is refused for everyone (engineers read it with rows, not SQL).
+QUERY = {**ROWS, "raw": signed(403)}
+# Which raw values a 2xx data answer may carry: the owner reads its own data whole; cgj's grant on the
+# conditional dataset names id_number (not phone); everyone else gets both masked.
+OWNERS_CLEAR = {O_AN, O_EN, O_ST, O_AD}
 # Page POSTs: a bearer caller has no session, so the CSRF check refuses it (403); anonymous is sent to sign in.
 FORM = signed(403)
 # Route (method, path) -> anonymous status and the signed-in statuses; "{name}" routes run once per dataset.
@@ -95,6 +106,9 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/api/grants"): ALL_SIGNED,
     ("POST", "/api/grants/{grant_id}/revoke"): STEWARDS,
     ("GET", "/api/audit"): STEWARDS,
+    # Rows and SQL (catalog/api_data.py) over a real lake holding one row with the raw ID and phone.
+    ("GET", "/api/datasets/{name}/rows"): ROWS,
+    ("POST", "/api/query"): QUERY,
 }
 # Public on purpose: the OpenAPI document and its viewer describe the interface (no data), sign-in is how one
 # gets a session, the health probe says only "ok".
@@ -120,12 +134,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield _world(tmp_path_factory.mktemp("matrix"), monkeypatch)
 
 
+def _lake(tmp_path: Any) -> Lake:
+    """Each dataset of the matrix as a lake table: one person whose ID and phone are the raw values."""
+    lake = Lake(load_settings(environ={"COUNTYHUB_HOME": str(tmp_path / "home")}))
+    row = f"SELECT 1 AS person_id, '{RAW_ID}' AS id_number, '{RAW_PHONE}' AS phone, '1' AS township_code"
+    with lake.writer() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS lake.raw_gaj")
+        for name in DATASETS.values():
+            con.execute(f"CREATE OR REPLACE TABLE lake.{name} AS {row}")
+    return lake
+
+
 def _world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     for key, kind, sharing in (("uncond", "published", "unconditional"), ("cond", "published", "conditional"),
                                ("notshared", "published", "not_shared"), ("raw", "raw_stream", "conditional")):
         catalog.register_dataset(_entry(DATASETS[key], kind, sharing))
-    sharing = make_sharing(monkeypatch, catalog)
+    sharing = make_sharing(monkeypatch, catalog, _lake(tmp_path))
     tokens: dict[str, str | None] = {"anonymous": None}
     for who, dept, role in (("owner_analyst", OWNER, "analyst"), ("owner_engineer", OWNER, "engineer"),
                             ("owner_steward", OWNER, "steward"), ("owner_admin", OWNER, "admin"),
@@ -135,7 +160,9 @@ def _world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     for key in ("cond", "notshared"):  # a grant row on not_shared too: it must change nothing
         write_grant(sharing.engine, DATASETS[key], "cgj", ["person_id", "id_number", "township_code"],
                     now - timedelta(days=1), now + timedelta(days=30))
-    return {"app": create_app(catalog, sharing), "tokens": tokens, "sharing": sharing, "catalog": catalog}
+    requester = sharing.users.add("fresh_requester", "scjgj", "analyst")[0]
+    return {"app": create_app(catalog, sharing), "tokens": tokens, "sharing": sharing, "catalog": catalog,
+            "requester": requester}
 
 
 def test_every_route_is_classified(world: dict[str, Any]) -> None:
@@ -148,11 +175,12 @@ def test_every_route_is_classified(world: dict[str, Any]) -> None:
 def _fresh_ids(world: dict[str, Any]) -> tuple[str, str]:
     """A pending request filed by cgj's analyst, and an active grant, for one cell to decide or revoke."""
     sharing, catalog = world["sharing"], world["catalog"]
-    who = sharing.users.resolve(world["tokens"]["other_granted"])
+    who = world["requester"]  # of scjgj, whom no cell reads as: approving its request changes no cell's grant
     info = dataset_info(catalog.get_entry(DATASETS["cond"]))
     filed = sharing.grants.request(who, info, ["phone"], "低保核查", "《社会救助暂行办法》", 30)
     now = utc_now()
-    grant = write_grant(sharing.engine, DATASETS["cond"], "cgj", ["phone"], now, now + timedelta(days=3))
+    # For a department no principal belongs to: a fresh grant must not change what cgj's analyst reads later.
+    grant = write_grant(sharing.engine, DATASETS["cond"], "scjgj", ["phone"], now, now + timedelta(days=3))
     return str(filed.id), str(grant.id)
 
 
@@ -164,6 +192,8 @@ def _call(client: TestClient, method: str, path: str, name: str, world: dict[str
     if path.endswith("/action/{name}"):
         url = path.replace("{name}", "package_search")
     params = {"column": "id_number"} if path.endswith("/impact") else None
+    if path == "/api/query":
+        return client.post(url, json={"sql": f"SELECT * FROM {name}"})
     if method == "POST":
         body = {"event": "query"} if path.startswith("/api/datasets") else None
         if path.startswith(("/api/access-requests", "/api/grants")):
@@ -196,7 +226,11 @@ def test_matrix_cell(world: dict[str, Any], method: str, path: str, who: str, ke
     if expected == 403 and is_api:
         assert response.json()["detail"]  # the reason, in one line
     if response.status_code in (200, 201, 204):
-        assert RAW_ID not in response.text and RAW_PHONE not in response.text
+        clear: set[str] = set()
+        if path in ("/api/datasets/{name}/rows", "/api/query"):
+            clear = {RAW_ID, RAW_PHONE} if who in OWNERS_CLEAR else {RAW_ID} if (who, key) == (X_GR, "cond") else set()
+        for value in (RAW_ID, RAW_PHONE):
+            assert (value in response.text) is (value in clear), f"{value} shown={value in response.text} for {who}"
     if expected == 200 and path in ("/api/datasets/{name}", "/datasets/{name}"):
         shows = "511*************34" in response.text  # the stored, masked sample value
         assert shows is SAMPLES[key][who], f"samples shown={shows} for {who} on {key}"
