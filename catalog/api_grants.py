@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from countyhub.catalog import grant_actions as act
-from countyhub.catalog.auth import principal, sharing_of
+from countyhub.catalog.auth import RowId, principal, sharing_of
 from countyhub.catalog.store import Catalog
 from countyhub.sharing.model import Principal
 
@@ -50,13 +50,13 @@ def add_grant_routes(app: FastAPI, catalog: Catalog) -> None:
         return JSONResponse(act.visible_requests(sharing_of(request), who, status))
 
     @app.post("/api/access-requests/{request_id}/approve", tags=["sharing"])
-    def approve(request_id: int, request: Request, who: Caller) -> JSONResponse:
+    def approve(request_id: RowId, request: Request, who: Caller) -> JSONResponse:
         """The owning department's steward (or an admin, never the requester) turns the request into a grant."""
         sharing = sharing_of(request)
         return JSONResponse(act.grant_json(sharing, act.approve_request(sharing, catalog, who, request_id)))
 
     @app.post("/api/access-requests/{request_id}/deny", tags=["sharing"])
-    def deny(request_id: int, body: DenyBody, request: Request, who: Caller) -> JSONResponse:
+    def deny(request_id: RowId, body: DenyBody, request: Request, who: Caller) -> JSONResponse:
         """Deny with a reason the requesting department will read."""
         sharing = sharing_of(request)
         denied = act.deny_request(sharing, catalog, who, request_id, body.reason)
@@ -70,7 +70,7 @@ def add_grant_routes(app: FastAPI, catalog: Catalog) -> None:
         return JSONResponse([act.grant_json(sharing, g) for g in act.visible_grants(sharing, who, dataset)])
 
     @app.post("/api/grants/{grant_id}/revoke", tags=["sharing"])
-    def revoke(grant_id: int, request: Request, who: Caller) -> JSONResponse:
+    def revoke(grant_id: RowId, request: Request, who: Caller) -> JSONResponse:
         """End a grant at once (the owning department's steward or an admin)."""
         sharing = sharing_of(request)
         return JSONResponse(act.grant_json(sharing, act.revoke_grant(sharing, catalog, who, grant_id)))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import FormData
@@ -134,3 +134,7 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     def sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(safe_next(exc.next_url), safe='')}", status_code=303)
+
+
+# A request or grant id in a path: a positive 32-bit number, so an absurd one is a 422, never a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from countyhub.catalog import grant_actions
-from countyhub.catalog.auth import CSRF_FAILED, CsrfForm, PagePrincipal, session_of, sharing_of
+from countyhub.catalog.auth import CSRF_FAILED, CsrfForm, PagePrincipal, RowId, session_of, sharing_of
 from countyhub.catalog.sessions import same
 from countyhub.catalog.store import Catalog
 from countyhub.catalog.views import render
@@ -64,12 +64,12 @@ def add_sharing_pages(app: FastAPI, catalog: Catalog) -> None:
         return render(request, "requests.html", pending=pending, decided=request.query_params.get("decided"))
 
     @app.post("/requests/{request_id}/approve", include_in_schema=False)
-    def approve(request: Request, request_id: int, form: FormData = CsrfForm) -> RedirectResponse:
+    def approve(request: Request, request_id: RowId, form: FormData = CsrfForm) -> RedirectResponse:
         grant_actions.approve_request(sharing_of(request), catalog, request.state.principal, request_id)
         return RedirectResponse(f"/requests?decided={request_id}", status_code=303)
 
     @app.post("/requests/{request_id}/deny", include_in_schema=False)
-    def deny(request: Request, request_id: int, form: FormData = CsrfForm) -> RedirectResponse:
+    def deny(request: Request, request_id: RowId, form: FormData = CsrfForm) -> RedirectResponse:
         reason = str(form.get("reason", "")).strip()
         if not reason:
             raise BadRequest("a denial needs a reason the requester can read")

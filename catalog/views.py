@@ -27,16 +27,17 @@ TEMPLATES.env.filters["dt"] = fmt_time
 
 
 def query_snippets(name: str) -> dict[str, str]:
-    """Copy-paste ways to read a dataset: plain SQL, and Python through the project's own lake connection."""
-    sql = f"SELECT * FROM lake.{name} LIMIT 10;"
+    """Copy-paste ways to read a dataset, all through the query API (your token, your grant, masked, audited)."""
+    sql = f"SELECT * FROM {name} LIMIT 10;"
     python = (
-        "from countyhub.core.settings import load_settings\n"
-        "from countyhub.lakehouse import Lake\n\n"
-        "with Lake(load_settings()).reader() as con:  # duckdb, lake attached as `lake`\n"
-        f'    df = con.sql("SELECT * FROM lake.{name} LIMIT 10").df()\n'
+        "import os\n"
+        "from countyhub.catalog.client import query\n\n"
+        "# COUNTYHUB_TOKEN: the API token `countyhub users add` printed for you\n"
+        f'df = query("SELECT * FROM {name} LIMIT 10", token=os.environ["COUNTYHUB_TOKEN"])\n'
         "print(df)"
     )
-    return {"sql": sql, "python": python}
+    cli = f'countyhub query "SELECT * FROM {name} LIMIT 10" --token "$COUNTYHUB_TOKEN"'
+    return {"sql": sql, "python": python, "cli": cli}
 
 
 def page_url(request: Request, path: str | None = None, **changes: str | None) -> str:

@@ -37,7 +37,7 @@ def test_search_open_dataset_and_see_quality(catalog_server: Site, browser_page,
     assert page.locator("#gate-chart rect[data-success=false]").count() == 2
     assert page.locator("#quality [data-gate=failed]").count() >= 1  # the latest run failed
     assert "id_number 有 3 个重复值" in page.locator("#quality").inner_text()
-    assert "SELECT * FROM lake.shared.resident_profile LIMIT 10" in page.locator("#how-to-query").inner_text()
+    assert "SELECT * FROM shared.resident_profile LIMIT 10" in page.locator("#how-to-query").inner_text()
     metadata = page.locator("#metadata").inner_text()
     assert "主题信息资源" in metadata and "1.0.0" in metadata
     picture = page.locator("#lineage-picture")

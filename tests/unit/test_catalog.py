@@ -243,7 +243,7 @@ def test_web_pages_and_api(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) ->
     page = client.get("/datasets/shared.resident_profile")
     assert page.status_code == 200
     for text in ["居民综合画像", "id_number", "敏感", "gate-chart", "门禁通过", "大竹县政务服务和大数据管理局",
-                 "SELECT * FROM lake.shared.resident_profile LIMIT 10", "audit.resident_profile",
+                 "SELECT * FROM shared.resident_profile LIMIT 10", "audit.resident_profile",
                  "shared.township_overview", "511*************34", "2024-05-01 08:00 UTC"]:
         assert text in page.text, text
     assert RAW_ID not in page.text and RAW_PHONE not in page.text
