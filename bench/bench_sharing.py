@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,19 +16,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
-from countyhub.catalog import Catalog
-from countyhub.catalog.api_data import add_data_routes
-from countyhub.catalog.auth import add_error_handlers
+from countyhub.catalog.access import dataset_info
 from countyhub.catalog.entry import Column, DatasetEntry
 from countyhub.core.settings import load_settings
-from countyhub.lakehouse import Lake
-from countyhub.sharing.audit import AuditLog
-from countyhub.sharing.gateway import Gateway
-from countyhub.sharing.model import AuditEntry, Grant
-from countyhub.sharing.principals import UserStore
+from countyhub.flow.runtime import Runtime
 
 OUT = Path(__file__).resolve().parents[1] / "test-artifacts" / "bench" / "sharing.json"
 COLUMNS = (("id_number", "VARCHAR", "sensitive"), ("name", "VARCHAR", "sensitive"), ("gender", "VARCHAR", "internal"),
@@ -45,50 +39,6 @@ SELECT (CASE WHEN i % 2 = 0 THEN '511724' ELSE '513029' END) || strftime(DATE '1
        '139' || lpad((i % 100000000)::VARCHAR, 8, '0') AS phone,
        (CASE WHEN i % 5 = 0 THEN 560 ELSE 0 END)::DECIMAL(12,2) AS monthly_subsidy_amount
 FROM range({n}) r(i)"""
-
-
-class Grants:
-    """mzj's approved grant on the resident profile (GrantStore.active_grant's interface)."""
-
-    def __init__(self) -> None:
-        now = time.time()
-        from datetime import datetime, timedelta
-
-        at = datetime.fromtimestamp(now)
-        self.grant = Grant(1, 1, "shared.resident_profile", "mzj", ("township_code",), "bench", "bench", "dsj-steward",
-                           at - timedelta(days=1), at + timedelta(days=30))
-
-    def active_grant(self, department: str, dataset: str) -> Grant | None:
-        g = self.grant
-        return g if (g.department, g.dataset) == (department, dataset) else None
-
-
-class CountingAudit:
-    """Stands in for AuditLog until the hash-chained log lands: counts appends under a lock."""
-
-    def __init__(self) -> None:
-        self.count, self._lock = 0, threading.Lock()
-
-    def append(self, entry: AuditEntry) -> None:
-        with self._lock:
-            self.count += 1
-
-    def flush(self) -> None:
-        pass
-
-
-def _audit(engine: Any) -> tuple[Any, str]:
-    try:
-        return AuditLog(engine), "AuditLog (hash-chained)"
-    except NotImplementedError:
-        return CountingAudit(), "in-memory counter (sharing/audit.py not landed on this branch)"
-
-
-def _count(audit: Any) -> int:
-    if isinstance(audit, CountingAudit):
-        return audit.count
-    audit.flush()
-    return audit.verify()[0]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -113,39 +63,57 @@ def _measure(call: Any, args: list[Any], clients: int) -> list[float]:
 
 
 def _setup(home: Path, n: int) -> SimpleNamespace:
+    """The real stack over one home: a lake with the table, its catalog entry, an mzj analyst holding an
+    approved grant (filed and decided through GrantStore), the hash-chained audit log."""
     settings = load_settings(environ={"COUNTYHUB_HOME": str(home)})
-    lake, catalog = Lake(settings), Catalog(settings.catalog_url)
+    rt = Runtime(settings, {})
     started = time.perf_counter()
-    with lake.writer() as con:
+    with rt.lake.writer() as con:
         con.execute(GENERATE.format(n=n))
     built = time.perf_counter() - started
-    catalog.register_dataset(DatasetEntry("shared.resident_profile", "published", "人口", "residents", "bench", "dsj",
-                                          "dsj", "conditional", "sensitive",
-                                          [Column(c, t, classification=k) for c, t, k in COLUMNS]))
-    users = UserStore(catalog.engine)
-    audit, audit_kind = _audit(catalog.engine)
-    sharing = SimpleNamespace(users=users, grants=Grants(), audit=audit,
-                              gateway=Gateway(lake, b"bench-county-key-0123456789abcdef"))
-    token = users.add("bench-mzj", "mzj", "analyst")[1]
-    app = FastAPI()
-    app.state.sharing = sharing
-    add_error_handlers(app)
-    add_data_routes(app, catalog)
-    return SimpleNamespace(lake=lake, sharing=sharing, token=token, app=app, built=built, audit_kind=audit_kind)
+    rt.catalog.register_dataset(DatasetEntry("shared.resident_profile", "published", "人口", "residents", "bench",
+                                             "dsj", "dsj", "conditional", "sensitive",
+                                             [Column(c, t, classification=k) for c, t, k in COLUMNS]))
+    analyst, token = rt.sharing.users.add("bench-mzj", "mzj", "analyst")
+    steward, _ = rt.sharing.users.add("bench-dsj-steward", "dsj", "steward")
+    info = dataset_info(rt.catalog.get_entry("shared.resident_profile"))
+    filed = rt.sharing.grants.request(analyst, info, ["township_code"], "低保核查", "《社会救助暂行办法》", 30)
+    rt.sharing.grants.approve(filed.id, steward, info)
+    return SimpleNamespace(rt=rt, token=token, built=built)
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen[bytes]:
+    """uvicorn in its own process through the web factory, as a deployment runs it (the clients and the bare
+    DuckDB of this process must not share its interpreter lock)."""
+    env = {**os.environ, "COUNTYHUB_HOME": str(home), "COUNTYHUB_PSEUDONYM_KEY": "bench-county-key-0123456789abcdef"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "countyhub.cli.web:app", "--host",
+                               "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the catalog server did not start")
+
+
+def _audited(rt: Runtime) -> int:
+    """Entries in the audit log, after checking the whole chain."""
+    count, problem = rt.sharing.audit.verify()
+    if problem:
+        raise RuntimeError(f"audit chain broken: {problem}")
+    return count
 
 
 def main(flags: list[str]) -> None:
     n = 100_000 if "--quick" in flags else 1_000_000
     calls = 100 if "--quick" in flags else 300
     with tempfile.TemporaryDirectory() as tmp:
-        w = _setup(Path(tmp) / "home", n)
+        home = Path(tmp) / "home"
+        w = _setup(home, n)
         port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(w.app, host="127.0.0.1", port=port, log_level="warning",
-                                               access_log=False))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+        server = _serve(home, port)
         url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {w.token}"}
         http = httpx.Client(base_url=url, headers=headers, limits=httpx.Limits(max_connections=32), timeout=60)
         rng = random.Random(13)
@@ -159,38 +127,40 @@ def main(flags: list[str]) -> None:
             r = http.post("/api/query", json={"sql": FILTER.format(t="shared.resident_profile")})
             assert r.status_code == 200 and len(r.json()["rows"]) == 100, r.text[:200]
 
-        with w.lake.reader() as bare:
-            def bare_rows(offset: int) -> None:
-                cur = bare.cursor()
-                cur.execute("SELECT * FROM lake.shared.resident_profile LIMIT 100 OFFSET ?", [offset]).fetchall()
-                cur.close()
+        try:
+            before = _audited(w.rt)
+            with w.rt.lake.reader() as bare:
+                def bare_rows(offset: int) -> None:
+                    cur = bare.cursor()
+                    cur.execute("SELECT * FROM lake.shared.resident_profile LIMIT 100 OFFSET ?", [offset]).fetchall()
+                    cur.close()
 
-            def bare_query(_: int) -> None:
-                cur = bare.cursor()
-                cur.execute(FILTER.format(t="lake.shared.resident_profile")).fetchall()
-                cur.close()
+                def bare_query(_: int) -> None:
+                    cur = bare.cursor()
+                    cur.execute(FILTER.format(t="lake.shared.resident_profile")).fetchall()
+                    cur.close()
 
-            results = []
-            before = _count(w.sharing.audit)
-            for case, gov, raw in (("rows?limit=100", governed_rows, bare_rows),
-                                   ("query with filter", governed_query, bare_query)):
-                for clients in (1, 16):
-                    gov(offsets[0]), raw(offsets[0])  # warm both paths
-                    g = _measure(gov, offsets, clients)
-                    b = _measure(raw, offsets, clients)
-                    results.append({"case": case, "clients": clients, "calls": calls,
-                                    "governed_p50_ms": _pct(g, 50), "governed_p99_ms": _pct(g, 99),
-                                    "bare_p50_ms": _pct(b, 50), "bare_p99_ms": _pct(b, 99)})
+                results = []
+                for case, gov, raw in (("rows?limit=100", governed_rows, bare_rows),
+                                       ("query with filter", governed_query, bare_query)):
+                    for clients in (1, 16):
+                        gov(offsets[0]), raw(offsets[0])  # warm both paths
+                        g = _measure(gov, offsets, clients)
+                        b = _measure(raw, offsets, clients)
+                        results.append({"case": case, "clients": clients, "calls": calls,
+                                        "governed_p50_ms": _pct(g, 50), "governed_p99_ms": _pct(g, 99),
+                                        "bare_p50_ms": _pct(b, 50), "bare_p99_ms": _pct(b, 99)})
             made = 4 * (calls + 1)
-            audited = _count(w.sharing.audit) - before
-        http.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        w.sharing.gateway.close()
-    _print(results, n, w.built, made, audited, w.audit_kind)
+            http.close()
+        finally:
+            server.terminate()  # uvicorn's shutdown flushes the audit queue (atexit)
+            server.wait(timeout=30)
+        audited = _audited(w.rt) - before
+    audit_kind = "AuditLog (hash-chained, batched), counted after the server stopped"
+    _print(results, n, w.built, made, audited, audit_kind)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"rows": n, "results": results, "calls": made, "audited": audited,
-                               "audit": w.audit_kind}, indent=2))
+                               "audit": audit_kind}, indent=2))
     print(f"written {OUT}")
 
 
