@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from countyhub.catalog import Catalog, Column, DatasetEntry
 from countyhub.catalog.lineage_store import ColumnEdge
 from countyhub.catalog.web import create_app
+from tests.fixtures.servers import free_port, uvicorn_thread
 from tests.fixtures.sharing_web import make_sharing
 
 CHROMIUM = Path(os.environ.get("COUNTYHUB_CHROMIUM", "/usr/bin/chromium"))
@@ -91,12 +88,6 @@ def _fill(catalog: Catalog) -> None:
                                 {"status": status, **extra})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Site(str):
     """The served base URL (a str, so `site + "/path"` works) with the API tokens of its users by role."""
 
@@ -110,25 +101,13 @@ USERS = (("admin", "dsj"), ("steward", "dsj"), ("analyst", "mzj"))
 def serve(catalog: Catalog, docs: Path | None = None) -> Iterator[Site]:
     """Serve `catalog` on a free port with a real uvicorn in a background thread; yields the base URL, with an
     admin and a steward of dsj and an analyst of mzj created for signing in."""
-    port = _free_port()
+    port = free_port()
     with pytest.MonkeyPatch.context() as monkeypatch:
         sharing = make_sharing(monkeypatch, catalog)
         site = Site(f"http://127.0.0.1:{port}")
         site.tokens = {role: sharing.users.add(f"{role}_{dept}", dept, role)[1] for role, dept in USERS}
-        server = uvicorn.Server(uvicorn.Config(create_app(catalog, sharing, docs), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("the catalog server did not start within 15 s")
-            time.sleep(0.05)
-        try:
+        with uvicorn_thread(create_app(catalog, sharing, docs), port):
             yield site
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
 
 
 def sign_in(page: object, site: Site, role: str, goto: str = "/") -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from countyhub.sharing.audit import AuditLog
 from countyhub.sharing.model import AuditEntry
+from tests.fixtures.servers import postgres_database
 
 WRITER = """
 import sys
@@ -26,14 +27,9 @@ log.close()
 
 
 @pytest.fixture
-def pg_catalog(postgres_url: str):
-    name = f"countyhub_audit_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f"CREATE DATABASE {name}"))
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+def pg_catalog(postgres_url: str) -> Iterator[str]:
+    with postgres_database(postgres_url, "countyhub_audit") as name:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
 
 
 def test_processes_and_threads_appending_to_postgres_keep_one_chain(pg_catalog: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
+from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from countyhub.core.settings import load_settings
 from countyhub.lakehouse import Lake
+from tests.fixtures.servers import postgres_database
 
 pytestmark = pytest.mark.integration
 WRITER = """
@@ -23,14 +23,9 @@ with Lake(load_settings()).writer() as con:
 
 
 @pytest.fixture
-def pg_lake_database(postgres_url: str):
-    name = f"countyhub_it_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f"CREATE DATABASE {name}"))
-    yield name
-    with admin.connect() as con:
-        con.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+def pg_lake_database(postgres_url: str) -> Iterator[str]:
+    with postgres_database(postgres_url, "countyhub_it") as name:
+        yield name
 
 
 def test_six_writers_at_once_on_a_postgres_catalog(tmp_path, monkeypatch, pg_lake_database: str) -> None:

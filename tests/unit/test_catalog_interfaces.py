@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import ckanapi
 import pytest
-import uvicorn
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF
 
 from countyhub.catalog import Catalog
+from tests.fixtures.servers import uvicorn_thread
 from tests.fixtures.sharing_web import governed_app, token_client
 from tests.unit.test_catalog import RAW_ID, RAW_PHONE, county_entries
 
@@ -38,20 +35,8 @@ def catalog(tmp_path: Path) -> Catalog:
 def served(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, str]]]:
     """The catalog on a real uvicorn, and API tokens (admin of dsj, engineer of gaj, analyst of mzj)."""
     app, tokens = governed_app(monkeypatch, catalog)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("catalog server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", tokens
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_thread(app) as url:
+        yield url, tokens
 
 
 @pytest.mark.parametrize("get_only", [False, True])
