@@ -110,10 +110,12 @@ def _prepare_in_child(args: tuple[Settings, Path]) -> str:
     return str(_prepare(settings, source).project_dir)
 
 
+@pytest.mark.slow  # spawns four interpreters
 def test_concurrent_preparers_of_one_home_do_not_interfere(settings: Settings, tmp_path: Path) -> None:
-    """Several Airflow workers starting a build at once: each gets the complete project."""
+    """Several Airflow workers starting a build at once: each gets the complete project. (Spawned, not forked: a
+    forked child of a test process that runs background threads, such as the audit writer, can inherit a held lock.)"""
     source = _fresh_checkout(tmp_path / "checkout")
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         dirs = pool.map(_prepare_in_child, [(settings, source)] * 8)
     project = Path(dirs[0])
     assert set(dirs) == {str(project)}
