@@ -21,8 +21,10 @@ def utc_now() -> datetime:
 class Sharing:
     """Built once per process by the runtime; every store shares the catalog database's engine."""
 
-    def __init__(self, engine: Engine, lake: Lake, clock: Clock = utc_now, pseudonym_key: bytes | None = None) -> None:
+    def __init__(self, engine: Engine, lake: Lake, clock: Clock = utc_now, pseudonym_key: bytes | None = None,
+                 query_seconds: float = 10.0) -> None:
         self.engine, self.lake, self.clock, self.pseudonym_key = engine, lake, clock, pseudonym_key
+        self.query_seconds = query_seconds
 
     @cached_property
     def users(self) -> UserStore:
@@ -38,4 +40,4 @@ class Sharing:
 
     @cached_property
     def gateway(self) -> Gateway:
-        return Gateway(self.lake, self.pseudonym_key)
+        return Gateway(self.lake, self.pseudonym_key, timeout_seconds=self.query_seconds)

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from countyhub.catalog import Catalog
 from countyhub.catalog.api_data import add_data_routes
@@ -18,8 +19,10 @@ from countyhub.catalog.auth import add_error_handlers
 from countyhub.catalog.client import QueryError, query
 from countyhub.core.settings import load_settings
 from countyhub.lakehouse import Lake
+from countyhub.sharing import tables as t
 from countyhub.sharing.masks import pseudonym
-from tests.fixtures.sharing_fixtures import PSEUDONYM_KEY, build_lake, grant, register, sharing_stub
+from countyhub.sharing.model import AuditEntry
+from tests.fixtures.sharing_fixtures import PSEUDONYM_KEY, build_lake, grant, real_sharing, register, write_grant
 
 ROLES = {"dsj": ("dsj", "analyst"), "mzj": ("mzj", "analyst"), "mzj_eng": ("mzj", "engineer"),
          "mzj_admin": ("mzj", "admin")}
@@ -32,7 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]
     lake, catalog = Lake(settings), Catalog(settings.catalog_url)
     people = build_lake(lake)
     register(catalog)
-    sharing = sharing_stub(catalog, lake, timeout_seconds=2.0)
+    sharing = real_sharing(catalog, lake, query_seconds=2.0)
     tokens = {key: sharing.users.add(key, dept, role)[1] for key, (dept, role) in ROLES.items()}
     app = FastAPI()
     app.state.sharing = sharing
@@ -45,9 +48,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]
 
 @pytest.fixture
 def w(world: SimpleNamespace) -> SimpleNamespace:
-    world.sharing.grants.items.clear()
-    world.sharing.audit.entries.clear()
+    """The world with no grants, and the audit log's entries so far set aside (see `audited`)."""
+    with world.sharing.engine.begin() as con:
+        con.execute(delete(t.grants))
+    world.sharing.audit.flush()
+    world.audit_mark = max((e.id for e in world.sharing.audit.entries(limit=1)), default=0)
     return world
+
+
+def audited(w: SimpleNamespace) -> list[AuditEntry]:
+    """The audit entries this test's calls wrote, oldest first (the real hash-chained log, flushed)."""
+    w.sharing.audit.flush()
+    return [e for e in reversed(w.sharing.audit.entries(limit=1000)) if e.id > w.audit_mark]
 
 
 def auth(w: SimpleNamespace, who: str) -> dict[str, str]:
@@ -74,7 +86,7 @@ def test_conditional_without_grant_is_403_with_the_reason(w: SimpleNamespace) ->
                         headers=auth(w, "mzj_admin"))
     assert got.status_code == 403  # an admin of another department has no bypass
     assert got.json()["detail"] == "shared.resident_profile: conditional dataset; no approved grant for department mzj"
-    assert w.sharing.audit.entries == []
+    assert audited(w) == []
 
 
 def test_owner_reads_unmasked(w: SimpleNamespace) -> None:
@@ -85,7 +97,7 @@ def test_owner_reads_unmasked(w: SimpleNamespace) -> None:
 
 
 def test_granted_department_never_sees_masked_values_unmasked(w: SimpleNamespace) -> None:
-    w.sharing.grants.items.append(grant("shared.resident_profile", "mzj", ("township_code",), gid=11))
+    gid = write_grant(w.sharing, grant("shared.resident_profile", "mzj", ("township_code",)))
     rows = w.client.get("/api/datasets/shared.resident_profile/rows?limit=1000", headers=auth(w, "mzj"))
     sql = {"sql": "SELECT *, upper(id_number) AS again FROM shared.resident_profile ORDER BY person_key"}
     answered = w.client.post("/api/query", json=sql, headers=auth(w, "mzj"))
@@ -102,11 +114,11 @@ def test_granted_department_never_sees_masked_values_unmasked(w: SimpleNamespace
     assert len(answered.json()["rows"]) == 60 and answered.json()["truncated"] is False
     keys = {r[answered.json()["columns"].index("person_key")] for r in answered.json()["rows"]}
     assert pseudonym(PSEUDONYM_KEY, first["id_number"]) in keys
-    actions = [(e.action, e.dataset, e.grant_id, e.rows, e.purpose) for e in w.sharing.audit.entries]
-    assert actions == [("read_rows", "shared.resident_profile", 11, 60, "低保资格核验"),
-                       ("query", "shared.resident_profile", 11, 60, "低保资格核验"),
-                       ("download", "shared.resident_profile", 11, 60, "低保资格核验")]
-    assert w.sharing.audit.entries[1].columns[-1] == "again"
+    actions = [(e.action, e.dataset, e.grant_id, e.rows, e.purpose) for e in audited(w)]
+    assert actions == [("read_rows", "shared.resident_profile", gid, 60, "低保资格核验"),
+                       ("query", "shared.resident_profile", gid, 60, "低保资格核验"),
+                       ("download", "shared.resident_profile", gid, 60, "低保资格核验")]
+    assert audited(w)[1].columns[-1] == "again"
 
 
 def test_unconditional_masks_for_other_departments_and_secret_is_redacted(w: SimpleNamespace) -> None:
@@ -160,4 +172,4 @@ def test_parquet_and_arrow_downloads_and_the_client(w: SimpleNamespace) -> None:
     with pytest.raises(QueryError) as refused:
         query("SELECT * FROM shared.case_files", w.tokens["mzj"], url="", http=w.client)
     assert refused.value.status == 403
-    assert [e.action for e in w.sharing.audit.entries] == ["download", "download", "download"]
+    assert [e.action for e in audited(w)] == ["download", "download", "download"]
