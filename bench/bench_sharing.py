@@ -82,10 +82,11 @@ def _setup(home: Path, n: int) -> SimpleNamespace:
     return SimpleNamespace(rt=rt, token=token, built=built)
 
 
-def _serve(home: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve(home: Path, port: int, serving_mb: int) -> subprocess.Popen[bytes]:
     """uvicorn in its own process through the web factory, as a deployment runs it (the clients and the bare
     DuckDB of this process must not share its interpreter lock)."""
-    env = {**os.environ, "COUNTYHUB_HOME": str(home), "COUNTYHUB_PSEUDONYM_KEY": "bench-county-key-0123456789abcdef"}
+    env = {**os.environ, "COUNTYHUB_HOME": str(home), "COUNTYHUB_PSEUDONYM_KEY": "bench-county-key-0123456789abcdef",
+           "COUNTYHUB_SERVING_MB": str(serving_mb)}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "countyhub.cli.web:app", "--host",
                                "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
     for _ in range(300):
@@ -106,27 +107,34 @@ def _audited(rt: Runtime) -> int:
     return count
 
 
+def _governed(url: str, token: str) -> tuple[httpx.Client, Any, Any]:
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                        limits=httpx.Limits(max_connections=32), timeout=60)
+
+    def rows(offset: int) -> None:
+        r = http.get("/api/datasets/shared.resident_profile/rows", params={"limit": 100, "offset": offset})
+        assert r.status_code == 200 and len(r.json()["rows"]) == 100, r.text[:200]
+
+    def query(_: int) -> None:
+        r = http.post("/api/query", json={"sql": FILTER.format(t="shared.resident_profile")})
+        assert r.status_code == 200 and len(r.json()["rows"]) == 100, r.text[:200]
+
+    return http, rows, query
+
+
 def main(flags: list[str]) -> None:
     n = 100_000 if "--quick" in flags else 1_000_000
     calls = 100 if "--quick" in flags else 300
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         w = _setup(home, n)
-        port = _free_port()
-        server = _serve(home, port)
-        url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {w.token}"}
-        http = httpx.Client(base_url=url, headers=headers, limits=httpx.Limits(max_connections=32), timeout=60)
+        # Two servers over the same lake: the default (serving copies of published tables in memory) and one with
+        # COUNTYHUB_SERVING_MB=0 (every call reads the lake's Parquet, as the bare query does).
+        ports = {"copies": _free_port(), "lake": _free_port()}
+        servers = {kind: _serve(home, port, 256 if kind == "copies" else 0) for kind, port in ports.items()}
+        clients = {kind: _governed(f"http://127.0.0.1:{port}", w.token) for kind, port in ports.items()}
         rng = random.Random(13)
         offsets = [rng.randrange(0, n - 100) for _ in range(calls)]
-
-        def governed_rows(offset: int) -> None:
-            r = http.get("/api/datasets/shared.resident_profile/rows", params={"limit": 100, "offset": offset})
-            assert r.status_code == 200 and len(r.json()["rows"]) == 100, r.text[:200]
-
-        def governed_query(_: int) -> None:
-            r = http.post("/api/query", json={"sql": FILTER.format(t="shared.resident_profile")})
-            assert r.status_code == 200 and len(r.json()["rows"]) == 100, r.text[:200]
-
         try:
             before = _audited(w.rt)
             with w.rt.lake.reader() as bare:
@@ -140,23 +148,30 @@ def main(flags: list[str]) -> None:
                     cur.execute(FILTER.format(t="lake.shared.resident_profile")).fetchall()
                     cur.close()
 
+                for _, rows, query in clients.values():  # the first call starts the serving copy; let it finish
+                    rows(0), query(0)
+                time.sleep(3)
                 results = []
-                for case, gov, raw in (("rows?limit=100", governed_rows, bare_rows),
-                                       ("query with filter", governed_query, bare_query)):
-                    for clients in (1, 16):
-                        gov(offsets[0]), raw(offsets[0])  # warm both paths
-                        g = _measure(gov, offsets, clients)
-                        b = _measure(raw, offsets, clients)
-                        results.append({"case": case, "clients": clients, "calls": calls,
-                                        "governed_p50_ms": _pct(g, 50), "governed_p99_ms": _pct(g, 99),
-                                        "bare_p50_ms": _pct(b, 50), "bare_p99_ms": _pct(b, 99)})
-            made = 4 * (calls + 1)
-            http.close()
+                for case, pick, raw in (("rows?limit=100", 1, bare_rows), ("query with filter", 2, bare_query)):
+                    for concurrency in (1, 16):
+                        row = {"case": case, "clients": concurrency, "calls": calls}
+                        for kind, client in clients.items():
+                            client[pick](offsets[0])
+                            g = _measure(client[pick], offsets, concurrency)
+                            row[f"{kind}_p50_ms"], row[f"{kind}_p99_ms"] = _pct(g, 50), _pct(g, 99)
+                        raw(offsets[0])
+                        b = _measure(raw, offsets, concurrency)
+                        row["bare_p50_ms"], row["bare_p99_ms"] = _pct(b, 50), _pct(b, 99)
+                        results.append(row)
+            made = 2 * (2 + 4 * (calls + 1))
+            for http, _, _ in clients.values():
+                http.close()
         finally:
-            server.terminate()  # uvicorn's shutdown flushes the audit queue (atexit)
-            server.wait(timeout=30)
+            for server in servers.values():
+                server.terminate()  # uvicorn's shutdown flushes the audit queue (atexit)
+                server.wait(timeout=30)
         audited = _audited(w.rt) - before
-    audit_kind = "AuditLog (hash-chained, batched), counted after the server stopped"
+    audit_kind = "AuditLog (hash-chained, batched), counted after both servers stopped"
     _print(results, n, w.built, made, audited, audit_kind)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"rows": n, "results": results, "calls": made, "audited": audited,
@@ -168,14 +183,17 @@ def _print(results: list[dict[str, Any]], n: int, built: float, made: int, audit
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Governed (uvicorn + httpx: token, grant, masks, audit) vs bare DuckDB on the lake, {n:,} rows")
-    for col in ("case", "clients", "governed p50", "governed p99", "bare p50", "bare p99", "ratio p50", "ratio p99"):
+    table = Table(title=f"Governed (uvicorn + httpx: token, grant, masks, audit) vs bare DuckDB on the lake, {n:,} rows"
+                        "; p50 / p99 in ms")
+    for col in ("case", "clients", "governed", "governed, copies off", "bare", "ratio p50", "ratio p99",
+                "copies off ratio p50"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in results:
-        table.add_row(r["case"], str(r["clients"]), f"{r['governed_p50_ms']:.1f} ms", f"{r['governed_p99_ms']:.1f} ms",
-                      f"{r['bare_p50_ms']:.1f} ms", f"{r['bare_p99_ms']:.1f} ms",
-                      f"{r['governed_p50_ms'] / r['bare_p50_ms']:.2f}×", f"{r['governed_p99_ms'] / r['bare_p99_ms']:.2f}×")
-    console = Console(width=150)
+        table.add_row(r["case"], str(r["clients"]), f"{r['copies_p50_ms']:.1f} / {r['copies_p99_ms']:.1f}",
+                      f"{r['lake_p50_ms']:.1f} / {r['lake_p99_ms']:.1f}", f"{r['bare_p50_ms']:.1f} / {r['bare_p99_ms']:.1f}",
+                      f"{r['copies_p50_ms'] / r['bare_p50_ms']:.2f}×", f"{r['copies_p99_ms'] / r['bare_p99_ms']:.2f}×",
+                      f"{r['lake_p50_ms'] / r['bare_p50_ms']:.2f}×")
+    console = Console(width=160)
     console.print(table)
     verdict = "exactly one per call" if audited == made else "MISMATCH"
     console.print(f"lake built in {built:.1f} s; governed calls {made}, audit entries {audited} ({verdict}); "

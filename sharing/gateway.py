@@ -18,6 +18,7 @@ from countyhub.lakehouse import Lake
 from countyhub.sharing import sqlcheck
 from countyhub.sharing.masks import column_kind, mask_sql, pseudonym, pseudonym_column
 from countyhub.sharing.model import Access, BadRequest, DatasetInfo
+from countyhub.sharing.serving import ServingCache
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,20 @@ class Gateway:
     any caller's SQL runs: external access off except the lake's own Parquet folder, configuration locked,
     no extension autoload or install, memory and thread caps. Each call gets its own cursor (a DuckDB
     connection of that database). A caller's `shared.<dataset>` becomes a subquery that projects only the
-    visible columns with masks applied, so the caller's SQL never names a lake table itself.
+    visible columns with masks applied, so the caller's SQL never names a lake table itself. Published tables
+    are read from in-memory serving copies of the current snapshot when they fit in `serving_bytes`
+    (sharing/serving.py; 0 turns copies off).
+
+    `threads=1`: a query runs on its caller's thread, so concurrent callers share the cores instead of each
+    query asking for all of them.
     """
 
     def __init__(self, lake: Lake, pseudonym_key: bytes | None = None, memory_limit: str = "512MB",
-                 timeout_seconds: float = 10.0, threads: int = 2) -> None:
+                 timeout_seconds: float = 10.0, threads: int = 1, serving_bytes: int = 256 << 20) -> None:
         """`pseudonym_key` (the county key, from the environment) enables the keyed pseudonym column."""
         self.lake, self.pseudonym_key = lake, pseudonym_key
         self.memory_limit, self.timeout_seconds, self.threads = memory_limit, timeout_seconds, threads
+        self.serving = ServingCache(lambda: self._cursor("shared"), serving_bytes)
         # A random suffix, and sqlcheck refuses every `_countyhub*` function: callers cannot call the HMAC.
         self._udf = f"_countyhub_pk_{secrets.token_hex(4)}"
         self._bases: dict[str, duckdb.DuckDBPyConnection] = {}
@@ -118,6 +125,7 @@ class Gateway:
             return self._bases[scope].cursor()
 
     def close(self) -> None:
+        self.serving.wait(30)  # a copy being taken holds a cursor of the database about to close
         with self._lock:
             for con in self._bases.values():
                 con.close()
@@ -134,23 +142,23 @@ class Gateway:
         visible = set(view.access.columns)
         return [c.name for c in view.dataset.columns if c.name in visible and column_kind(c) == "id_number"]
 
-    def view_select(self, view: View, page: bool = False) -> str:
+    def view_select(self, view: View, page: bool = False, source: str | None = None) -> str:
         """The SELECT a caller's view of a dataset is: visible columns, masked ones masked, pseudonyms added.
 
         `page` takes LIMIT ? OFFSET ? from the table before masking, so a deep page does not mask and hash every
-        row it skips.
+        row it skips. `source` is the relation to read (a serving copy); the lake table by default.
         """
         info = {c.name: c for c in view.dataset.columns}
         parts = [f"{mask_sql(info[c])} AS {_q(c)}" if c in view.access.masked else _q(c) for c in view.access.columns]
         parts += [f"{self._udf}({_q(c)}) AS {_q(pseudonym_column(c))}" for c in self._keyed(view)]
-        source = f"lake.{_q(view.zone)}.{_q(view.table)}"
+        source = source or f"lake.{_q(view.zone)}.{_q(view.table)}"
         if page:
             source = f"(SELECT {', '.join(_q(c) for c in view.access.columns)} FROM {source} LIMIT ? OFFSET ?)"
         return f"SELECT {', '.join(parts) or 'NULL AS nothing'} FROM {source}"
 
-    def _parsed_view(self, view: View) -> exp.Expression:
+    def _parsed_view(self, view: View, source: str) -> exp.Expression:
         """The view's SELECT as a sqlglot tree (parsed once per distinct view: the masks are long CASE chains)."""
-        text = self.view_select(view)
+        text = self.view_select(view, source=source)
         with self._lock:
             tree = self._views.get(text)
         if tree is None:
@@ -171,8 +179,15 @@ class Gateway:
               denied: Mapping[str, str] | None = None) -> QueryResult:
         """Run a checked query; at most `limit` rows (truncated says more existed), at most timeout_seconds."""
         checked = self.check(sql, views, denied)
-        text = sqlcheck.rewrite(checked, {name: self._parsed_view(views[name]) for name in checked.datasets})
-        return self._run("shared", f"SELECT * FROM ({text}) AS _q LIMIT {int(limit) + 1}", [], limit)
+        con = self._cursor("shared")
+        try:
+            trees = {name: self._parsed_view(views[name], self.serving.source(con, views[name].table))
+                     for name in checked.datasets}
+        except Exception:
+            con.close()
+            raise
+        text = sqlcheck.rewrite(checked, trees)
+        return self._run(con, f"SELECT * FROM ({text}) AS _q LIMIT {int(limit) + 1}", [], limit)
 
     def rows(self, view: View, columns: list[str] | None, limit: int, offset: int) -> QueryResult:
         """A page of one dataset's rows as the caller may see them (what GET /api/datasets/{name}/rows returns).
@@ -185,12 +200,17 @@ class Gateway:
         unknown = [c for c in wanted if c not in have]
         if unknown:
             raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
-        scope = "shared" if view.zone == "shared" else "lake"
-        sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM ({self.view_select(view, page=True)}) AS _v"
-        return self._run(scope, sql, [int(limit) + 1, int(offset)], limit)
+        con = self._cursor("shared" if view.zone == "shared" else "lake")
+        try:
+            source = self.serving.source(con, view.table) if view.zone == "shared" else None
+        except Exception:
+            con.close()
+            raise
+        sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM ({self.view_select(view, True, source)}) AS _v"
+        return self._run(con, sql, [int(limit) + 1, int(offset)], limit)
 
-    def _run(self, scope: str, sql: str, params: list[Any], limit: int) -> QueryResult:
-        con = self._cursor(scope)
+    def _run(self, con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], limit: int) -> QueryResult:
+        """Run on `con` (closed afterwards), interrupted after timeout_seconds."""
         timer = threading.Timer(self.timeout_seconds, con.interrupt)
         try:
             timer.start()

@@ -22,9 +22,9 @@ class Sharing:
     """Built once per process by the runtime; every store shares the catalog database's engine."""
 
     def __init__(self, engine: Engine, lake: Lake, clock: Clock = utc_now, pseudonym_key: bytes | None = None,
-                 query_seconds: float = 10.0) -> None:
+                 query_seconds: float = 10.0, serving_bytes: int = 256 << 20) -> None:
         self.engine, self.lake, self.clock, self.pseudonym_key = engine, lake, clock, pseudonym_key
-        self.query_seconds = query_seconds
+        self.query_seconds, self.serving_bytes = query_seconds, serving_bytes
 
     @cached_property
     def users(self) -> UserStore:
@@ -40,4 +40,5 @@ class Sharing:
 
     @cached_property
     def gateway(self) -> Gateway:
-        return Gateway(self.lake, self.pseudonym_key, timeout_seconds=self.query_seconds)
+        return Gateway(self.lake, self.pseudonym_key, timeout_seconds=self.query_seconds,
+                       serving_bytes=self.serving_bytes)

@@ -28,6 +28,7 @@ class Settings:
     tools_dir: Path = PROJECT_DIR / ".countyhub-tools"  # tools with clashing pins (datacontract-cli) in own venvs
     s3_endpoint: str = ""  # object store for lake_data = s3://...: host[:port] with scheme, e.g. http://minio:9000
     s3_region: str = "us-east-1"
+    serving_mb: int = 256  # memory for the gateway's in-memory copies of published tables; 0 reads the lake each call
 
     @property
     def lake_is_embedded(self) -> bool:
@@ -70,6 +71,7 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         # The object store's standard AWS_* names are honoured too (its keys are secrets: see core/secrets.py).
         "s3_endpoint": environ.get("AWS_ENDPOINT_URL", ""),
         "s3_region": environ.get("AWS_REGION", "us-east-1"),
+        "serving_mb": "256",
     }
     values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
     return Settings(
@@ -86,4 +88,5 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         tools_dir=Path(values["tools_dir"]),
         s3_endpoint=values["s3_endpoint"],
         s3_region=values["s3_region"],
+        serving_mb=int(values["serving_mb"]),
     )

@@ -43,7 +43,8 @@ class Runtime:
         """Users, grants, audit log and query gateway, in the catalog's database; the county's pseudonym key
         (COUNTYHUB_PSEUDONYM_KEY, a secret) comes from the runtime's environment."""
         key = resolve_secret("COUNTYHUB_PSEUDONYM_KEY", self.environ)
-        return Sharing(self.catalog.engine, self.lake, pseudonym_key=key.encode() if key else None)
+        return Sharing(self.catalog.engine, self.lake, pseudonym_key=key.encode() if key else None,
+                       serving_bytes=self.settings.serving_mb << 20)
 
     def duckdb_config(self) -> dict[str, str | bool]:
         """DuckDB settings every connection of this process uses (verified extensions, no autoload)."""
