@@ -9,9 +9,9 @@ from fastapi import Request
 
 from countyhub.catalog.access import dataset_info
 from countyhub.catalog.auth import grant_for, record
-from countyhub.core.masking import mask_value
 from countyhub.core.vocab import MASKED
 from countyhub.sharing import policy
+from countyhub.sharing.masks import mask_row
 from countyhub.sharing.model import Access, DatasetInfo, Forbidden, NotFound, Principal
 
 MaySee = Callable[[str, str, str], bool]
@@ -67,20 +67,14 @@ def entry_access(request: Request, who: Principal, entry: dict[str, Any]) -> tup
 
 def samples(entry: dict[str, Any], access: Access) -> list[dict[str, Any]]:
     """Sample rows as the caller may see them: none without row access; only the access's columns; the columns
-    the policy masks masked again (stored samples are already masked by classification at registration)."""
+    the policy masks masked with the rows API's masks (stored samples are already masked by classification at
+    registration, with the same masks: masking twice changes nothing)."""
     if not access.rows:
         return []
     keep = set(access.columns) if access.columns else None
-    out = []
-    for row in entry.get("sample_rows") or []:
-        shown = {}
-        for col, value in row.items():
-            if keep is not None and col not in keep:
-                continue
-            masked = col in access.masked and value is not None and "*" not in str(value)
-            shown[col] = mask_value(str(value)) if masked else value
-        out.append(shown)
-    return out
+    info = dataset_info(entry)
+    rows = [{c: v for c, v in row.items() if keep is None or c in keep} for row in entry.get("sample_rows") or []]
+    return [mask_row(row, info.columns, access.masked) for row in rows]
 
 
 def access_json(access: Access) -> dict[str, Any]:

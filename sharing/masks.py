@@ -4,49 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from typing import Any
 
+from countyhub.core.masking import REDACTED, TOWNSHIP_RE, kind_of, mask_as
 from countyhub.sharing.model import ColumnInfo
-
-REDACTED = "******"
-KINDS = ("id_number", "name", "phone", "address", "other")
-# Words before `_name` that make it a person's name; township_name, grid_name, enterprise_name... are not.
-_PERSON_NAME_PREFIXES = frozenset({
-    "person", "full", "real", "resident", "contact", "applicant", "owner", "head", "householder", "legal_rep",
-    "legal_representative", "guardian", "recipient", "spouse", "father", "mother", "patient", "citizen", "member",
-    "first", "last", "given", "family", "reporter", "complainant",
-})
-_EXACT = {
-    "id_number": "id_number", "id_card": "id_number", "id_card_number": "id_number", "身份证号": "id_number",
-    "身份证号码": "id_number", "证件号码": "id_number",
-    "name": "name", "legal_representative": "name", "姓名": "name",
-    "phone": "phone", "mobile": "phone", "telephone": "phone", "tel": "phone", "电话": "phone", "手机": "phone",
-    "手机号": "phone", "联系电话": "phone",
-    "address": "address", "addr": "address", "地址": "address", "住址": "address", "家庭住址": "address",
-}
-# Where an address stops being the township: the first of these markers (镇 town, 乡 township, 街道/街办 subdistrict).
-TOWNSHIP_MARKERS = ("镇", "乡", "街道", "街办")
-_TOWNSHIP_RE = "^.*?(?:" + "|".join(TOWNSHIP_MARKERS) + ")"
-_TOWNSHIP = re.compile(_TOWNSHIP_RE)
 
 
 def column_kind(column: ColumnInfo) -> str:
-    """What the value is: the declared semantic, else by the column's name (see _EXACT and the suffix rules)."""
-    if column.semantic:
-        return column.semantic if column.semantic in KINDS else "other"
-    name = column.name.lower()
-    if name in _EXACT:
-        return _EXACT[name]
-    if name.endswith("_id_number"):
-        return "id_number"
-    if name.endswith(("_phone", "_mobile", "_tel", "_telephone")):
-        return "phone"
-    if name.endswith(("_address", "_addr")):
-        return "address"
-    if name.endswith("_name") and name.removesuffix("_name") in _PERSON_NAME_PREFIXES:
-        return "name"
-    return "other"
+    """What the column holds: its declared semantic, else by its name (core/masking.py has the rules)."""
+    return kind_of(column.name, column.semantic)
 
 
 def masked_kind(column: ColumnInfo) -> str:
@@ -75,7 +41,7 @@ def mask_sql(column: ColumnInfo, ref: str | None = None) -> str:
                 f"ELSE left({x}, 1) || '***' END")
     elif kind == "address":
         # A short address without a township marker would be shown whole by "first 6 + …": keep 1 instead.
-        town = f"regexp_extract({x}, '{_TOWNSHIP_RE}', 0)"
+        town = f"regexp_extract({x}, '{TOWNSHIP_RE}', 0)"
         body = (f"CASE WHEN {town} <> '' THEN {town} WHEN length({x}) > 6 THEN left({x}, 6) || '…' "
                 f"ELSE left({x}, 1) || '…' END")
     else:
@@ -83,32 +49,9 @@ def mask_sql(column: ColumnInfo, ref: str | None = None) -> str:
     return f"CASE WHEN {col} IS NULL THEN NULL ELSE {body} END"
 
 
-def _text(value: Any) -> str:
-    """The value as DuckDB's CAST(... AS VARCHAR) writes it, for the kinds whose masks keep characters."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def mask_value(column: ColumnInfo, value: Any) -> str | None:
     """The Python twin of mask_sql: the same output for the same value (tests compare them)."""
-    if value is None:
-        return None
-    kind, x = masked_kind(column), _text(value)
-    if kind == "secret":
-        return REDACTED
-    if kind == "id_number":
-        return x[:6] + "*" * (len(x) - 10) + x[-4:] if len(x) > 10 else x[:1] + "***"
-    if kind == "name":
-        return x[:1] + "*" * max(len(x) - 1, 1)
-    if kind == "phone":
-        return x[:3] + "*" * (len(x) - 7) + x[-4:] if len(x) >= 8 else x[:1] + "***"
-    if kind == "address":
-        town = _TOWNSHIP.match(x)
-        if town:
-            return town.group(0)
-        return x[:6] + "…" if len(x) > 6 else x[:1] + "…"
-    return x[:1] + "***"
+    return mask_as(masked_kind(column), value)
 
 
 def mask_row(row: dict[str, Any], columns: tuple[ColumnInfo, ...], masked: frozenset[str]) -> dict[str, Any]:

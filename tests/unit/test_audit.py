@@ -62,7 +62,7 @@ def test_ids_and_numbers_never_reach_the_store(log: AuditLog, db: Path) -> None:
     log.flush()
     raw = db.read_bytes().decode("utf-8", "replace")
     assert "511724199001011234" not in raw and "13812345678" not in raw
-    assert log.entries()[0].purpose == "核查 511*************34 电话138******78"
+    assert log.entries()[0].purpose == "核查 511724********1234 电话138****5678"
 
 
 def test_entries_newest_first_with_filters(log: AuditLog) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from countyhub.catalog import Catalog, Column, DatasetEntry
 from countyhub.catalog.search import stem
-from countyhub.core.masking import mask_text, mask_value
+from countyhub.core.masking import mask_as, mask_text
 from tests.fixtures.sharing_web import governed_app, token_client
 
 RAW_ID = "511724199001011234"
@@ -149,20 +149,22 @@ def test_sample_rows_and_gate_results_are_masked(catalog: Catalog) -> None:
     dumped = json.dumps(got, default=str, ensure_ascii=False)
     assert RAW_ID not in dumped and RAW_PHONE not in dumped and "张三" not in dumped
     row = got["sample_rows"][0]
-    assert row["id_number"] == "511*************34"
-    assert row["phone"] == "138******78"  # internal column, masked because it looks like a mobile number
-    assert row["name"].startswith("张") and row["name"] != "张三"
+    # The display masks, as the rows API applies them.
+    assert row["id_number"] == "511724********1234"
+    assert row["phone"] == "138****5678"  # internal column, masked because it looks like a mobile number
+    assert row["name"] == "张*"
     assert row["township_code"] == "511724100" and row["person_id"] == 1
-    assert "138******78" in row["note"] and "511*************34" in row["note"]
+    assert "138****5678" in row["note"] and "511724********1234" in row["note"]
     # stored masked: the raw values never reach the database file
     db = Path(catalog.url.removeprefix("sqlite:///")).read_bytes()
     assert RAW_ID.encode() not in db and RAW_PHONE.encode() not in db
 
 
 def test_mask_helpers() -> None:
-    assert mask_value(RAW_ID) == "511*************34"
+    assert mask_as("id_number", RAW_ID) == "511724********1234"
+    assert mask_as("address", "四川省达州市大竹县竹阳街道人民路1号") == "四川省达州市大竹县竹阳街道"
     assert mask_text("ID 51172419900101123X, tel 13912345678, code 511724100") == (
-        "ID 511*************3X, tel 139******78, code 511724100")
+        "ID 511724********123X, tel 139****5678, code 511724100")
     assert mask_text("uscc 91511724MA62X0XX1A") == "uscc 91511724MA62X0XX1A"
 
 
@@ -244,7 +246,7 @@ def test_web_pages_and_api(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) ->
     assert page.status_code == 200
     for text in ["居民综合画像", "id_number", "敏感", "gate-chart", "门禁通过", "大竹县政务服务和大数据管理局",
                  "SELECT * FROM shared.resident_profile LIMIT 10", "audit.resident_profile",
-                 "shared.township_overview", "511*************34", "2024-05-01 08:00 UTC"]:
+                 "shared.township_overview", "511724********1234", "2024-05-01 08:00 UTC"]:
         assert text in page.text, text
     assert RAW_ID not in page.text and RAW_PHONE not in page.text
     assert "Schema" in client.get("/datasets/shared.resident_profile", params={"lang": "en"}).text
@@ -275,7 +277,7 @@ def test_web_pages_and_api_for_an_analyst_of_another_department(catalog: Catalog
     assert {d["name"] for d in client.get("/api/datasets").json()} == {"shared.resident_profile",
                                                                        "shared.township_overview"}
     page = client.get("/datasets/shared.resident_profile")  # conditional, no grant: the entry, no samples
-    assert page.status_code == 200 and "id_number" in page.text and "511*************34" not in page.text
+    assert page.status_code == 200 and "id_number" in page.text and "511724********1234" not in page.text
     assert "conditional dataset; no approved grant for department mzj" in page.text
     api = client.get("/api/datasets/shared.resident_profile").json()
     assert api["sample_rows"] == [] and api["access"]["rows"] is False

@@ -94,7 +94,7 @@ def test_dataset_page_warn_badge_pass_rate_history_samples_and_data_docs(client:
     assert "75%" in page and "3/4" in page
     failing = page[page.index('id="failing-rules"'):page.index("</table></div>", page.index('id="failing-rules"'))]
     assert 'data-rule="mobile_format"' in failing and 'data-severity="warn"' in failing
-    assert 'data-samples-for="mobile_format"' in failing and "511*************34" in failing
+    assert 'data-samples-for="mobile_format"' in failing and "511724********1234" in failing
     assert RAW_ID not in page and "张三" not in page
     assert 'href="/data-docs/resident_profile/p3.html"' in page
     docs = client.get("/data-docs/resident_profile/p3.html")
