@@ -39,13 +39,23 @@ def add_sign_in_routes(app: FastAPI) -> None:
     @app.post("/login", include_in_schema=False)
     def login(request: Request, token: str = Form(""), csrf: str = Form(""),
               next: str = Form("/")) -> Response:
-        sessions = request.app.state.sessions
+        sessions, throttle = request.app.state.sessions, request.app.state.sign_in_throttle
         if not sessions.login_token_ok(request.cookies.get(LOGIN_COOKIE), csrf):
             raise Forbidden(CSRF_FAILED)
+        address = request.client.host if request.client else "unknown"
+        wait = throttle.wait_seconds(address)
+        if wait:
+            response = _login_form(request, next, status_code=429,
+                                   error=f"too many failed sign-ins from this address; try again in {wait // 60 + 1} "
+                                         "minutes")
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             who = request.app.state.sharing.users.resolve(token.strip())
         except Unauthorized as exc:
+            throttle.failed(address)
             return _login_form(request, next, status_code=401, error=exc.message)  # never echoes the token
+        throttle.succeeded(address)
         cookie, _ = sessions.start(who)
         request.state.principal = who
         record(request, who, "sign_in", detail={"via": "page"})

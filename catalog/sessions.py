@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from countyhub.sharing import tables as sharing_tables
@@ -72,6 +74,9 @@ class Sessions:
         """A new session for a principal who just proved a token (a new id each time: no session fixation)."""
         sid, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
         with self.engine.begin() as con:
+            # Expired rows are pruned here, at a sign-in, so the table stays the size of a working day's sessions
+            # without a job; the audit log (not this table) is the record of who signed in.
+            con.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
             con.execute(insert(web_sessions).values(
                 id_hash=_hash(sid), user_id=principal.user_id, name=principal.name, department=principal.department,
                 role=principal.role, csrf=csrf, created_at=now, expires_at=now + timedelta(seconds=self.max_age)))
@@ -119,3 +124,38 @@ class Sessions:
         except BadSignature:
             return False
         return same(str(expected), form_token)
+
+
+class SignInThrottle:
+    """Failed sign-ins per client address: past `limit` within `window` seconds, that address waits.
+
+    A token is 32 random bytes, so guessing is hopeless anyway; the throttle keeps a script from filling the log
+    and the CPU (each wrong token costs an Argon2 check). Behind a reverse proxy every caller has the proxy's
+    address: run uvicorn with --proxy-headers (and --forwarded-allow-ips) so the client's own address counts.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 900.0, clock: Callable[[], float] | None = None) -> None:
+        self.limit, self.window, self.clock = limit, window, clock or time.monotonic
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_seconds(self, address: str) -> int:
+        """0 when the address may try; otherwise the seconds until its oldest counted failure ages out."""
+        now = self.clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if now - t < self.window]
+            if recent:
+                self._failures[address] = recent
+            else:
+                self._failures.pop(address, None)
+            return int(self.window - (now - recent[0])) + 1 if len(recent) >= self.limit else 0
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # many addresses: forget the quiet ones first
+                self._failures = dict(list(self._failures.items())[-5_000:])
+            self._failures.setdefault(address, []).append(self.clock())
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._failures.pop(address, None)

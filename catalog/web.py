@@ -16,7 +16,7 @@ from countyhub.catalog.ckan import add_ckan_routes
 from countyhub.catalog.pages import add_page_routes
 from countyhub.catalog.pages_auth import add_sign_in_routes
 from countyhub.catalog.pages_sharing import add_sharing_pages
-from countyhub.catalog.sessions import Sessions
+from countyhub.catalog.sessions import Sessions, SignInThrottle
 from countyhub.catalog.store import Catalog
 from countyhub.catalog.views import DATA_DOCS_PREFIX
 from countyhub.sharing.model import Forbidden, NotFound, Principal
@@ -38,6 +38,7 @@ def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None 
                               "one); this document itself is public.")
     app.state.catalog, app.state.sharing, app.state.secure_cookies = catalog, sharing, secure_cookies
     app.state.sessions = Sessions(sharing.engine, session_key or secrets.token_bytes(32))
+    app.state.sign_in_throttle = SignInThrottle()
     docs = Path(data_docs).resolve() if data_docs else None
     app.state.data_docs = docs if docs is not None and docs.is_dir() else None
     add_error_handlers(app)

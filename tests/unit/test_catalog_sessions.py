@@ -56,3 +56,50 @@ def test_the_session_key_file_is_created_for_its_owner_only(runtime: Runtime) ->
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(key) == 64
     assert session_key(runtime) == key  # the same key on the next start: sessions survive a restart
     assert session_key(runtime.with_environ(COUNTYHUB_SESSION_KEY="e" * 40)) == b"e" * 40
+
+
+def test_expired_sessions_are_pruned_at_the_next_sign_in(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from countyhub.catalog.sessions import web_sessions
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    who, _ = UserStore(engine).add("ana", "mzj", "analyst")
+    now = [datetime(2025, 3, 3, 9, 0)]
+    sessions = Sessions(engine, b"k" * 32, clock=lambda: now[0])
+    sessions.start(who), sessions.start(who)
+    now[0] += timedelta(hours=4)
+    kept, _ = sessions.start(who)  # the first two are 4 h old: still live
+    count = select(func.count()).select_from(web_sessions)
+    with engine.connect() as con:
+        assert con.execute(count).scalar() == 3
+    now[0] += timedelta(hours=5)  # the first two expired an hour ago; the third has 3 h left
+    sessions.start(who)
+    with engine.connect() as con:
+        assert con.execute(count).scalar() == 2
+    assert sessions.resolve(kept) is not None
+
+
+def test_repeated_failed_sign_ins_from_one_address_wait(catalog, monkeypatch) -> None:  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from countyhub.catalog.sessions import SignInThrottle
+
+    app, tokens = governed_app(monkeypatch, catalog)
+    clock = [1000.0]
+    app.state.sign_in_throttle = SignInThrottle(limit=3, window=600, clock=lambda: clock[0])
+    client = TestClient(app, follow_redirects=False)
+
+    def sign_in(token: str):
+        form = client.get("/login")
+        return client.post("/login", data={"token": token, "csrf": csrf_of(form.text), "next": "/"})
+
+    bad = "chub_000000000000_" + "x" * 43
+    assert [sign_in(bad).status_code for _ in range(3)] == [401, 401, 401]
+    refused = sign_in(tokens["analyst"])  # even the right token waits now
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) == 601
+    assert "too many failed sign-ins" in refused.text and bad not in refused.text
+    clock[0] += 601
+    assert sign_in(tokens["analyst"]).status_code == 303
+    client.cookies.clear()
+    assert [sign_in(bad).status_code for _ in range(3)] == [401, 401, 401]  # a success reset the count
