@@ -20,7 +20,9 @@ class RequestBody(BaseModel):
     """What a department asks for: these columns of this dataset, for this purpose, on this legal basis."""
 
     dataset: str = Field(max_length=255)
-    columns: list[Annotated[str, Field(max_length=255)]] = Field(max_length=500)
+    columns: list[Annotated[str, Field(max_length=255)]] = Field(default_factory=list, max_length=500)
+    services: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50,
+                                                                 description="data services of the dataset, by name")
     purpose: str = Field(max_length=4000)
     legal_basis: str = Field(max_length=4000)
     days: int
@@ -28,6 +30,13 @@ class RequestBody(BaseModel):
 
 class DenyBody(BaseModel):
     reason: str = Field(max_length=4000)
+
+
+class ApproveBody(BaseModel):
+    """Optional limits on the grant's data service calls (the deployment's defaults otherwise)."""
+
+    rate_per_second: float | None = Field(default=None, gt=0, le=100_000)
+    daily_quota: int | None = Field(default=None, ge=1, le=10**9)
 
 
 def add_grant_routes(app: FastAPI, catalog: Catalog) -> None:
@@ -39,7 +48,7 @@ def add_grant_routes(app: FastAPI, catalog: Catalog) -> None:
     def file_request(body: RequestBody, request: Request, who: Caller) -> dict[str, int]:
         """File a request for the caller's department; the owning department's steward decides on it."""
         filed = act.file_request(sharing_of(request), catalog, who, body.dataset, body.columns, body.purpose,
-                                 body.legal_basis, body.days)
+                                 body.legal_basis, body.days, body.services)
         return {"id": filed.id}
 
     @app.get("/api/access-requests", tags=["sharing"])
@@ -50,10 +59,12 @@ def add_grant_routes(app: FastAPI, catalog: Catalog) -> None:
         return JSONResponse(act.visible_requests(sharing_of(request), who, status))
 
     @app.post("/api/access-requests/{request_id}/approve", tags=["sharing"])
-    def approve(request_id: RowId, request: Request, who: Caller) -> JSONResponse:
-        """The owning department's steward (or an admin, never the requester) turns the request into a grant."""
-        sharing = sharing_of(request)
-        return JSONResponse(act.grant_json(sharing, act.approve_request(sharing, catalog, who, request_id)))
+    def approve(request_id: RowId, request: Request, who: Caller, body: ApproveBody | None = None) -> JSONResponse:
+        """The owning department's steward (or an admin, never the requester) turns the request into a grant;
+        `rate_per_second` and `daily_quota` limit its data service calls."""
+        sharing, body = sharing_of(request), body or ApproveBody()
+        return JSONResponse(act.grant_json(sharing, act.approve_request(sharing, catalog, who, request_id,
+                                                                        body.rate_per_second, body.daily_quota)))
 
     @app.post("/api/access-requests/{request_id}/deny", tags=["sharing"])
     def deny(request_id: RowId, body: DenyBody, request: Request, who: Caller) -> JSONResponse:

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from countyhub.catalog.sessions import COOKIE, Session, same
 from countyhub.catalog.views import render
-from countyhub.sharing.model import AuditEntry, Forbidden, Grant, Principal, SharingError, Unauthorized
+from countyhub.sharing.model import AuditEntry, Forbidden, Grant, Principal, SharingError, TooManyRequests, Unauthorized
 from countyhub.sharing.service import Sharing
 
 # auto_error=False: a missing token is our 401 with WWW-Authenticate, not FastAPI's 403. Declaring the scheme puts
@@ -127,6 +127,8 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SharingError)
     def refused(request: Request, exc: SharingError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         if is_api(request):
             return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
         return render(request, "error.html", status_code=exc.status, message=exc.message, status=exc.status)

@@ -43,11 +43,12 @@ def _record(sharing: Sharing, who: Principal, action: str, dataset: str, **field
 
 
 def file_request(sharing: Sharing, catalog: Catalog, who: Principal, dataset: str, columns: list[str], purpose: str,
-                 legal_basis: str, days: int) -> AccessRequest:
+                 legal_basis: str, days: int, services: list[str] | None = None) -> AccessRequest:
     _, info = known_dataset(catalog, dataset)
-    filed = sharing.grants.request(who, info, columns, purpose, legal_basis, days)
+    offered = tuple(s.name for s in sharing.services.of(info.name))
+    filed = sharing.grants.request(who, info, columns, purpose, legal_basis, days, services, offered)
     _record(sharing, who, "grant_request", filed.dataset, columns=list(filed.columns), purpose=filed.purpose,
-            detail={"request_id": filed.id, "days": filed.days})
+            detail={"request_id": filed.id, "days": filed.days, "services": list(filed.services)})
     return filed
 
 
@@ -65,12 +66,14 @@ def visible_requests(sharing: Sharing, who: Principal, status: str | None = None
     return [i for i in items if i["overdue"]] if status == "overdue" else items
 
 
-def approve_request(sharing: Sharing, catalog: Catalog, who: Principal, request_id: int) -> Grant:
+def approve_request(sharing: Sharing, catalog: Catalog, who: Principal, request_id: int,
+                    rate_per_second: float | None = None, daily_quota: int | None = None) -> Grant:
     _, info = known_dataset(catalog, sharing.grants.get(request_id).dataset)
-    grant = sharing.grants.approve(request_id, who, info)
+    grant = sharing.grants.approve(request_id, who, info, rate_per_second, daily_quota)
     _record(sharing, who, "grant_approve", grant.dataset, columns=list(grant.columns), purpose=grant.purpose,
             grant_id=grant.id, detail={"request_id": request_id, "to_department": grant.department,
-                                       "expires_at": grant.expires_at.isoformat()})
+                                       "expires_at": grant.expires_at.isoformat(), "services": list(grant.services),
+                                       "rate_per_second": rate_per_second, "daily_quota": daily_quota})
     return grant
 
 

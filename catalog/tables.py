@@ -20,12 +20,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    inspect,
-    text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+
+from countyhub.core.dbschema import add_missing_columns
 
 metadata = MetaData()
 
@@ -151,16 +150,14 @@ def upgrade(engine: Engine) -> None:
     """Create missing tables, then add any column a table created by an older version lacks."""
     metadata.create_all(engine)
     for table, names in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
-        for name in names:
-            if name not in present:
-                kind = table.c[name].type.compile(dialect=engine.dialect)
-                try:
-                    with engine.begin() as con:
-                        con.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
-                except DBAPIError:  # another process opening the catalog added it first
-                    if name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
-                        raise
+        add_missing_columns(engine, table, names)
+
+
+def _wal(con: Any, _: Any) -> None:
+    con.execute("PRAGMA journal_mode=WAL")
+    # NORMAL: a commit is not fsynced until the next checkpoint. A killed process loses nothing (the WAL is in the
+    # file system); a power cut may lose the last commits. FULL made every audit group commit wait for the disk.
+    con.execute("PRAGMA synchronous=NORMAL")
 
 
 def make_engine(url: str) -> Engine:
@@ -171,7 +168,7 @@ def make_engine(url: str) -> Engine:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # The flow writes while the web server reads: WAL + a busy timeout instead of "database is locked".
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", lambda con, _: con.execute("PRAGMA journal_mode=WAL"))
+        event.listen(engine, "connect", _wal)
         return engine
     # An in-memory catalog must be one shared connection, or each thread would see an empty database.
     return create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)

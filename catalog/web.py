@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from countyhub.catalog.api import add_api_routes
 from countyhub.catalog.api_data import add_data_routes
 from countyhub.catalog.api_grants import add_grant_routes
+from countyhub.catalog.api_services import add_service_routes
 from countyhub.catalog.auth import PagePrincipal, add_error_handlers
 from countyhub.catalog.ckan import add_ckan_routes
 from countyhub.catalog.pages import add_page_routes
@@ -49,6 +50,7 @@ def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None 
     add_ckan_routes(app, catalog)
     add_grant_routes(app, catalog)
     add_data_routes(app, catalog)
+    add_service_routes(app, catalog)
 
     @app.get(DATA_DOCS_PREFIX + "/{page:path}", include_in_schema=False)
     def data_docs_page(request: Request, page: str, who: Principal = PagePrincipal) -> FileResponse:

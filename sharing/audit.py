@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import hashlib
 import json
@@ -79,14 +80,18 @@ class AuditLog:
         self.engine, self.clock, self.batch_size = engine, clock, batch_size
         t.upgrade(engine)
         self._queue: list[AuditEntry] = []
-        self._cond = threading.Condition()
+        # One lock, two conditions: appends wake only the writer; a commit wakes only those waiting for one.
+        lock = threading.Lock()
+        self._cond, self._done = threading.Condition(lock), threading.Condition(lock)
+        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []  # async callers
         self._queued = self._written = 0
         self._error = ""
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def append(self, entry: AuditEntry) -> None:
-        """Queue an entry; it is written in the next batch (flush() waits for it)."""
+    def append(self, entry: AuditEntry) -> int:
+        """Queue an entry; it is written in the next batch. Returns its place in this process's queue, for
+        `wait_written` (a caller that must not answer before its entry is on disk); flush() waits for all."""
         # Purposes and details are free text from callers: an ID or phone number in them is masked here, once.
         queued = replace(entry, columns=list(entry.columns), purpose=mask_text(entry.purpose or ""),
                          detail=json.loads(json.dumps(mask_json(entry.detail or {}), default=str)),
@@ -96,19 +101,53 @@ class AuditLog:
                 raise AuditError("the audit log is closed")
             self._queue.append(queued)
             self._queued += 1
+            seq = self._queued
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
                 atexit.register(self.close)  # entries queued when the process ends are still written
-            self._cond.notify_all()
+            self._cond.notify()
+        return seq
 
     def flush(self, timeout: float = 60.0) -> None:
         """Block until every queued entry is committed."""
         with self._cond:
             target = self._queued
-            if not self._cond.wait_for(lambda: self._written >= target, timeout):
+        self.wait_written(target, timeout)
+
+    def wait_written(self, seq: int, timeout: float = 60.0) -> None:
+        """Block until the entry `append` numbered `seq` (and every one before it) is committed: group commit,
+        so many callers waiting at once share one transaction."""
+        with self._cond:
+            target = seq
+            if not self._done.wait_for(lambda: self._written >= target, timeout):
                 raise AuditError(f"audit log: {target - self._written} entries not written yet"
                                  + (f" ({self._error})" if self._error else ""))
+
+    async def written(self, seq: int, timeout: float = 60.0) -> None:
+        """`wait_written` for a coroutine: the event loop goes on serving while the batch commits."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self._written >= seq:
+                return
+            self._waiters.append((seq, loop, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AuditError(f"audit log: entry {seq} not written after {timeout:g} s"
+                             + (f" ({self._error})" if self._error else "")) from None
+
+    def _wake(self) -> None:
+        """Resolve the futures of async callers whose entries are now committed (holding the lock)."""
+        done = [w for w in self._waiters if w[0] <= self._written]
+        if done:
+            self._waiters = [w for w in self._waiters if w[0] > self._written]
+            for _, loop, future in done:
+                try:
+                    loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(None))
+                except RuntimeError:  # that caller's loop has closed: nobody is waiting any more
+                    pass
 
     def close(self) -> None:
         """Write what is queued, then stop the writer."""
@@ -142,7 +181,8 @@ class AuditLog:
                 del self._queue[: len(batch)]
                 self._written += len(batch)
                 self._error = ""
-                self._cond.notify_all()
+                self._done.notify_all()
+                self._wake()
 
     def _write(self, batch: list[AuditEntry]) -> None:
         """One transaction for the whole batch (group commit), chained after the last entry committed."""

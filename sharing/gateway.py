@@ -209,6 +209,25 @@ class Gateway:
         sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM ({self.view_select(view, True, source)}) AS _v"
         return self._run(con, sql, [int(limit) + 1, int(offset)], limit)
 
+    def filtered(self, view: View, filters: Mapping[str, Any], columns: list[str], limit: int,
+                 offset: int = 0) -> QueryResult:
+        """Rows of the caller's view whose columns equal `filters` (bound as parameters, on the masked view: a
+        masked column never matches a raw value), at most `limit`; what a list data service answers."""
+        have = set(self.view_columns(view))
+        unknown = [c for c in [*filters, *columns] if c not in have]
+        if unknown:
+            raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
+        con = self._cursor("shared")
+        try:
+            source = self.serving.source(con, view.table)
+        except Exception:
+            con.close()
+            raise
+        where = " AND ".join(f"{_q(c)} = ?" for c in filters) or "TRUE"
+        sql = (f"SELECT {', '.join(_q(c) for c in columns)} FROM ({self.view_select(view, source=source)}) AS _v "
+               f"WHERE {where} LIMIT ? OFFSET ?")
+        return self._run(con, sql, [*filters.values(), int(limit) + 1, int(offset)], limit)
+
     def _run(self, con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], limit: int) -> QueryResult:
         """Run on `con` (closed afterwards), interrupted after timeout_seconds."""
         timer = threading.Timer(self.timeout_seconds, con.interrupt)

@@ -35,13 +35,15 @@ def _request(row: Any) -> AccessRequest:
                          columns=tuple(json.loads(row.columns_json)), purpose=row.purpose,
                          legal_basis=row.legal_basis, days=row.days, status=row.status,
                          requested_at=row.requested_at, decided_by=row.decided_by, decided_at=row.decided_at,
-                         reason=row.reason or "")
+                         reason=row.reason or "", services=tuple(json.loads(row.services_json or "[]")))
 
 
 def _grant(row: Any) -> Grant:
     return Grant(id=row.id, request_id=row.request_id, dataset=row.dataset, department=row.department,
                  columns=tuple(json.loads(row.columns_json)), purpose=row.purpose, legal_basis=row.legal_basis,
-                 approver=row.approver, starts_at=row.starts_at, expires_at=row.expires_at, revoked_at=row.revoked_at)
+                 approver=row.approver, starts_at=row.starts_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+                 services=tuple(json.loads(row.services_json or "[]")), rate_per_second=row.rate_per_second,
+                 daily_quota=row.daily_quota)
 
 
 def may_decide(decider: Principal, dataset: DatasetInfo) -> str | None:
@@ -59,9 +61,11 @@ class GrantStore:
         t.upgrade(engine)
 
     def request(self, principal: Principal, dataset: DatasetInfo, columns: list[str], purpose: str,
-                legal_basis: str, days: int) -> AccessRequest:
-        """File a request for the principal's department. BadRequest for a not-shared dataset, unknown columns,
-        an empty purpose or legal basis, days outside 1..366; Forbidden for the owner department itself."""
+                legal_basis: str, days: int, services: list[str] | None = None,
+                known_services: tuple[str, ...] = ()) -> AccessRequest:
+        """File a request for the principal's department. BadRequest for a not-shared dataset, unknown columns or
+        services (`known_services`: the dataset's declared ones), an empty purpose or legal basis, days outside
+        1..366; Forbidden for the owner department itself."""
         if dataset.zone != "shared":
             raise BadRequest(f"access is requested to shared datasets; {dataset.zone} is the platform's own zone")
         if dataset.sharing_type == "not_shared":
@@ -69,9 +73,14 @@ class GrantStore:
         if principal.department == dataset.department:
             raise Forbidden(f"department {principal.department} owns {dataset.name}; it needs no grant")
         known = [c.name for c in dataset.columns]
-        wanted = set(columns or [])
-        if not wanted:
-            raise BadRequest("name at least one column to request")
+        wanted, calls = set(columns or []), list(dict.fromkeys(services or []))
+        if not wanted and not calls:
+            raise BadRequest("name at least one column or data service to request")
+        strange = [s for s in calls if s not in known_services]
+        if strange:
+            offered = ", ".join(known_services) or "none"
+            raise BadRequest(f"{dataset.name} has no data service {mask_text(str(strange[0]))[:64]!r} "
+                             f"(its services: {offered})")
         unknown = sorted(wanted - set(known))
         if unknown:
             shown = ", ".join(repr(mask_text(c)[:64]) for c in unknown[:5])
@@ -80,6 +89,7 @@ class GrantStore:
             raise BadRequest(f"days must be a whole number from 1 to {MAX_DAYS}")
         row = {"dataset": dataset.name, "owner": dataset.department, "department": principal.department,
                "requester": principal.name, "columns_json": json.dumps([c for c in known if c in wanted]),
+               "services_json": json.dumps(calls),
                "purpose": _text(purpose, "purpose"), "legal_basis": _text(legal_basis, "legal basis"),
                "days": days, "status": "pending", "requested_at": self.clock(), "reason": ""}
         with self.engine.begin() as con:
@@ -134,17 +144,28 @@ class GrantStore:
         if not done:
             raise BadRequest(f"access request {request_id} was decided by someone else just now")
 
-    def approve(self, request_id: int, decider: Principal, dataset: DatasetInfo) -> Grant:
-        """Only the owning department's steward or an admin; never the requester. Starts now, expires after `days`."""
+    def approve(self, request_id: int, decider: Principal, dataset: DatasetInfo, rate_per_second: float | None = None,
+                daily_quota: int | None = None) -> Grant:
+        """Only the owning department's steward or an admin; never the requester. Starts now, expires after `days`.
+        `rate_per_second` and `daily_quota` limit the grant's service calls (None: the deployment's defaults)."""
+        if rate_per_second is not None and (isinstance(rate_per_second, bool) or not isinstance(rate_per_second, int | float)
+                                            or not 0 < rate_per_second <= 100_000):
+            raise BadRequest("rate_per_second must be a number above 0 and at most 100000")
+        if daily_quota is not None and (isinstance(daily_quota, bool) or not isinstance(daily_quota, int)
+                                        or not 1 <= daily_quota <= 10**9):
+            raise BadRequest("daily_quota must be a whole number from 1 to 1000000000")
         request = self._decidable(request_id, decider, dataset)
         now = self.clock()
         row = {"request_id": request.id, "dataset": request.dataset, "owner": dataset.department,
                "department": request.department, "columns_json": json.dumps(list(request.columns)),
+               "services_json": json.dumps(list(request.services)), "rate_per_second": rate_per_second,
+               "daily_quota": daily_quota,
                "purpose": request.purpose, "legal_basis": request.legal_basis, "approver": decider.name,
                "starts_at": now, "expires_at": now + timedelta(days=request.days)}
         with self.engine.begin() as con:
             self._decide(con, request_id, decider, "approved", "")
             grant_id = con.execute(insert(t.grants).values(**row)).inserted_primary_key[0]
+            t.bump(con)
         return self.grant(grant_id)
 
     def deny(self, request_id: int, decider: Principal, dataset: DatasetInfo, reason: str) -> AccessRequest:
@@ -175,6 +196,7 @@ class GrantStore:
         with self.engine.begin() as con:
             done = con.execute(update(t.grants).where(t.grants.c.id == grant_id, t.grants.c.revoked_at.is_(None))
                                .values(revoked_at=self.clock(), revoked_by=decider.name)).rowcount
+            t.bump(con)
         if not done:
             raise BadRequest(f"grant {grant_id} is already revoked")
         return self.grant(grant_id)

@@ -39,6 +39,16 @@ class BadRequest(SharingError):
     status = 400
 
 
+class TooManyRequests(SharingError):
+    """Over a rate limit or a daily quota: 429, and Retry-After says when to try again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Principal:
     """A signed-in user (or, later, a department's system): one department, one role."""
@@ -96,6 +106,7 @@ class AccessRequest:
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str = ""
+    services: tuple[str, ...] = ()  # data services of the dataset asked for by name (verify, lookup, list)
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,9 @@ class Grant:
     starts_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    services: tuple[str, ...] = ()  # the data services this grant lets the department call
+    rate_per_second: float | None = None  # the steward's limits on those calls; None: the deployment's default
+    daily_quota: int | None = None
 
     def active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.starts_at <= now < self.expires_at

@@ -69,6 +69,7 @@ class UserStore:
         try:
             with self.engine.begin() as con:
                 user_id = con.execute(insert(t.users).values(**row)).inserted_primary_key[0]
+                t.bump(con)
         except IntegrityError:
             raise BadRequest(f"a user named {name!r} exists (a revoked name stays taken: the audit log names it)") from None
         return Principal(name, department, role, user_id), token  # type: ignore[arg-type]
@@ -106,5 +107,6 @@ class UserStore:
         with self.engine.begin() as con:
             done = con.execute(update(t.users).where(t.users.c.name == name, t.users.c.revoked_at.is_(None))
                                .values(revoked_at=_now())).rowcount
+            t.bump(con)
         if not done:
             raise NotFound(f"no active user named {name!r}")

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from countyhub.core.dbschema import add_missing_columns
 
 metadata = MetaData()
 
@@ -30,6 +47,7 @@ access_requests = Table(
     Column("department", String(64), nullable=False),
     Column("requester", String(128), nullable=False),
     Column("columns_json", Text, nullable=False),
+    Column("services_json", Text, nullable=False, server_default="[]"),  # data services asked for by name
     Column("purpose", Text, nullable=False),
     Column("legal_basis", Text, nullable=False),
     Column("days", Integer, nullable=False),
@@ -51,6 +69,10 @@ grants = Table(
     Column("owner", String(64), nullable=False),
     Column("department", String(64), nullable=False),
     Column("columns_json", Text, nullable=False),
+    Column("services_json", Text, nullable=False, server_default="[]"),
+    # The steward's limits for the grant's service calls; NULL: the deployment's defaults.
+    Column("rate_per_second", Float),
+    Column("daily_quota", Integer),
     Column("purpose", Text, nullable=False),
     Column("legal_basis", Text, nullable=False),
     Column("approver", String(128), nullable=False),
@@ -78,6 +100,29 @@ audit_log = Table(
 )
 
 
+# One number that every change to who may read what moves (a user added or revoked, a grant approved or revoked):
+# a process may cache principals and grants for as long as the number it read them at is still the current one.
+state = Table(
+    "sharing_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)
+
+
+def bump(con: Connection) -> None:
+    """Move the generation, inside the transaction of the change itself."""
+    con.execute(update(state).where(state.c.id == 1).values(generation=state.c.generation + 1))
+
+
 def upgrade(engine: Engine) -> None:
-    """Create the sharing tables that are missing (they are new; no older shapes to migrate yet)."""
+    """Create the sharing tables that are missing, and add the columns later versions added (data services)."""
     metadata.create_all(engine)
+    for table in (access_requests, grants):
+        add_missing_columns(engine, table)
+    with engine.begin() as con:
+        if con.execute(select(state.c.id)).first() is None:
+            try:
+                con.execute(insert(state).values(id=1, generation=0))
+            except IntegrityError:  # another process made it first
+                pass

@@ -29,6 +29,8 @@ class Settings:
     s3_endpoint: str = ""  # object store for lake_data = s3://...: host[:port] with scheme, e.g. http://minio:9000
     s3_region: str = "us-east-1"
     serving_mb: int = 256  # memory for the gateway's in-memory copies of published tables; 0 reads the lake each call
+    service_rate: float = 100.0  # data service calls a second per caller and service, unless its grant says
+    service_daily_quota: int = 1_000_000  # calls a day per caller and service, unless its grant says
 
     @property
     def lake_is_embedded(self) -> bool:
@@ -72,6 +74,8 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         "s3_endpoint": environ.get("AWS_ENDPOINT_URL", ""),
         "s3_region": environ.get("AWS_REGION", "us-east-1"),
         "serving_mb": "256",
+        "service_rate": "100",
+        "service_daily_quota": "1000000",
     }
     values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
     return Settings(
@@ -89,4 +93,6 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         s3_endpoint=values["s3_endpoint"],
         s3_region=values["s3_region"],
         serving_mb=int(values["serving_mb"]),
+        service_rate=float(values["service_rate"]),
+        service_daily_quota=int(values["service_daily_quota"]),
     )

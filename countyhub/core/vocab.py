@@ -12,7 +12,7 @@ Classification = Literal["public", "internal", "sensitive", "secret"]
 Zone = Literal["staging", "intermediate", "audit", "shared", "quarantine", "meta"]
 
 # Who a signed-in principal is in its department: reads, loads, decides its department's requests, runs the platform.
-Role = Literal["analyst", "engineer", "steward", "admin"]
+Role = Literal["analyst", "engineer", "steward", "admin", "app"]  # app: a department's system calling services
 
 # The tuples are derived from the Literals so that the two can never disagree.
 SHARING_TYPES: tuple[SharingType, ...] = get_args(SharingType)

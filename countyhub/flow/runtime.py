@@ -11,7 +11,9 @@ from countyhub.catalog.store import Catalog
 from countyhub.core.secrets import resolve_secret
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
+from countyhub.sharing.limits import Limits
 from countyhub.sharing.service import Sharing
+from countyhub.sharing.service_spec import load_services
 
 
 @dataclass
@@ -44,7 +46,9 @@ class Runtime:
         (COUNTYHUB_PSEUDONYM_KEY, a secret) comes from the runtime's environment."""
         key = resolve_secret("COUNTYHUB_PSEUDONYM_KEY", self.environ)
         return Sharing(self.catalog.engine, self.lake, pseudonym_key=key.encode() if key else None,
-                       serving_bytes=self.settings.serving_mb << 20)
+                       serving_bytes=self.settings.serving_mb << 20,
+                       declared=load_services(self.settings.contracts_dir),
+                       limits=Limits(self.settings.service_rate, self.settings.service_daily_quota))
 
     def duckdb_config(self) -> dict[str, str | bool]:
         """DuckDB settings every connection of this process uses (verified extensions, no autoload)."""

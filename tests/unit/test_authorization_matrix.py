@@ -19,6 +19,7 @@ from countyhub.catalog.web import create_app
 from countyhub.core.settings import load_settings
 from countyhub.lakehouse import Lake
 from countyhub.sharing.service import utc_now
+from countyhub.sharing.service_spec import Param, Service
 from tests.fixtures.sharing_web import csrf_of, make_sharing, sign_in, write_grant
 
 RAW_ID, RAW_PHONE = "511724199001011234", "13812345678"
@@ -109,7 +110,15 @@ ROUTES: dict[tuple[str, str], Any] = {
     # Rows and SQL (catalog/api_data.py) over a real lake holding one row with the raw ID and phone.
     ("GET", "/api/datasets/{name}/rows"): ROWS,
     ("POST", "/api/query"): QUERY,
+    # Data services (catalog/api_services.py): a lookup per shared dataset follows the rows table; cgj's grant on
+    # the conditional and not-shared datasets names the service.
+    ("GET", "/api/services"): ALL_SIGNED,
+    ("GET", "/api/services/usage"): ALL_SIGNED,
+    ("GET", "/api/services/{dataset}/{name}"): {k: signed(404) for k in DATASETS},
+    **{("GET", f"/api/services/{DATASETS[k].split('.')[1]}/person_lookup"): {k: ROWS[k]}
+       for k in ("uncond", "cond", "notshared")},
 }
+SERVICE_KEYS = {f"/api/services/{DATASETS[k].split('.')[1]}/person_lookup": (k,) for k in ("uncond", "cond", "notshared")}
 # Public on purpose: the OpenAPI document and its viewer describe the interface (no data), sign-in is how one
 # gets a session, the health probe says only "ok".
 PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/docs/oauth2-redirect"),
@@ -150,7 +159,10 @@ def _world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     for key, kind, sharing in (("uncond", "published", "unconditional"), ("cond", "published", "conditional"),
                                ("notshared", "published", "not_shared"), ("raw", "raw_stream", "conditional")):
         catalog.register_dataset(_entry(DATASETS[key], kind, sharing))
-    sharing = make_sharing(monkeypatch, catalog, _lake(tmp_path))
+    declared = [Service(DATASETS[k], "person_lookup", "lookup", "人员查询", "person lookup",
+                        (Param("person_id", "integer", "person_id"),), ("id_number", "phone", "township_code"))
+                for k in ("uncond", "cond", "notshared")]
+    sharing = make_sharing(monkeypatch, catalog, _lake(tmp_path), declared)
     tokens: dict[str, str | None] = {"anonymous": None}
     for who, dept, role in (("owner_analyst", OWNER, "analyst"), ("owner_engineer", OWNER, "engineer"),
                             ("owner_steward", OWNER, "steward"), ("owner_admin", OWNER, "admin"),
@@ -159,7 +171,7 @@ def _world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     now = utc_now()
     for key in ("cond", "notshared"):  # a grant row on not_shared too: it must change nothing
         write_grant(sharing.engine, DATASETS[key], "cgj", ["person_id", "id_number", "township_code"],
-                    now - timedelta(days=1), now + timedelta(days=30))
+                    now - timedelta(days=1), now + timedelta(days=30), services=("person_lookup",))
     requester = sharing.users.add("fresh_requester", "scjgj", "analyst")[0]
     return {"app": create_app(catalog, sharing), "tokens": tokens, "sharing": sharing, "catalog": catalog,
             "requester": requester}
@@ -192,6 +204,8 @@ def _call(client: TestClient, method: str, path: str, name: str, world: dict[str
     if path.endswith("/action/{name}"):
         url = path.replace("{name}", "package_search")
     params = {"column": "id_number"} if path.endswith("/impact") else None
+    if path in SERVICE_KEYS:
+        params = {"person_id": "1"}
     if path == "/api/query":
         return client.post(url, json={"sql": f"SELECT * FROM {name}"})
     if method == "POST":
@@ -205,7 +219,7 @@ def _call(client: TestClient, method: str, path: str, name: str, world: dict[str
 
 
 CASES = [(m, p, who, key) for (m, p), table in ROUTES.items() for who in PRINCIPALS
-         for key in (DATASETS if "{name}" in p and not p.endswith("/action/{name}") else ("cond",))]
+         for key in (DATASETS if "{name}" in p and not p.endswith("/action/{name}") else SERVICE_KEYS.get(p, ("cond",)))]
 
 
 @pytest.mark.parametrize(("method", "path", "who", "key"), CASES, ids=[f"{m} {p} {w} {k}" for m, p, w, k in CASES])
@@ -227,7 +241,7 @@ def test_matrix_cell(world: dict[str, Any], method: str, path: str, who: str, ke
         assert response.json()["detail"]  # the reason, in one line
     if response.status_code in (200, 201, 204):
         clear: set[str] = set()
-        if path in ("/api/datasets/{name}/rows", "/api/query"):
+        if path in ("/api/datasets/{name}/rows", "/api/query", *SERVICE_KEYS):
             clear = {RAW_ID, RAW_PHONE} if who in OWNERS_CLEAR else {RAW_ID} if (who, key) == (X_GR, "cond") else set()
         for value in (RAW_ID, RAW_PHONE):
             assert (value in response.text) is (value in clear), f"{value} shown={value in response.text} for {who}"
