@@ -6,6 +6,7 @@ import hashlib
 import inspect
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
@@ -21,10 +22,10 @@ from countyhub.catalog.grant_actions import owned_datasets
 from countyhub.catalog.store import Catalog
 from countyhub.sharing.authz_cache import AuthzCache
 from countyhub.sharing.model import AuditEntry, BadRequest, DatasetInfo, NotFound, Principal, SharingError, Unauthorized
-from countyhub.sharing.service_spec import MAX_VALUE, Service
+from countyhub.sharing.service_spec import Param, Service
 from countyhub.sharing.service_stats import usage
 
-EXAMPLES = {"id_number": "511724199001011233", "credit_code": "91511724MA62X0XX16", "integer": "1", "number": "1.5"}
+EXAMPLES = {"id_number": "511724200001011235", "credit_code": "91511724MA62X0XX16", "integer": "1", "number": "1.5"}
 Caller = Annotated[Principal, Depends(principal)]
 
 
@@ -84,8 +85,12 @@ async def _audited_caller(request: Request, creds: HTTPAuthorizationCredentials 
 ServiceCaller = Annotated[Principal, Depends(_audited_caller)]
 
 
+def _example(param: Param) -> str:
+    return param.example or EXAMPLES.get(param.type, "x")
+
+
 def example_call(service: Service, base: str = "http://127.0.0.1:8080") -> str:
-    query = "&".join(f"{p.name}={EXAMPLES.get(p.type, 'x')}" for p in service.params if p.required)
+    query = "&".join(f"{p.name}={quote(_example(p))}" for p in service.params if p.required)
     return f'curl -H "Authorization: Bearer $TOKEN" "{base}/api/services/{service.table}/{service.name}?{query}"'
 
 
@@ -142,7 +147,7 @@ def _endpoint(catalog: Catalog, service: Service) -> Any:
     for p in service.params:
         described = f"{p.description} ({p.type}{', required' if p.required else ''})".strip()
         params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
-            str | None, Query(description=described, max_length=MAX_VALUE, examples=[EXAMPLES.get(p.type, "x")])]))
+            str | None, Query(description=f"{described}; at most {p.max_length} characters", examples=[_example(p)])]))
     if service.kind == "list":
         for name, text in (("limit", f"rows per page, at most {service.page_cap}"), ("offset", "rows to skip")):
             params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,

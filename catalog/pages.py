@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from countyhub.catalog.auth import PagePrincipal
+from countyhub.catalog.auth import PagePrincipal, sharing_of
 from countyhub.catalog.facets import FACETS, SORTS
+from countyhub.catalog.pages_services import found_services
 from countyhub.catalog.picture import gate_chart, lineage_picture, zone_of
 from countyhub.catalog.quality import STATUS_ORDER
 from countyhub.catalog.store import Catalog
@@ -66,7 +67,8 @@ def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
                       sort_url=lambda s: page_url(request, sort=s, start=None),
                       prev_url=page_url(request, start=str(max(start - PAGE_SIZE, 0)) or None) if start else None,
                       next_url=page_url(request, start=str(start + PAGE_SIZE)) if more else None,
-                      start=start, clear_url=page_url(request, "/", q=q or None))
+                      start=start, clear_url=page_url(request, "/", q=q or None),
+                      services=found_services(request, catalog, who, q) if not start else [])
 
     @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)
     def dataset_page(request: Request, name: str, impact: str | None = None,
@@ -95,7 +97,8 @@ def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
                       chart=gate_chart(entry["gate_history"], fmt_time),
                       picture=lineage_picture(graph, name, origins, affected),
                       col_lineage=catalog.column_lineage(name), impact=impacted,
-                      impact_url=lambda col: page_url(request, impact=col) + "#impact")
+                      impact_url=lambda col: page_url(request, impact=col) + "#impact",
+                      services=sharing_of(request).services.of(name))
 
     @app.get("/departments/{code}", response_class=HTMLResponse, include_in_schema=False)
     def department_page(request: Request, code: str, who: Principal = PagePrincipal) -> HTMLResponse:

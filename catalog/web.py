@@ -16,6 +16,7 @@ from countyhub.catalog.auth import PagePrincipal, add_error_handlers
 from countyhub.catalog.ckan import add_ckan_routes
 from countyhub.catalog.pages import add_page_routes
 from countyhub.catalog.pages_auth import add_sign_in_routes
+from countyhub.catalog.pages_services import add_service_pages
 from countyhub.catalog.pages_sharing import add_sharing_pages
 from countyhub.catalog.sessions import Sessions, SignInThrottle
 from countyhub.catalog.store import Catalog
@@ -46,6 +47,7 @@ def create_app(catalog: Catalog, sharing: Sharing, data_docs: Path | str | None 
     add_sign_in_routes(app)
     add_page_routes(app, catalog)
     add_sharing_pages(app, catalog)
+    add_service_pages(app, catalog)
     add_api_routes(app, catalog)
     add_ckan_routes(app, catalog)
     add_grant_routes(app, catalog)

@@ -40,6 +40,7 @@ class Param:
     required: bool = True
     max_length: int = 64
     description: str = ""
+    example: str = ""  # a value for the example call and the OpenAPI document
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _param(raw: Any, where: str, service_line: Any, columns: set[str] | None) ->
     if not isinstance(max_length, int) or not 1 <= max_length <= MAX_VALUE:
         raise _fail(where, line, f"params.{name}.max_length: a whole number from 1 to {MAX_VALUE}")
     return Param(name, kind, column, role, bool(raw.get("required", role != "filter")), max_length,
-                 str(raw.get("description", "")))
+                 str(raw.get("description", "")), str(raw.get("example", "")))
 
 
 def _service(raw: Any, dataset: str, where: str, columns: set[str] | None) -> Service:

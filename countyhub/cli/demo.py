@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from countyhub.cli.demo_services import example_calls, grant_demo_services
 from countyhub.cli.progress import load_progress
 from countyhub.flow.run import FlowReport, run_flow
 from countyhub.flow.runtime import Runtime
@@ -42,9 +43,15 @@ def run_demo(runtime: Runtime, persons: int = 5000, console: Console | None = No
     with demo_api(runtime) as demo, load_progress(console) as progress:
         report = run_flow(demo, progress)
     tokens = demo_users(runtime)
-    console.print(f"demo users (an analyst and a steward per department, one admin): their tokens are in {tokens}; "
+    grant_demo_services(runtime, tokens)
+    console.print(f"demo users (an analyst, a steward and an app per department, one admin): their tokens are in "
+                  f"{tokens}; "
                   f"""try one: curl -H "Authorization: Bearer $(awk '$1=="analyst_mzj"{{print $4}}' {tokens})" """
                   f"http://{runtime.settings.catalog_host}:{runtime.settings.catalog_port}/api/grants", soft_wrap=True)
+    console.print("data services, called as the civil affairs bureau's system (app_mzj, granted the resident "
+                  "verifications):")
+    for line in example_calls(runtime, tokens):
+        console.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
     return report
 
 
@@ -53,7 +60,7 @@ def _wanted_users(runtime: Runtime) -> list[tuple[str, str, str]]:
 
     codes = [d.code for d in load_departments(runtime.settings.departments_dir)]
     admin_home = "dsj" if "dsj" in codes else codes[0]  # the big-data bureau runs the platform in the demo county
-    return [(f"{role}_{code}", code, role) for code in codes for role in ("analyst", "steward")] + [
+    return [(f"{role}_{code}", code, role) for code in codes for role in ("analyst", "steward", "app")] + [
         ("admin", admin_home, "admin")]
 
 

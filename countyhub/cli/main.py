@@ -214,6 +214,7 @@ def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
     from countyhub.cli.query import query_command
+    from countyhub.cli.services import services_app
     from countyhub.cli.sharing import audit_app, grants_app, users_app
     from countyhub.cli.sources import sources_app
 
@@ -224,6 +225,7 @@ def _register_subcommands() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(grants_app, name="grants")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(services_app, name="services")
     app.command("query")(query_command)
 
 

@@ -54,7 +54,8 @@ def _caller(rt: Runtime, token: str | None) -> Principal:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name, e.g. li_mzj (no spaces).")],
     department: Annotated[str, typer.Option(help="Department code (departments/<code>.yml), e.g. mzj.")],
-    role: Annotated[str, typer.Option(help="analyst | engineer | steward | admin")],
+    role: Annotated[str, typer.Option(help="analyst | engineer | steward | admin | app (a department's system "
+                                           "calling data services)")],
     config: ConfigOpt = None,
 ) -> None:
     """Create a user; its API token is printed once, alone on the last line (only a hash is kept)."""
@@ -92,19 +93,23 @@ def users_revoke(name: Annotated[str, typer.Argument(help="User name.")], config
 @grants_app.command("request")
 def grants_request(
     dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. shared.resident_profile.")],
-    column: Annotated[list[str], typer.Option("--column", help="A column to read (repeat for more).")],
     purpose: Annotated[str, typer.Option(help="What the data is for (shown to the owner's steward).")],
     legal_basis: Annotated[str, typer.Option(help="The rule or document that allows the use.")],
     days: Annotated[int, typer.Option(help="How long the grant should last, 1-366 days.")],
+    column: Annotated[list[str] | None, typer.Option("--column", help="A column to read (repeat for more).")] = None,
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="A data service of the dataset to call (repeat for more; `countyhub services list`).")] = None,
     token: TokenOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """File an access request for your department; the owning department's steward decides."""
+    """File an access request for your department (columns, data services or both); the owner's steward decides."""
     from countyhub.catalog.grant_actions import file_request
 
     with _sharing(config) as rt:
-        filed = file_request(rt.sharing, rt.catalog, _caller(rt, token), dataset, column, purpose, legal_basis, days)
-        console.print(f"request {filed.id} filed: {filed.dataset} ({', '.join(filed.columns)}) for {filed.department}; "
+        filed = file_request(rt.sharing, rt.catalog, _caller(rt, token), dataset, column or [], purpose, legal_basis,
+                             days, service or [])
+        asked = ", ".join([*filed.columns, *(f"service {s}" for s in filed.services)])
+        console.print(f"request {filed.id} filed: {filed.dataset} ({asked}) for {filed.department}; "
                       f"its owner's steward decides (`countyhub grants approve {filed.id}`)")
 
 
@@ -143,24 +148,32 @@ def grants_list(
             return
         now = rt.sharing.clock()
         table = Table("id", Column("dataset", overflow="fold"), "to", Column("columns", overflow="fold"),
-                      "approver", "expires", "state")
+                      Column("services", overflow="fold"), "approver", "expires", "state")
         grants = visible_grants(rt.sharing, who)
         for g in grants:
             state = "revoked" if g.revoked_at else "active" if g.active(now) else "expired"
-            table.add_row(str(g.id), g.dataset, g.department, ", ".join(g.columns), escape(g.approver),
-                          f"{g.expires_at:%Y-%m-%d %H:%M}", state)
+            table.add_row(str(g.id), g.dataset, g.department, ", ".join(g.columns), ", ".join(g.services),
+                          escape(g.approver), f"{g.expires_at:%Y-%m-%d %H:%M}", state)
         console.print(table if grants else "no grants")
 
 
 @grants_app.command("approve")
-def grants_approve(request_id: Annotated[int, typer.Argument(help="Request id.")], token: TokenOpt = None,
-                   config: ConfigOpt = None) -> None:
+def grants_approve(
+    request_id: Annotated[int, typer.Argument(help="Request id.")],
+    rate: Annotated[float | None, typer.Option(help="Data service calls a second this grant allows (default: "
+                                                     "the deployment's service_rate).", min=0.001)] = None,
+    quota: Annotated[int | None, typer.Option(help="Data service calls a day this grant allows (default: the "
+                                                   "deployment's service_daily_quota).", min=1)] = None,
+    token: TokenOpt = None,
+    config: ConfigOpt = None,
+) -> None:
     """Approve a request (the owning department's steward or an admin; never the requester)."""
     from countyhub.catalog.grant_actions import approve_request
 
     with _sharing(config) as rt:
-        g = approve_request(rt.sharing, rt.catalog, _caller(rt, token), request_id)
-        console.print(f"grant {g.id}: {g.department} may read {', '.join(g.columns)} of {g.dataset} "
+        g = approve_request(rt.sharing, rt.catalog, _caller(rt, token), request_id, rate, quota)
+        granted = ", ".join([*g.columns, *(f"service {s}" for s in g.services)])
+        console.print(f"grant {g.id}: {g.department} may use {granted} of {g.dataset} "
                       f"until {g.expires_at:%Y-%m-%d %H:%M} UTC")
 
 

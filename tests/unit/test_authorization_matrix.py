@@ -117,6 +117,11 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/api/services/{dataset}/{name}"): {k: signed(404) for k in DATASETS},
     **{("GET", f"/api/services/{DATASETS[k].split('.')[1]}/person_lookup"): {k: ROWS[k]}
        for k in ("uncond", "cond", "notshared")},
+    # Service pages (catalog/pages_services.py): the list for everyone signed in; a service's page describes the
+    # interface (no data) for every shared dataset's person_lookup; the raw table declares none (404).
+    ("GET", "/services"): ALL_SIGNED,
+    ("GET", "/services/{dataset}/{name}"): {**{k: ALL_SIGNED for k in ("uncond", "cond", "notshared")},
+                                             "raw": signed(404)},
 }
 SERVICE_KEYS = {f"/api/services/{DATASETS[k].split('.')[1]}/person_lookup": (k,) for k in ("uncond", "cond", "notshared")}
 # Public on purpose: the OpenAPI document and its viewer describe the interface (no data), sign-in is how one
@@ -201,6 +206,8 @@ def _call(client: TestClient, method: str, path: str, name: str, world: dict[str
     url = (path.replace("{name}", name).replace("{code}", OWNER).replace("{ext}", "ttl")
            .replace("{page:path}", "x/none.html").replace("{request_id}", request_id)
            .replace("{grant_id}", grant_id))
+    if path == "/services/{dataset}/{name}":  # the page of the dataset's person_lookup service
+        url = f"/services/{name.split('.')[1]}/person_lookup"
     if path.endswith("/action/{name}"):
         url = path.replace("{name}", "package_search")
     params = {"column": "id_number"} if path.endswith("/impact") else None

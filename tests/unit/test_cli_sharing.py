@@ -60,7 +60,7 @@ def test_request_approve_and_the_audit_from_the_command_line(county: Settings) -
     refused = run("grants", "approve", "1", "--token", analyst, code=1)
     assert refused.strip() == "error: the requester cannot decide on their own request"
     assert run("grants", "approve", "1", "--token", steward).startswith(
-        "grant 1: mzj may read receives_subsidy of shared.resident_profile until")
+        "grant 1: mzj may use receives_subsidy of shared.resident_profile until")
     assert "active" in run("grants", "list", "--token", analyst)
     assert "already approved" in run("grants", "deny", "1", "--reason", "迟了", "--token", steward, code=1)
     run("grants", "revoke", "1", "--token", steward)

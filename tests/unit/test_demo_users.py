@@ -1,4 +1,4 @@
-"""The demo's users: an analyst and a steward per department and one admin, tokens in a private file, kept on re-runs."""
+"""The demo's users: an analyst, a steward and an app per department and one admin, tokens in a private file, kept on re-runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ EXPECTED = {("analyst_cgj", "cgj", "analyst"), ("steward_cgj", "cgj", "steward")
             ("analyst_gaj", "gaj", "analyst"), ("steward_gaj", "gaj", "steward"),
             ("analyst_mzj", "mzj", "analyst"), ("steward_mzj", "mzj", "steward"),
             ("analyst_scjgj", "scjgj", "analyst"), ("steward_scjgj", "scjgj", "steward"),
-            ("admin", "dsj", "admin")}
+            ("app_cgj", "cgj", "app"), ("app_dsj", "dsj", "app"), ("app_gaj", "gaj", "app"), ("app_mzj", "mzj", "app"),
+            ("app_scjgj", "scjgj", "app"), ("admin", "dsj", "admin")}
 
 
 def test_demo_users_get_private_tokens_that_work_and_a_rerun_keeps_them(runtime: Runtime) -> None:
@@ -20,12 +21,12 @@ def test_demo_users_get_private_tokens_that_work_and_a_rerun_keeps_them(runtime:
     assert path == runtime.settings.home / "demo" / "tokens.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     lines = [line.split() for line in path.read_text().splitlines()]
-    assert {tuple(parts[:3]) for parts in lines} == EXPECTED and len(lines) == 11
+    assert {tuple(parts[:3]) for parts in lines} == EXPECTED and len(lines) == 16
     for name, department, role, token in lines:
         user = runtime.sharing.users.resolve(token)
         assert (user.name, user.department, user.role) == (name, department, role)
     before = path.read_text()
     assert demo_users(runtime).read_text() == before
-    assert len(runtime.sharing.users.list()) == 11
-    assert [e.action for e in runtime.sharing.audit.entries()].count("user_add") == 11
+    assert len(runtime.sharing.users.list()) == 16
+    assert [e.action for e in runtime.sharing.audit.entries()].count("user_add") == 16
     runtime.sharing.audit.close()
