@@ -1,4 +1,4 @@
-"""Run one benchmark by name, or all of them: `python -m bench [connectors|gate|catalog|sharing] [--quick]`."""
+"""Run one benchmark by name, or all: `python -m bench [connectors|gate|catalog|sharing|services] [--quick]`."""
 
 from __future__ import annotations
 

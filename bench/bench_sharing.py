@@ -75,16 +75,23 @@ def _serve(home: Path, port: int, serving_mb: int) -> subprocess.Popen[bytes]:
     DuckDB of this process must not share its interpreter lock)."""
     env = {**os.environ, "COUNTYHUB_HOME": str(home), "COUNTYHUB_PSEUDONYM_KEY": "bench-county-key-0123456789abcdef",
            "COUNTYHUB_SERVING_MB": str(serving_mb)}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "countyhub.cli.web:app", "--host",
-                               "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    for _ in range(300):
+    return uvicorn_process("countyhub.cli.web:app", port, env)
+
+
+def uvicorn_process(factory: str, port: int, env: dict[str, str], cwd: Path | None = None,
+                    wait_seconds: float = 120.0) -> subprocess.Popen[bytes]:
+    """`uvicorn --factory FACTORY` in its own process on 127.0.0.1:PORT, returned once /healthz answers."""
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+                               "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env, cwd=cwd)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
     server.kill()
-    raise RuntimeError("the catalog server did not start")
+    raise RuntimeError(f"{factory} did not start on port {port}")
 
 
 def _audited(rt: Runtime) -> int:

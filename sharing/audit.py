@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +27,7 @@ BATCH = 500
 MAX_LIMIT = 1000
 _log = logging.getLogger(__name__)
 _a = t.audit_log.c
+_COLUMNS = ("id", "at", "actor", "department", "action", "dataset", "prev_hash", "hash", "entry_json")
 
 
 class AuditError(RuntimeError):
@@ -206,16 +207,20 @@ class AuditLog:
     def _insert(self, con: Connection, batch: list[AuditEntry]) -> None:
         last = con.execute(select(_a.id, _a.hash).order_by(_a.id.desc()).limit(1)).first()
         entry_id, prev = (last.id, last.hash) if last else (0, GENESIS)
+        stamp = _a.at.type.bind_processor(self.engine.dialect) or (lambda v: v)  # how the DateTime type stores it
         rows = []
         for e in batch:
             entry_id += 1
             body = _body(e)
             digest = chain_hash(prev, _canonical(entry_id, e.at, e.actor, e.department, e.action, e.dataset, body))
-            rows.append({"id": entry_id, "at": e.at, "actor": e.actor, "department": e.department,
-                         "action": e.action, "dataset": e.dataset, "prev_hash": prev, "hash": digest,
-                         "entry_json": json.dumps(body, sort_keys=True, ensure_ascii=False)})
+            rows.append((entry_id, stamp(e.at), e.actor, e.department, e.action, e.dataset, prev, digest,
+                         json.dumps(body, sort_keys=True, ensure_ascii=False)))
             prev = digest
-        con.execute(insert(t.audit_log), rows)
+        # The driver's executemany, not insert(): at a thousand entries a second SQLAlchemy's per-row parameter
+        # processing cost more than the inserts themselves.
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        con.exec_driver_sql(f"INSERT INTO {t.audit_log.name} ({', '.join(_COLUMNS)}) "
+                            f"VALUES ({', '.join([mark] * len(_COLUMNS))})", rows)
 
     def verify(self, page: int = 5000) -> tuple[int, str | None]:
         """(entries checked, None) when the chain holds; else the count so far and which entry was altered,

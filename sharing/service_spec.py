@@ -65,7 +65,11 @@ class Service:
 
     @property
     def key(self) -> Param:
-        return next(p for p in self.params if p.role == "key")
+        """The parameter that finds the row (verify and lookup have exactly one; a list has none)."""
+        for param in self.params:
+            if param.role == "key":
+                return param
+        raise ValueError(f"{self.name} is a {self.kind} service: it has no key parameter")
 
     def columns(self) -> tuple[str, ...]:
         """Every dataset column the service reads (what its serving index holds)."""
