@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Column, Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
@@ -177,12 +178,17 @@ def print_summary(report: FlowReport) -> None:
         rows = report.raw_rows.get(load.table)
         table.add_row(load.table.removeprefix("lake."), changes, "—" if rows is None else str(rows), "—", "—")
     for d in report.datasets:
-        verdict = "[green]passed[/green]" if d.gate_passed else "[red]failed[/red]"
+        verdict = "[green]passed[/green]" if d.gate_passed else \
+            "[yellow]skipped[/yellow]" if d.status == "skipped" else "[red]failed[/red]"
         version = "—" if d.published_version is None else f"v{d.published_version}" + ("" if d.published_now else " (kept)")
         table.add_row(d.dataset, "—", "—" if d.rows is None else str(d.rows), verdict, version)
     console.print(table)
+    for f in report.failures:
+        console.print(f"[red]department {f.department} failed to load:[/red] {escape(f.cause)}", soft_wrap=True)
     for d in report.datasets:
-        if not d.gate_passed:
+        if d.status == "skipped":
+            console.print(f"[yellow]{d.dataset}[/yellow] {escape(d.reason)}", soft_wrap=True)
+        elif not d.gate_passed:
             console.print(f"[red]{d.dataset}[/red] gate failed: {d.reason}")
 
 

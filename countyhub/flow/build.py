@@ -80,7 +80,8 @@ def _dbt_output_tail(proc: subprocess.CompletedProcess[str], lines: int = 20) ->
     return "\n".join(text.strip().splitlines()[-lines:]) or f"exit code {proc.returncode}"
 
 
-def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None) -> BuildResult:
+def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None,
+            exclude: str | None = None) -> BuildResult:
     """`dbt build` (seeds, models, tests) into the lake; raise DbtBuildError naming failed nodes.
 
     Prepares the project first (countyhub.flow.dbt_prep) unless given one already prepared. run_dbt takes no
@@ -91,6 +92,8 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     args = [*_DBT, "build", *project.args(), "--quiet"]
     if select:
         args += ["--select", select]
+    if exclude:  # e.g. "source:raw_gaj+": a department that failed to load, and everything built from it
+        args += ["--exclude", *exclude.split()]
     run_results = project.target_dir / "run_results.json"
     run_results.unlink(missing_ok=True)  # a run that dies early must not be read as the previous one's results
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from countyhub.connectors import check_departments
@@ -16,6 +17,8 @@ from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult
 from countyhub.sharing.model import AuditEntry
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,25 +36,50 @@ class DatasetOutcome:
     quarantined: int = 0  # rows held back in lake.quarantine.shared__<dataset> by this publication
 
 
+@dataclass(frozen=True)
+class DepartmentFailure:
+    """A department whose load did not finish: the others went on without it."""
+
+    department: str
+    cause: str  # one line: what failed and why (a connector's message names the file and source)
+
+
 @dataclass
 class FlowReport:
     loads: list[LoadResult] = field(default_factory=list)
     datasets: list[DatasetOutcome] = field(default_factory=list)
+    failures: list[DepartmentFailure] = field(default_factory=list)
     # Rows in each raw table after its load ("lake.raw_gaj.persons" -> n): an incremental load reads only a
     # few rows, so the load's own counts no longer say how big the table is.
     raw_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return all(d.gate_passed for d in self.datasets)
+        return not self.failures and all(d.gate_passed for d in self.datasets)
 
 
-def ingest_all(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> list[LoadResult]:
-    """Load every department's streams, one department after another."""
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def ingest_all(runtime: Runtime, progress: Callable[[str, int], None] | None = None,
+               failures: list[DepartmentFailure] | None = None) -> list[LoadResult]:
+    """Load every department's streams, one department after another.
+
+    With `failures` given, a department whose load raises is recorded there and the others still load (its raw
+    tables keep their last good load: a load commits whole or not at all); without it, the error propagates.
+    """
     loads: list[LoadResult] = []
     # Every file is checked before the first load, so a bad one does not stop the run halfway.
     for department in check_departments(load_departments(runtime.settings.departments_dir)):
-        loads.extend(ingest_department(runtime, department, progress=progress))
+        try:
+            loads.extend(ingest_department(runtime, department, progress=progress))
+        except Exception as exc:  # one department's failure is that department's alone
+            if failures is None:
+                raise
+            _log.debug("department %s failed to load", department.code, exc_info=True)
+            failures.append(DepartmentFailure(department.code, _one_line(exc)))
     return loads
 
 
@@ -63,21 +91,33 @@ def raw_row_counts(runtime: Runtime, loads: list[LoadResult]) -> dict[str, int]:
         return {load.table: con.execute(f"SELECT count(*) FROM {load.table}").fetchone()[0] for load in loads}
 
 
-def build_models(runtime: Runtime) -> list[str]:
-    """dbt builds every model into staging/intermediate/audit; returns the built node names."""
+def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> list[str]:
+    """dbt builds every model into staging/intermediate/audit, except those built from a department in
+    `skip_departments` (its raw sources and everything downstream); returns the built node names."""
+    exclude = " ".join(f"source:raw_{code}+" for code in sorted(skip_departments)) or None
     with runtime.lake.lock():  # dbt opens its own connection: serialize it with every other writer
-        return [n.name for n in run_dbt(runtime.lake).nodes]
+        return [n.name for n in run_dbt(runtime.lake, exclude=exclude).nodes]
 
 
-def gate_and_publish_all(runtime: Runtime) -> list[DatasetOutcome]:
+def gate_and_publish_all(runtime: Runtime, built: Collection[str] | None = None,
+                         skipped_because: str = "") -> list[DatasetOutcome]:
     """Each contract gates its dataset in audit; passing ones publish to shared.
 
-    A dataset whose gate fails keeps its last good version in shared and never blocks the others.
+    A dataset whose gate fails keeps its last good version in shared and never blocks the others. With `built`
+    (the dbt nodes this run built), a dataset whose model was not rebuilt is not gated again: it keeps its
+    version, and its line says why (`skipped_because`).
     """
     lake, outcomes = runtime.lake, []
     prepare_publications(lake)
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
     for contract in publish_order(load_contracts(runtime.settings.contracts_dir)):
+        if built is not None and contract.dataset not in built:
+            kept = current_publication(lake, contract.dataset)
+            outcomes.append(DatasetOutcome(
+                dataset=f"shared.{contract.dataset}", rows=kept.rows if kept else None, gate_passed=False,
+                reason=skipped_because or "its model was not built in this run",
+                published_version=kept.version if kept else None, published_now=False, status="skipped"))
+            continue
         gate = run_gate(lake, contract)
         publication = publish(lake, contract, gate)
         record_gate(runtime, contract, gate, publication)
@@ -107,17 +147,23 @@ def register_catalog(runtime: Runtime) -> int:
     return register_all(runtime)
 
 
-def build_gate_publish(runtime: Runtime) -> list[DatasetOutcome]:
-    """Build, gate, publish and register: the county build DAG's three tasks in one call."""
-    build_models(runtime)
-    outcomes = gate_and_publish_all(runtime)
+def build_gate_publish(runtime: Runtime, failed: Collection[str] = ()) -> list[DatasetOutcome]:
+    """Build, gate, publish and register: the county build DAG's three tasks in one call. Datasets built from a
+    `failed` department are neither rebuilt nor gated: they keep their last good version."""
+    built = build_models(runtime, failed)
+    names = ", ".join(sorted(failed))
+    because = (f"not rebuilt: department{'s' if len(failed) > 1 else ''} {names} failed to load; "
+               "the last good version stays")
+    outcomes = gate_and_publish_all(runtime, set(built) if failed else None, because)
     register_catalog(runtime)
     return outcomes
 
 
 def run_flow(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> FlowReport:
-    """Ingest every department, build, gate, publish, and register everything in the catalog."""
-    report = FlowReport(loads=ingest_all(runtime, progress))
+    """Ingest every department, build, gate, publish, and register everything in the catalog. A department that
+    fails to load is reported and the rest of the county goes on (see `ingest_all` and `build_gate_publish`)."""
+    report = FlowReport()
+    report.loads = ingest_all(runtime, progress, report.failures)
     report.raw_rows = raw_row_counts(runtime, report.loads)
-    report.datasets = build_gate_publish(runtime)
+    report.datasets = build_gate_publish(runtime, {f.department for f in report.failures})
     return report
