@@ -13,22 +13,7 @@ from countyhub.connectors.errors import ConnectorError
 from countyhub.core.settings import load_settings
 from countyhub.flow.run import DepartmentFailure, FlowReport, ingest_all
 from countyhub.flow.runtime import Runtime
-
-DEPARTMENT = """\
-code: {code}
-name: 测试局{code}
-name_en: Test Bureau {code}
-owner:
-  steward: 数据管理员
-sources:
-  - name: registry
-    kind: sql
-    config:
-      url: "{url}"
-    streams:
-      - name: persons
-        primary_key: [person_id]
-"""
+from tests.unit.test_departments import GOOD
 
 
 def test_an_unreachable_department_does_not_stop_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,9 +24,9 @@ def test_an_unreachable_department_does_not_stop_the_others(tmp_path: Path, monk
         con.execute("CREATE TABLE persons (person_id INTEGER PRIMARY KEY, name TEXT)")
         con.executemany("INSERT INTO persons VALUES (?, ?)", [(1, "王芳"), (2, "李伟")])
     # Sorted by file name, the unreachable department comes first: the later one must still load.
-    (folder / "aaa.yml").write_text(DEPARTMENT.format(code="aaa", url="postgresql+psycopg://nobody@127.0.0.1:1/x"),
-                                    encoding="utf-8")
-    (folder / "bbb.yml").write_text(DEPARTMENT.format(code="bbb", url=f"sqlite:///{db}"), encoding="utf-8")
+    for code, url in (("aaa", "postgresql+psycopg://nobody@127.0.0.1:1/x"), ("bbb", f"sqlite:///{db}")):
+        text = GOOD.replace("code: tst", f"code: {code}").replace("sqlite:///{home}/x.db", url)
+        (folder / f"{code}.yml").write_text(text, encoding="utf-8")
     environ = {"COUNTYHUB_HOME": str(tmp_path / "home"), "COUNTYHUB_DEPARTMENTS_DIR": str(folder)}
     runtime = Runtime(load_settings(environ=environ), environ)
 
