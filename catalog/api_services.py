@@ -26,6 +26,7 @@ from countyhub.sharing.authz_cache import AuthzCache
 from countyhub.sharing.model import AuditEntry, BadRequest, DatasetInfo, NotFound, Principal, SharingError, Unauthorized
 from countyhub.sharing.service_spec import Param, Service
 from countyhub.sharing.service_stats import usage
+from countyhub.sharing.services import unknown
 
 EXAMPLES = {"id_number": "511724200001011235", "credit_code": "91511724MA62X0XX16", "integer": "1", "number": "1.5"}
 Caller = Annotated[Principal, Depends(principal)]
@@ -76,20 +77,18 @@ async def _caller(request: Request) -> Principal:
         request.state.principal = who
         return who
     except Unauthorized as exc:
-        where = request.url.path.removeprefix("/api/services/")
-        audit = sharing.audit
-        await audit.written(audit.append(AuditEntry(
-            action="service_refused", actor="anonymous", department="", dataset=f"shared.{where.split('/')[0]}"[:255],
-            detail={"service": where.split("/")[-1][:64], "status": 401, "answer": exc.message[:200]})))
+        table, _, name = request.url.path.removeprefix("/api/services/").partition("/")
+        await _refused(request, "anonymous", "", table, name, 401, exc.message)
         raise
 
 
-async def _audited_caller(request: Request, creds: HTTPAuthorizationCredentials | None = _Bearer) -> Principal:
-    """`_caller` as a FastAPI dependency (the bearer scheme puts the token in the OpenAPI document)."""
-    return await _caller(request)
-
-
-ServiceCaller = Annotated[Principal, Depends(_audited_caller)]
+async def _refused(request: Request, actor: str, department: str, table: str, service: str, status: int,
+                   answer: str) -> None:
+    """A refusal that came before a declared service was found (who or which was unknown), on the record."""
+    audit = request.app.state.sharing.audit
+    await audit.written(audit.append(AuditEntry(
+        action="service_refused", actor=actor, department=department, dataset=f"shared.{table}"[:255],
+        detail={"service": service[:64], "status": status, "answer": answer[:200]})))
 
 
 def _example(param: Param) -> str:
@@ -206,14 +205,11 @@ def add_service_routes(app: FastAPI, catalog: Catalog) -> None:
                                           methods=["GET"], include_in_schema=False))
 
     @app.get("/api/services/{dataset}/{name}", tags=["services"], include_in_schema=False)
-    async def unknown_service(request: Request, dataset: str, name: str, who: ServiceCaller) -> Response:
+    async def unknown_service(request: Request, dataset: str, name: str) -> Response:
         """Any other service name: 404 naming it, on the audit record."""
-        exc = NotFound(f"no data service {name[:64]!r} on shared.{dataset[:64]} (GET /api/services lists them)")
-        audit = request.app.state.sharing.audit
-        await audit.written(audit.append(AuditEntry(
-            action="service_refused", actor=who.name, department=who.department, dataset=f"shared.{dataset}"[:255],
-            detail={"service": name[:64], "status": 404, "answer": "unknown service"})))
-        raise exc
+        who = await _caller(request)
+        await _refused(request, who.name, who.department, dataset, name, 404, "unknown service")
+        raise unknown(dataset, name)
 
 
 def visible_usage(sharing: Any, catalog: Catalog, who: Principal, day: date | None) -> list[dict[str, Any]]:

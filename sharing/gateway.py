@@ -179,13 +179,8 @@ class Gateway:
               denied: Mapping[str, str] | None = None) -> QueryResult:
         """Run a checked query; at most `limit` rows (truncated says more existed), at most timeout_seconds."""
         checked = self.check(sql, views, denied)
-        con = self._cursor("shared")
-        try:
-            trees = {name: self._parsed_view(views[name], self.serving.source(con, views[name].table))
-                     for name in checked.datasets}
-        except Exception:
-            con.close()
-            raise
+        con, sources = self._sources("shared", [views[name].table for name in checked.datasets])
+        trees = {name: self._parsed_view(views[name], sources[views[name].table]) for name in checked.datasets}
         text = sqlcheck.rewrite(checked, trees)
         return self._run(con, f"SELECT * FROM ({text}) AS _q LIMIT {int(limit) + 1}", [], limit)
 
@@ -195,17 +190,13 @@ class Gateway:
         Pages follow the table's stored order (no sort: a sort of a million rows per page would cost more than
         the page); the published table only changes by a publish, which replaces it as a whole.
         """
-        have = self.view_columns(view)
-        wanted = columns or have
-        unknown = [c for c in wanted if c not in have]
-        if unknown:
-            raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
-        con = self._cursor("shared" if view.zone == "shared" else "lake")
-        try:
-            source = self.serving.source(con, view.table) if view.zone == "shared" else None
-        except Exception:
-            con.close()
-            raise
+        wanted = columns or self.view_columns(view)
+        self._known(view, wanted)
+        if view.zone == "shared":
+            con, sources = self._sources("shared", [view.table])
+            source: str | None = sources[view.table]
+        else:
+            con, source = self._cursor("lake"), None
         sql = f"SELECT {', '.join(_q(c) for c in wanted)} FROM ({self.view_select(view, True, source)}) AS _v"
         return self._run(con, sql, [int(limit) + 1, int(offset)], limit)
 
@@ -213,20 +204,29 @@ class Gateway:
                  offset: int = 0) -> QueryResult:
         """Rows of the caller's view whose columns equal `filters` (bound as parameters, on the masked view: a
         masked column never matches a raw value), at most `limit`; what a list data service answers."""
-        have = set(self.view_columns(view))
-        unknown = [c for c in [*filters, *columns] if c not in have]
-        if unknown:
-            raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
-        con = self._cursor("shared")
-        try:
-            source = self.serving.source(con, view.table)
-        except Exception:
-            con.close()
-            raise
+        self._known(view, [*filters, *columns])
+        con, sources = self._sources("shared", [view.table])
+        source = sources[view.table]
         where = " AND ".join(f"{_q(c)} = ?" for c in filters) or "TRUE"
         sql = (f"SELECT {', '.join(_q(c) for c in columns)} FROM ({self.view_select(view, source=source)}) AS _v "
                f"WHERE {where} LIMIT ? OFFSET ?")
         return self._run(con, sql, [*filters.values(), int(limit) + 1, int(offset)], limit)
+
+    def _known(self, view: View, names: list[str]) -> None:
+        """BadRequest naming the columns the caller's view does not have."""
+        have = set(self.view_columns(view))
+        unknown = [c for c in names if c not in have]
+        if unknown:
+            raise BadRequest(f"unknown columns: {', '.join(sqlcheck.show(c, 40) for c in unknown[:5])}")
+
+    def _sources(self, scope: str, tables: list[str]) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+        """A cursor, and the relation each published table is read from now (its serving copy or the lake)."""
+        con = self._cursor(scope)
+        try:
+            return con, {table: self.serving.source(con, table) for table in tables}
+        except Exception:
+            con.close()
+            raise
 
     def _run(self, con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], limit: int) -> QueryResult:
         """Run on `con` (closed afterwards), interrupted after timeout_seconds."""

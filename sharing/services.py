@@ -24,7 +24,6 @@ from countyhub.sharing.policy import decide
 from countyhub.sharing.service_index import ServiceIndexes
 from countyhub.sharing.service_spec import Service, check_page, check_params
 
-ANSWERS = ("match", "no_match", "not_found")
 GrantLookup = Callable[[str, str], Grant | None]
 LIST_PARAMS = ("limit", "offset")
 
@@ -59,6 +58,11 @@ def _holds(expected: Any, stored: Any) -> bool:
     return stored is not None and str(stored) == str(expected)
 
 
+def unknown(table: str, name: str) -> NotFound:
+    """The refusal for a service nobody declared (the caller's words cut short, never quoted at length)."""
+    return NotFound(f"no data service {name[:64]!r} on shared.{table[:64]} (GET /api/services lists them)")
+
+
 class Services:
     """The declared services of the published datasets; `call` is the whole path of one call."""
 
@@ -82,7 +86,7 @@ class Services:
     def get(self, table: str, name: str) -> Service:
         service = self.declared.get((table, name))
         if service is None:
-            raise NotFound(f"no data service {name[:64]!r} on shared.{table[:64]} (GET /api/services lists them)")
+            raise unknown(table, name)
         return service
 
     def access(self, who: Principal, dataset: DatasetInfo, service: Service,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from countyhub.cli.demo_services import example_calls, grant_demo_services
+from countyhub.cli.demo_services import example_calls, grant_demo_services, read_tokens
 from countyhub.cli.progress import load_progress
 from countyhub.flow.run import FlowReport, run_flow
 from countyhub.flow.runtime import Runtime
@@ -70,12 +70,7 @@ def demo_users(runtime: Runtime) -> Path:
     from countyhub.sharing.model import AuditEntry, SharingError
 
     path = runtime.settings.home / "demo" / "tokens.txt"
-    kept: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if len(parts) == 4:
-                kept[parts[0]] = line
+    kept = {name: " ".join((name, *rest)) for name, rest in read_tokens(path).items()}
     sharing = runtime.sharing
     existing = {str(u["name"]) for u in sharing.users.list()}
     kept = {name: line for name, line in kept.items() if name in existing}  # a reset catalog forgot these users

@@ -11,9 +11,10 @@ CALLER = "app_mzj"  # the civil affairs bureau's system: it checks residence and
 GRANTED = ("household_verify", "subsidy_verify")
 
 
-def _tokens(path: Path) -> dict[str, tuple[str, str, str]]:
+def read_tokens(path: Path) -> dict[str, tuple[str, str, str]]:
+    """`<home>/demo/tokens.txt` as {name: (department, role, token)}; a missing file is an empty one."""
     out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
         parts = line.split()
         if len(parts) == 4:
             out[parts[0]] = (parts[1], parts[2], parts[3])
@@ -24,7 +25,7 @@ def grant_demo_services(runtime: Runtime, tokens: Path) -> None:
     """app_mzj asks for the resident_profile services and steward_dsj approves (once: a re-run keeps the grant)."""
     from countyhub.catalog.grant_actions import approve_request, file_request
 
-    sharing, known = runtime.sharing, _tokens(tokens)
+    sharing, known = runtime.sharing, read_tokens(tokens)
     if CALLER not in known or "steward_dsj" not in known:
         return
     active = sharing.grants.active_grant("mzj", "shared.resident_profile")
