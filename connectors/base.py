@@ -17,7 +17,7 @@ from countyhub.core.secrets import resolve_secret
 
 # Re-exported: connectors written before errors.py import them from here.
 __all__ = ["Connector", "ConnectorConfig", "ConnectorError", "DiscoveredStream", "RejectList", "RejectSink", "Rejected",
-           "ScanPlan", "StreamEmptyError", "sink"]
+           "ScanPlan", "Skipped", "StreamEmptyError", "sink"]
 
 
 class ConnectorConfig(BaseModel):
@@ -66,10 +66,23 @@ class Rejected:
     row: int | None = None
 
 
+@dataclass
+class Skipped:
+    """A line of a file that is not data (a title, a note, a footer such as 合计 or 制表人): kept out of the
+    rows and recorded in the load log, never dropped silently."""
+
+    where: str  # file:line
+    reason: str  # e.g. "title above the header", "footer: 合计"
+    text: str  # the line as the file has it (cut to a few hundred characters)
+
+
 class RejectSink(Protocol):
-    """Where `read()` reports a record it could not turn into a row; the load's sink spills them to quarantine."""
+    """Where `read()` reports a record it could not turn into a row (to quarantine) or a line that is not data
+    (to the load log); the load's sink spills them."""
 
     def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None: ...
+
+    def skip(self, where: str, reason: str, text: str) -> None: ...
 
 
 class RejectList:
@@ -77,9 +90,13 @@ class RejectList:
 
     def __init__(self) -> None:
         self.rows: list[Rejected] = []
+        self.skipped: list[Skipped] = []
 
     def reject(self, where: str, reason: str, values: dict[str, str | None]) -> None:
         self.rows.append(Rejected(where, reason, values))
+
+    def skip(self, where: str, reason: str, text: str) -> None:
+        self.skipped.append(Skipped(where, reason, text))
 
 
 @dataclass

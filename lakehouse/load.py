@@ -83,6 +83,8 @@ def _load(run: LoadRun, plan: LoadPlan) -> LoadResult:
             quarantine = write_quarantine(con, plan.department.code, stream.name, run.load_id, run.started_at,
                                           rejects, located)
             quarantined = quarantine.rows
+            meta.write_skipped_lines(con, [meta.SkippedLine(run.load_id, plan.department.code, stream.name, s.where,
+                                                            s.reason, s.text) for s in rejects.skipped])
             checkpoint = {k: v for k, v in connector.checkpoint(stream).items() if k != "replaced_files"}
             # Staged rows are all that changed: their max, with the old cursor, is the new cursor.
             cursor = {} if not plan.cursor or silent else cursor_state(
@@ -95,6 +97,7 @@ def _load(run: LoadRun, plan: LoadPlan) -> LoadResult:
                                 source.schema, plan.mode, quarantined, applied.inserted, applied.updated,
                                 applied.deleted, [f"{c.column} {c.change}" for c in changes])
             result.rows_quarantined_before = quarantine.known
+            result.rows_skipped = rejects.skipped_count
             meta.write_load(con, result.record())
             run.clock.mark("write")
             con.execute("COMMIT")

@@ -26,7 +26,7 @@ def _columns(spec: str, since: int = 1) -> tuple[Column, ...]:
 
 # Every meta table, its columns in table order, and the schema version that added each column. Version 1 is
 # the shape each table was first created with; 2 the columns added later with ALTER TABLE (older lakes have
-# them appended, so this order is also theirs); 3 schema_version itself. Add a column: append it here with
+# them appended, so this order is also theirs); 3 schema_version itself; 4 skipped lines (titles, footers). Add a column: append it here with
 # the next version; the next writer to open an older lake adds it, in one commit with everything else missing.
 TABLES: dict[str, tuple[Column, ...]] = {
     "schema_version": _columns("version INTEGER, applied_at TIMESTAMPTZ", since=3),
@@ -34,7 +34,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
                       "bytes_read BIGINT, status VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, "
                       "message VARCHAR")
     + _columns("mode VARCHAR, rows_quarantined BIGINT, rows_inserted BIGINT, rows_updated BIGINT, "
-               "rows_deleted BIGINT", since=2),
+               "rows_deleted BIGINT", since=2)
+    + _columns("rows_skipped BIGINT", since=4),
+    # Lines of a file that were not data (titles, notes, footers), per load: out of the rows, never lost.
+    "skipped_lines": _columns("load_id VARCHAR, department VARCHAR, stream VARCHAR, location VARCHAR, "
+                              "reason VARCHAR, line VARCHAR", since=4),
     "stream_state": _columns("department VARCHAR, stream VARCHAR, state VARCHAR, load_id VARCHAR, "
                              "updated_at TIMESTAMPTZ"),
     "schema_changes": _columns("department VARCHAR, stream VARCHAR, column_name VARCHAR, change VARCHAR, "
@@ -169,6 +173,7 @@ class LoadRecord:
     rows_inserted: int | None = 0
     rows_updated: int | None = 0
     rows_deleted: int | None = 0
+    rows_skipped: int | None = 0  # lines that were not data (title, notes, footer), not counted in rows_read
 
 
 def write_load(con: duckdb.DuckDBPyConnection, record: LoadRecord) -> None:
@@ -179,6 +184,31 @@ def write_load(con: duckdb.DuckDBPyConnection, record: LoadRecord) -> None:
 def loads(con: duckdb.DuckDBPyConnection) -> list[LoadRecord]:
     """Every logged load, oldest first."""
     return read_rows(con, LoadRecord, "loads", order="started_at")
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    """One line a load kept out of the data (meta.skipped_lines): a title, a note or a footer, with its text."""
+
+    load_id: str
+    department: str
+    stream: str
+    location: str
+    reason: str
+    line: str
+
+
+def write_skipped_lines(con: duckdb.DuckDBPyConnection, lines: list[SkippedLine]) -> None:
+    insert_rows(con, "skipped_lines", lines)
+
+
+def skipped_lines(con: duckdb.DuckDBPyConnection, department: str, stream: str,
+                  load_id: str | None = None) -> list[SkippedLine]:
+    """Lines the stream's loads (or one load) kept out of the data, in file order per load."""
+    where, params = "department = ? AND stream = ?", [department, stream]
+    if load_id:
+        where, params = where + " AND load_id = ?", [*params, load_id]
+    return read_rows(con, SkippedLine, "skipped_lines", where, params)
 
 
 @dataclass(frozen=True)

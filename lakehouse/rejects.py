@@ -12,12 +12,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from countyhub.connectors.base import Rejected
+from countyhub.connectors.base import Rejected, Skipped
 
 SOURCE_FILE = "_source_file"
 SCHEMA = pa.schema([("location", pa.string()), ("reason", pa.string()), ("raw_values", pa.string()),
                     ("row", pa.int64()), ("source_file", pa.string())])
 FLUSH_ROWS = 10_000
+# Skipped lines (titles, notes, footers) kept with their text in the load log; beyond this only counted.
+KEEP_SKIPPED = 1_000
+SKIPPED_TEXT = 300
 
 
 def _text(value: Any) -> str | None:
@@ -36,6 +39,8 @@ class RejectSpill:
         self.rows = 0
         self.unread = 0  # rows the connector rejected before they became records (not counted in batches)
         self.with_position = 0  # rows that know their position in a source file (see positioned)
+        self.skipped: list[Skipped] = []  # lines that are not data: the first KEEP_SKIPPED, with their text
+        self.skipped_count = 0
         self._pending: list[Rejected] = []
         self._writer: pq.ParquetWriter | None = None
         self._lock = threading.Lock()
@@ -55,6 +60,13 @@ class RejectSpill:
         This makes the spill a connector's RejectSink: the load passes it to `read()`."""
         self.add([Rejected(where, reason, values)])
         self.unread += 1
+
+    def skip(self, where: str, reason: str, text: str) -> None:
+        """A line that is not data (title, note, footer): not a row, so not counted as read; logged with the load."""
+        with self._lock:
+            self.skipped_count += 1
+            if len(self.skipped) < KEEP_SKIPPED:
+                self.skipped.append(Skipped(where, reason, text[:SKIPPED_TEXT]))
 
     def _flush(self) -> None:
         if not self._pending:

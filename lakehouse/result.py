@@ -37,6 +37,7 @@ class LoadResult:
     schema_changes: list[str] = field(default_factory=list)
     rows_quarantined_before: int = 0  # of rows_quarantined: already in quarantine from an earlier load, not added again
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, see PHASES
+    rows_skipped: int = 0  # lines that were not data (title, notes, footer): logged, not read
 
     @property
     def seconds(self) -> float:
@@ -51,6 +52,11 @@ class LoadResult:
         message = f"{self.rows_quarantined} quarantined" if self.rows_quarantined else ""
         if self.rows_quarantined_before:
             message += f" ({self.rows_quarantined_before} already in quarantine from an earlier load)"
+        if self.rows_skipped:
+            lines = "line" if self.rows_skipped == 1 else "lines"
+            skipped = f"{self.rows_skipped} {lines} kept out of the data (title, notes, footer; see meta.skipped_lines)"
+            message = f"{message}; {skipped}" if message else skipped
         return LoadRecord(self.load_id, self.department, self.stream, self.rows_read, self.rows_loaded,
                           self.bytes_read, "success", self.started_at, datetime.now(UTC), message, self.mode,
-                          self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_deleted)
+                          self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_deleted,
+                          self.rows_skipped)

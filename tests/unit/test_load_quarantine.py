@@ -9,9 +9,11 @@ import pytest
 from openpyxl import Workbook
 
 from countyhub.connectors import get_connector
+from countyhub.connectors.base import RejectSink
+from countyhub.connectors.files import FilesConnector as FilesConnectorBase
 from countyhub.core.departments import Department, Stream
 from countyhub.core.settings import Settings
-from countyhub.lakehouse import Lake
+from countyhub.lakehouse import Lake, meta
 from countyhub.lakehouse.load import LOCATE_LIMIT, load_stream
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
@@ -158,3 +160,26 @@ def test_a_load_rejecting_most_rows_holds_only_a_bounded_group_in_memory(setting
     assert _lake_rows(Lake(settings), "SELECT raw_values FROM quarantine.mzj__roll WHERE location = 'roll_1.csv:2'") == [
         ('{"身份证号": "5.11724E+17", "姓名": "居民0", "_source_file": "roll_1.csv"}',)]
     assert not list((settings.home / "tmp").glob("rejected-*.parquet"))  # the spill is gone with the load
+
+
+class _FooterReportingFiles(FilesConnectorBase):
+    """Reports the footer line it read as skipped, as a layout-aware reader does."""
+
+    def read(self, stream: Stream, state: dict | None = None, rejects: RejectSink | None = None):
+        yield from super().read(stream, state, rejects)
+        rejects.skip("roll_1.csv:4", "footer: 合计", "合计,,1040.00")
+
+
+def test_lines_kept_out_of_the_data_are_logged_with_the_load_not_counted_as_read(settings: Settings,
+                                                                                  tmp_path: Path) -> None:
+    lines = ["身份证号,姓名,月发放金额", f"{GOOD},张三,560.00", f"{GOOD[:-1]}2,李四,480.00", "合计,,1040.00"]
+    (tmp_path / "roll_1.csv").write_bytes("\r\n".join(lines[:3]).encode("gb18030") + b"\r\n")
+    stream = Stream(name="roll", pattern="roll_*.csv")
+    result = load_stream(Lake(settings), DEPT, stream, _FooterReportingFiles({"path": str(tmp_path)}))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_skipped) == (2, 2, 0, 1)
+    with Lake(settings).reader() as con:
+        [line] = meta.skipped_lines(con, "mzj", "roll")
+        [record] = meta.loads(con)
+    assert (line.load_id, line.location, line.reason, line.line) == (result.load_id, "roll_1.csv:4", "footer: 合计",
+                                                                     "合计,,1040.00")
+    assert record.rows_skipped == 1 and "1 line kept out of the data" in record.message
