@@ -85,8 +85,10 @@ def pandas_parquet(url: str, table: str, out: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "rows": len(frame)}
 
 
-def countyhub_csv(folder: str, home: str) -> dict[str, Any]:
-    """Our path: the files connector (encoding detection, GB18030 transcoding, ID-number rule) into the raw zone."""
+def countyhub_csv(folder: str, home: str, pattern: str = "roll_*.csv", types: dict[str, str] | None = None,
+                  stream: str = "roll") -> dict[str, Any]:
+    """Our path: the files connector (encoding detection, GB18030 transcoding, header and footer detection,
+    ID-number rule, declared types) into the raw zone. Also the Excel path, with an .xlsx `pattern`."""
     os.environ["COUNTYHUB_HOME"] = home
     from countyhub.connectors import get_connector
     from countyhub.core.departments import Department, Stream
@@ -97,9 +99,10 @@ def countyhub_csv(folder: str, home: str) -> dict[str, Any]:
     dept = Department(code="bench", name="基准", name_en="Bench", owner={"steward": "bench"})
     _initialise_lake(dept)
     start = time.perf_counter()
-    result = load_stream(Lake(load_settings()), dept, Stream(name="roll", pattern="roll_*.csv"),
+    result = load_stream(Lake(load_settings()), dept, Stream(name=stream, pattern=pattern, types=types or {}),
                          get_connector("files")({"path": folder}))
-    return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "quarantined": result.rows_quarantined}
+    return {"seconds": time.perf_counter() - start, "rows": result.rows_read, "quarantined": result.rows_quarantined,
+            "loaded": result.rows_loaded, "skipped": result.rows_skipped}
 
 
 def duckdb_csv(path: str, out: str) -> dict[str, Any]:
@@ -107,6 +110,20 @@ def duckdb_csv(path: str, out: str) -> dict[str, Any]:
     con = _duckdb()
     start = time.perf_counter()
     con.execute(f"COPY (SELECT * FROM read_csv('{path}', all_varchar=true)) TO '{out}' (FORMAT parquet)")
+    rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def duckdb_xlsx(path: str, out: str) -> dict[str, Any]:
+    """DuckDB's excel extension (read_xlsx) on the one-header-row copy, straight to Parquet."""
+    import importlib.metadata
+
+    dist = importlib.metadata.distribution("duckdb-extension-excel")
+    binary = next(f for f in dist.files or [] if str(f).endswith("/excel.duckdb_extension"))
+    con = duckdb.connect(config={"allow_unsigned_extensions": True})
+    con.execute(f"LOAD '{binary.locate()}'")
+    start = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM read_xlsx('{path}')) TO '{out}' (FORMAT parquet)")
     rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
     return {"seconds": time.perf_counter() - start, "rows": rows}
 

@@ -1,13 +1,10 @@
-"""Seed the connector benchmark's sources: ~10-column tables in PostgreSQL and MariaDB, a GB18030 CSV."""
+"""Seed the connector benchmark's database sources: ~10-column tables in PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
-import codecs
 import os
 import time
-from pathlib import Path
 
-import duckdb
 import sqlalchemy as sa
 
 # The servers every machine has (STACK.md); point elsewhere to measure against a differently tuned server.
@@ -91,25 +88,6 @@ def change_one_row(url: str, name: str) -> int:
     """Touch a single row with a cursor later than every other: the smallest change an incremental load can see."""
     with sa.create_engine(url).begin() as con:
         return con.execute(sa.text(f"UPDATE {name} SET updated_at = TIMESTAMP '2030-02-01 00:00:00' WHERE id = 1")).rowcount
-
-
-def write_csv(folder: Path, target_bytes: int) -> tuple[Path, Path, int]:
-    """A GB18030 CSV of about `target_bytes` and the same content in UTF-8; returns both and the row count."""
-    folder.mkdir(parents=True, exist_ok=True)
-    utf8, gb = folder / "utf8" / "roll_1.csv", folder / "gb18030" / "roll_1.csv"
-    utf8.parent.mkdir(exist_ok=True)
-    gb.parent.mkdir(exist_ok=True)
-    rows = target_bytes // 98  # measured: about 98 GB18030 bytes per row below
-    duckdb.execute(f"""COPY (SELECT printf('51172419%010d', i) AS 身份证号, '居民' || i AS 姓名,
-        ['最低生活保障', '特困人员供养', '临时救助'][i % 3 + 1] AS 救助类型, printf('%.2f', (100 + i % 900)::DOUBLE) AS 月发放金额,
-        '2023-07' AS 起始年月, '511724' || lpad((i % 30)::VARCHAR, 3, '0') AS 乡镇代码, '竹阳街道' AS 乡镇名称,
-        '大竹县社会救助发放名册' AS 备注 FROM range({rows}) t(i)) TO '{utf8}' (HEADER, DELIMITER ',')""")
-    encoder, decoder = codecs.getincrementalencoder("gb18030")(), codecs.getincrementaldecoder("utf-8")()
-    with utf8.open("rb") as src, gb.open("wb") as dst:
-        while chunk := src.read(1 << 24):
-            dst.write(encoder.encode(decoder.decode(chunk)))
-        dst.write(encoder.encode(decoder.decode(b"", final=True), final=True))
-    return gb, utf8, rows
 
 
 def drop(url: str, name: str) -> None:
