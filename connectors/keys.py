@@ -162,7 +162,10 @@ class _SqlProfile(_Profile):
         self._sample: dict[tuple[str, ...], sa.Subquery] = {}
 
     def schema(self) -> list[tuple[str, pa.DataType]]:
-        return [(str(c.name), arrow_type(c.type)) for c in self.table.columns]
+        # Types that travel as text but are not text in the database (JSON, arrays, intervals) may have no
+        # equality or length() there: they are left out (null type) instead of failing the whole query.
+        return [(str(c.name), arrow_type(c.type) if isinstance(c.type, sa.String | sa.Integer | sa.Numeric | sa.Uuid)
+                 else pa.null()) for c in self.table.columns]
 
     def sample(self, names: list[str]) -> sa.Subquery:
         query = sa.select(*(self.table.c[n] for n in names))
@@ -183,9 +186,10 @@ class _SqlProfile(_Profile):
         sample = self.sample(names)
         measures = []
         for n in names:
-            text = pa.types.is_string(arrow_type(self.table.c[n].type))
-            measures += [sa.func.count(sample.c[n]), sa.func.count(sa.distinct(sample.c[n])),
-                         sa.func.max(sa.func.length(sample.c[n])) if text else sa.literal(8)]
+            type_ = self.table.c[n].type
+            width = (sa.func.max(sa.func.length(sample.c[n])) if isinstance(type_, sa.String)
+                     else sa.literal(36 if isinstance(type_, sa.Uuid) else 8))
+            measures += [sa.func.count(sample.c[n]), sa.func.count(sa.distinct(sample.c[n])), width]
         row = self._run(sa.select(*measures))
         positions = {c.name: i for i, c in enumerate(self.table.columns)}
         return [_Facts(n, row[3 * i], row[3 * i + 1], int(row[3 * i + 2] or 0), bool(ID_LIKE.search(n)), positions[n])

@@ -71,7 +71,7 @@ def _key_advice(kind: str, config: dict[str, Any], streams: list[dict], code: st
 
     Never set silently: which columns identify a person is the department's word, the data only suggests it.
     """
-    from countyhub.connectors import Stream, get_connector
+    from countyhub.connectors import ConnectorError, Stream, get_connector
     from countyhub.connectors.keys import key_advice, propose_key
     from countyhub.lakehouse.load import resolve_mode
 
@@ -83,7 +83,11 @@ def _key_advice(kind: str, config: dict[str, Any], streams: list[dict], code: st
         if entry.get("primary_key"):
             continue
         stream = Stream.model_validate(entry)
-        proposal = propose_key(connector, stream)
+        try:
+            proposal = propose_key(connector, stream)
+        except ConnectorError as exc:  # the file is still worth writing; the warning says why there is no proposal
+            console.print(f"[yellow]warning[/yellow] {escape(str(exc))}", soft_wrap=True)
+            proposal = None
         if proposal is None and kind == "files":
             continue  # no file in the drop folder yet: nothing to read, and files loads replace per file
         entry["primary_key"] = []
@@ -223,13 +227,17 @@ def sources_test(
 def _key_warnings(path: Path, connector: Connector, stream: Stream, mode: str) -> list[str]:
     """An incremental stream without a key (each update of a row is appended again), or a declared key the
     data breaks (duplicates or empty values): one line each, naming the file and the stream."""
+    from countyhub.connectors import ConnectorError
     from countyhub.connectors.keys import check_key, key_advice, propose_key
 
-    if not stream.primary_key:
-        if mode != "incremental":
-            return []
-        return [f"{path}: stream {stream.name} has no primary_key; {key_advice(propose_key(connector, stream), True)}"]
-    check = check_key(connector, stream)
+    try:
+        if not stream.primary_key:
+            if mode != "incremental":
+                return []
+            return [f"{path}: stream {stream.name} has no primary_key; {key_advice(propose_key(connector, stream), True)}"]
+        check = check_key(connector, stream)
+    except ConnectorError as exc:  # the connection was fine (listed above): a key check must not hide the table
+        return [f"{path}: stream {stream.name}: cannot check its key: {exc}"]
     if check is None or check.holds:
         return []
     then = "loads keep one row per key value and quarantine the rows that conflict with it"

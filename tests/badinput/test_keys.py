@@ -113,8 +113,8 @@ def test_duplicate_keys_in_a_declared_key_column_of_a_snapshot(settings: Setting
     quarantined = _quarantine(settings, "mzj__roll")
     assert len(quarantined) == 1
     location, reason, name = quarantined[0]
-    assert (location, reason) == ("key person_code=P001", "duplicate key person_code=P001: another row with this "
-                                  "key was loaded; this one differs")
+    assert (location, reason) == ("key person_code=P001", ("duplicate key person_code=P001: another row with this "
+                                  "key was loaded; this one differs"))
     assert sorted([*kept, ("P001", name)]) == [("P001", "张三"), ("P001", "张三丰"), ("P002", "李四"), ("P003", "王五"),
                                                ("P003", "王五")]
     # The same data keeps the same row: the next load changes nothing and adds nothing to quarantine.
@@ -141,8 +141,8 @@ def test_duplicate_keys_in_an_incremental_read(settings: Settings, tmp_path: Pat
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 7, 1)
     kept = _lake(settings, "SELECT person_code, name FROM raw_mzj.roll ORDER BY 1")
     [(location, reason, name)] = _quarantine(settings, "mzj__roll")
-    assert (location, reason) == ("key person_code=P002", "duplicate key person_code=P002: another row with this "
-                                  "key and the same updated_at was loaded; this one differs")
+    assert (location, reason) == ("key person_code=P002", ("duplicate key person_code=P002: another row with this "
+                                  "key and the same updated_at was loaded; this one differs"))
     assert kept[0] == ("P001", "张三(新)") and kept[2] == ("P003", "王五") and len(kept) == 3
     assert sorted([kept[1][1], name]) == ["李四", "李四丰"]
 

@@ -113,12 +113,12 @@ def test_sources_test_warns_for_each_incremental_stream_without_a_key(department
     warnings = [line for line in _run("sources", "test", "rsj").splitlines() if line.startswith("warning")]
     path = departments / "rsj.yml"
     assert warnings == [
-        f"warning {path}: stream insured has no primary_key; proposed: [身份证号] — unique and not null in 3 rows of "
-        f"table insured; {THEN}",
-        f"warning {path}: stream members has no primary_key; proposed: [household_no, member_no] — unique and not null "
-        f"in 3 rows of table members; {THEN}",
-        f"warning {path}: stream payments has no primary_key; no column or pair of columns is unique and not null in 3 "
-        f"rows of table payments; {ASK}"]
+        (f"warning {path}: stream insured has no primary_key; proposed: [身份证号] — unique and not null in 3 rows of "
+        f"table insured; {THEN}"),
+        (f"warning {path}: stream members has no primary_key; proposed: [household_no, member_no] — unique and not null "
+        f"in 3 rows of table members; {THEN}"),
+        (f"warning {path}: stream payments has no primary_key; no column or pair of columns is unique and not null in 3 "
+        f"rows of table payments; {ASK}")]
 
 
 def test_sources_test_warns_about_a_declared_key_with_duplicates_and_not_about_a_good_one(
@@ -133,9 +133,9 @@ def test_sources_test_warns_about_a_declared_key_with_duplicates_and_not_about_a
     (departments / "rsj.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     warnings = [line for line in _run("sources", "test", "rsj").splitlines() if line.startswith("warning")]
     assert warnings == [
-        f"warning {departments / 'rsj.yml'}: stream members: key [household_no] is not unique and not null in 3 rows "
+        (f"warning {departments / 'rsj.yml'}: stream members: key [household_no] is not unique and not null in 3 rows "
         "of table members: 1 row repeats the key value of an earlier row; loads keep one row per key value and "
-        "quarantine the rows that conflict with it"]
+        "quarantine the rows that conflict with it")]
 
 
 def test_a_replace_stream_without_a_key_is_not_warned_about(departments: Path, tmp_path: Path) -> None:
