@@ -131,11 +131,15 @@ class FilesConnector(Connector):
             if known.get(path.name) == checksum:
                 continue  # already loaded, byte for byte
             replaced.append(path.name)
-            if path.suffix.lower() == ".xlsx":
-                yield from self._read_excel(path, stream, rejects)
-            else:
-                yield from self._read_csv(path, stream, rejects)
+            yield from self.read_file(path, stream, rejects)
             known[path.name] = checksum
+
+    def read_file(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        """One file's rows, whether or not an earlier load took it (key proposals read the first file this way)."""
+        if path.suffix.lower() == ".xlsx":
+            yield from self._read_excel(path, stream, rejects)
+        else:
+            yield from self._read_csv(path, stream, rejects)
 
     def _checksum(self, path: Path) -> str:
         """The file's sha256, hashed once per connector unless the file changes in between."""

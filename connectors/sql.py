@@ -117,6 +117,10 @@ class SqlConnector(Connector):
     def table_name(self, stream: Stream) -> str:
         return SqlStreamOptions.of(stream, self.where).table or stream.name
 
+    def table(self, stream: Stream) -> sa.Table:
+        """The stream's table as the database describes it (columns, types, primary key)."""
+        return self._table(stream)
+
     def _table(self, stream: Stream) -> sa.Table:
         name = self.table_name(stream)
         try:

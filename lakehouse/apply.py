@@ -9,7 +9,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from countyhub.lakehouse import arrow_write
+from countyhub.lakehouse import arrow_write, duplicates
+from countyhub.lakehouse.rejects import RejectSpill
 
 STAGE = "memory.main._countyhub_stage"  # local to the connection, spills to temp_directory
 
@@ -72,8 +73,9 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], 
 
 
 def stage(con: duckdb.DuckDBPyConnection, relations: Iterable[str | pa.Table], params: list, keys: list[str],
-          cursor: str | None) -> int:
-    """Copy the incoming rows to a connection-local table (spills to disk), one row per key: the latest by cursor.
+          cursor: str | None, spill: RejectSpill) -> int:
+    """Copy the incoming rows to a connection-local table (spills to disk), one row per key: the latest by cursor;
+    rows that conflict with the kept one go to `spill` (see duplicates.collapse).
 
     Returns the rows read (before collapsing repeated keys)."""
     for i, relation in enumerate(relations):
@@ -88,9 +90,7 @@ def stage(con: duckdb.DuckDBPyConnection, relations: Iterable[str | pa.Table], p
     # row(...) so a NULL key counts as a value, as it does in the PARTITION BY below.
     rows, unique = con.execute(f"SELECT count(*), count(DISTINCT row({key_list})) FROM {STAGE}").fetchone()
     if unique < rows:
-        order = f"ORDER BY {q(cursor)} DESC" if cursor else ""
-        con.execute(f"CREATE OR REPLACE TABLE {STAGE} AS SELECT * FROM {STAGE} QUALIFY row_number() "
-                    f"OVER (PARTITION BY {key_list} {order}) = 1")
+        duplicates.collapse(con, STAGE, keys, cursor, spill)
     return rows
 
 

@@ -64,7 +64,8 @@ def _load(run: LoadRun, plan: LoadPlan) -> LoadResult:
     staged = not silent and plan.stages
     with poll_progress(con, run.progress, run.total, enabled=not source.counted):
         if staged:
-            staged_rows = apply.stage(con, source.relations(), source.params, list(plan.key), plan.cursor)
+            staged_rows = apply.stage(con, source.relations(), source.params, list(plan.key), plan.cursor,
+                                      rejects)
             if not source.counted:  # the Arrow path counted every row read, quarantined ones included
                 source.rows = staged_rows
             if plan.mode == "incremental" and not changes and plan.read_from.get("cursor") is not None:

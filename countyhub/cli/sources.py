@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
+
+if TYPE_CHECKING:
+    from countyhub.connectors import Connector, Stream
 
 sources_app = typer.Typer(help="Department sources: scaffold, validate files, test connections, list streams.",
                           no_args_is_help=True)
@@ -62,6 +66,45 @@ def _streams(kind: str, config: dict[str, Any], names: list[str], discover: bool
     return streams
 
 
+def _key_advice(kind: str, config: dict[str, Any], streams: list[dict], code: str) -> dict[str, str]:
+    """For each stream without a key: a key proposed from its data, as one line (stream name -> advice).
+
+    Never set silently: which columns identify a person is the department's word, the data only suggests it.
+    """
+    from countyhub.connectors import ConnectorError, Stream, get_connector
+    from countyhub.connectors.keys import key_advice, propose_key
+    from countyhub.lakehouse.load import resolve_mode
+
+    if kind not in ("sql", "files"):
+        return {}
+    connector = get_connector(kind)(config, where=f"departments/{code}.yml")
+    advice = {}
+    for entry in streams:
+        if entry.get("primary_key"):
+            continue
+        stream = Stream.model_validate(entry)
+        try:
+            proposal = propose_key(connector, stream)
+        except ConnectorError as exc:  # the file is still worth writing; the warning says why there is no proposal
+            console.print(f"[yellow]warning[/yellow] {escape(str(exc))}", soft_wrap=True)
+            proposal = None
+        if proposal is None and kind == "files":
+            continue  # no file in the drop folder yet: nothing to read, and files loads replace per file
+        entry["primary_key"] = []
+        advice[stream.name] = key_advice(proposal, resolve_mode(stream, connector) == "incremental")
+    return advice
+
+
+def _with_key_comments(text: str, streams: list[dict], advice: dict[str, str]) -> str:
+    """The dumped YAML with each stream's advice as a comment after its empty `primary_key: []`.
+
+    The scaffold has one source and only streams carry `primary_key`, so the n-th empty one belongs to the
+    n-th stream that has advice.
+    """
+    notes = iter(advice[s["name"]] for s in streams if s["name"] in advice)
+    return re.sub(r"(?m)^(\s*primary_key: \[\])$", lambda m: f"{m.group(1)}  # {next(notes)}", text)
+
+
 @sources_app.command("add")
 def sources_add(
     code: Annotated[str | None, typer.Argument(help="Department code (lower-case pinyin initials, e.g. rsj).")] = None,
@@ -97,10 +140,12 @@ def sources_add(
         "sources": [{"name": _ask(source, "--source", "source name", "main"), "kind": kind, "config": source_config,
                      "streams": _streams(kind, source_config, stream or [], discover, code)}],
     }
-    if not department["sources"][0]["streams"]:
+    streams = department["sources"][0]["streams"]
+    if not streams:
         fail("no streams: pass --stream name[:table] (repeatable) or --discover")
+    advice = _key_advice(kind, source_config, streams, code) if discover or kind == "files" else {}
     text = f"# {department['name']} — scaffolded by `countyhub sources add`; secrets stay in the environment.\n"
-    text += yaml.safe_dump(department, allow_unicode=True, sort_keys=False)
+    text += _with_key_comments(yaml.safe_dump(department, allow_unicode=True, sort_keys=False), streams, advice)
     tmp = path.with_suffix(".yml.tmp")
     tmp.write_text(text, encoding="utf-8")
     try:
@@ -108,6 +153,9 @@ def sources_add(
     except DepartmentFileError as exc:
         path.unlink()
         fail(str(exc))
+    for stream_name, line in advice.items():
+        console.print(f"[yellow]warning[/yellow] {escape(f'{path}: stream {stream_name} has no primary_key; {line}')}",
+                      soft_wrap=True)
     console.print(f"[green]wrote[/green] {path}; next: countyhub sources test {code}")
 
 
@@ -156,8 +204,10 @@ def sources_test(
                 else:  # e.g. a drop folder: what the next load would take, estimated ("~")
                     guess = connector.estimate(declared, None)
                     rows = "" if guess is None else f"~{guess:,}"
+                mode = resolve_mode(declared, connector)
                 table.add_row(src.name, found.name, str(len(found.schema)), rows, ", ".join(found.primary_key),
-                              declared.cursor or "", resolve_mode(declared, connector))
+                              declared.cursor or "", mode)
+                warnings += _key_warnings(path, connector, declared, mode)
             missing = set(by_name) - {row for row in table.columns[1].cells}
             for name in sorted(missing):
                 table.add_row(src.name, name, "[red]not found[/red]", "", "", "", "")
@@ -171,4 +221,24 @@ def sources_test(
         fail(str(exc))
     console.print(table)
     for warning in warnings:
-        console.print(f"[yellow]warning[/yellow] {warning}", soft_wrap=True)
+        console.print(f"[yellow]warning[/yellow] {escape(warning)}", soft_wrap=True)
+
+
+def _key_warnings(path: Path, connector: Connector, stream: Stream, mode: str) -> list[str]:
+    """An incremental stream without a key (each update of a row is appended again), or a declared key the
+    data breaks (duplicates or empty values): one line each, naming the file and the stream."""
+    from countyhub.connectors import ConnectorError
+    from countyhub.connectors.keys import check_key, key_advice, propose_key
+
+    try:
+        if not stream.primary_key:
+            if mode != "incremental":
+                return []
+            return [f"{path}: stream {stream.name} has no primary_key; {key_advice(propose_key(connector, stream), True)}"]
+        check = check_key(connector, stream)
+    except ConnectorError as exc:  # the connection was fine (listed above): a key check must not hide the table
+        return [f"{path}: stream {stream.name}: cannot check its key: {exc}"]
+    if check is None or check.holds:
+        return []
+    then = "loads keep one row per key value and quarantine the rows that conflict with it"
+    return [f"{path}: stream {stream.name}: {check.describe()}; {then}"]
