@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from pydantic import Field
@@ -21,15 +22,18 @@ from countyhub.connectors.base import (
     StreamEmptyError,
     sink,
 )
-from countyhub.connectors.options import StreamOptions
-from countyhub.connectors.textio import (
-    SNIFF_BYTES,
-    constant_text,
-    detect_encoding,
-    record_lines,
-    sniff_dialect,
-    utf8_source,
+from countyhub.connectors.csv_layout import (
+    BLANK,
+    SKIPPED_TEXT,
+    CsvLayout,
+    cells_of,
+    line_reason,
+    not_data,
+    read_layout,
+    trace,
 )
+from countyhub.connectors.options import StreamOptions
+from countyhub.connectors.textio import SNIFF_BYTES, constant_text, utf8_source
 from countyhub.core.checksums import file_checksum
 from countyhub.core.departments import Stream
 
@@ -45,11 +49,15 @@ class FilesConfig(ConnectorConfig):
 
 
 class FilesStreamOptions(StreamOptions, excel.SheetOptions):
-    """A drop-folder stream: which files, how to read a CSV (each detected when not given), and which sheet."""
+    """A drop-folder stream: which files, how to read a CSV (each detected when not given), and which sheet.
+
+    `header_row` (1-based physical line, from SheetOptions) applies to CSV too: the header is there and the
+    lines above it are titles and notes; without it (`header: auto`) the header is found below them."""
 
     pattern: str | None = None  # glob in the drop folder; default <stream name>*.csv
     encoding: str | None = None  # default detected: UTF-8, UTF-8 with BOM, GB18030/GBK
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)  # default sniffed
+    # auto: below any title and note lines, if a line looks like one; true: the line layout finds; false: none.
     header: bool | Literal["auto"] = "auto"
 
 
@@ -83,22 +91,17 @@ class FilesConnector(Connector):
     def _pattern(self, stream: Stream) -> str:
         return self._options(stream).pattern or f"{stream.name}*.csv"
 
-    def _csv_dialect(self, path: Path, stream: Stream) -> tuple[str, str, list[str], bool]:
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+    def _csv_layout(self, path: Path, stream: Stream) -> CsvLayout:
         options = self._options(stream)
         try:
-            encoding = options.encoding or detect_encoding(head)
-            text = head.decode(encoding, errors="ignore")
-            delimiter, names, header = sniff_dialect(text, options.delimiter, options.header)
+            return read_layout(path, options.encoding, options.delimiter, options.header, options.header_row)
         except ConnectorError as exc:
-            raise ConnectorError(f"{self.where}: {path}:1: {exc}") from None
-        return encoding, delimiter, names, header
+            raise ConnectorError(f"{self.where}: {exc}") from None
 
     def _columns(self, path: Path, stream: Stream) -> list[str]:
         if path.suffix.lower() == ".xlsx":
             return excel.read_sheet(path, self._options(stream))[0]
-        return self._csv_dialect(path, stream)[2]
+        return self._csv_layout(path, stream).names
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
         found = []
@@ -168,26 +171,41 @@ class FilesConnector(Connector):
         return total
 
     def _read_csv(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
-        encoding, delimiter, names, header = self._csv_dialect(path, stream)
-        bad: list[tuple[str, str]] = []
+        layout = self._csv_layout(path, stream)
+        names, width = layout.names, len(layout.names)
+        for line in layout.above:
+            rejects.skip(f"{path.name}:{line.line}", line.reason, line.text)
+        # Records pyarrow could not split into `width` fields, in order: (text, fields, why not data or None).
+        bad: list[tuple[str, int, str | None]] = []
+        kept_out: list[tuple[str, str]] = []  # (reason, text) of full-width lines that are not data, in order
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
-            bad.append((row.text, f"line has {row.actual_columns} fields, the header has {row.expected_columns}"))
+            # A footer is often shorter than the header (合计 and a sum, 制表人 and a name): not a bad line.
+            bad.append((row.text, row.actual_columns, line_reason(cells_of(row.text, layout.delimiter), width)))
             return "skip"
 
-        source, converter = utf8_source(path, encoding)
+        source, converter = utf8_source(path, layout.encoding)
         # Raw keeps every value as text: typing is staging's job, so nothing is lost on the way in.
         reader = pacsv.open_csv(
             source,
-            read_options=pacsv.ReadOptions(block_size=self.config.block_size, column_names=names, skip_rows=int(header)),
+            read_options=pacsv.ReadOptions(block_size=self.config.block_size, column_names=names,
+                                           skip_rows=layout.skip_records),
             # Quoted values may span lines (addresses, remarks); without this a block boundary inside one breaks.
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+            parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, invalid_row_handler=on_invalid,
                                              newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
         try:
             for batch in reader:
+                if dropped := not_data(batch.columns, width):
+                    keep = np.ones(batch.num_rows, dtype=bool)
+                    keep[[i for i, _ in dropped]] = False
+                    kept_out += [(reason, layout.delimiter.join(c[i].as_py() for c in batch.columns))
+                                 for i, reason in dropped if reason != BLANK]
+                    batch = batch.filter(pa.array(keep))
+                    if not batch.num_rows:
+                        continue
                 source_col = constant_text(path.name, batch.num_rows)
                 yield pa.RecordBatch.from_arrays([*batch.columns, source_col], names=[*names, SOURCE_FILE])
             if converter is not None:
@@ -197,10 +215,24 @@ class FilesConnector(Connector):
         finally:
             if converter is not None:
                 converter.close()
-        if bad:
-            _, lines = record_lines(path, encoding, delimiter, header, len(names), set(), len(bad))
-            for (text, reason), line in zip(bad, [*lines, *[None] * len(bad)]):
-                rejects.reject(f"{path.name}:{line or '?'}", reason, {"_line": text, SOURCE_FILE: path.name})
+        self._report(path, layout, bad, kept_out, rejects)
+
+    def _report(self, path: Path, layout: CsvLayout, bad: list[tuple[str, int, str | None]],
+                kept_out: list[tuple[str, str]], rejects: RejectSink) -> None:
+        """Bad records to quarantine and footer lines to the load log, each at its physical line (a second pass
+        over the file, made only when there is one to report)."""
+        if not kept_out and all(reason == BLANK for *_, reason in bad):
+            return
+        found = trace(path, layout, set(), len(bad), len(kept_out))
+        for (text, fields, reason), line in zip(bad, [*found.bad, *[None] * len(bad)]):
+            where = f"{path.name}:{line or '?'}"
+            if reason is None:
+                rejects.reject(where, f"line has {fields} fields, the header has {len(layout.names)}",
+                               {"_line": text, SOURCE_FILE: path.name})
+            elif reason != BLANK:
+                rejects.skip(where, reason, text[:SKIPPED_TEXT])
+        for (reason, text), line in zip(kept_out, [*found.kept_out, *[None] * len(kept_out)]):
+            rejects.skip(f"{path.name}:{line or '?'}", reason, text[:SKIPPED_TEXT])
 
     def locate(self, stream: Stream, rejected: list[Rejected]) -> list[Rejected]:
         """`file:line` for rows a row rule rejected (a value that does not fit its declared type, a bad ID
@@ -216,8 +248,7 @@ class FilesConnector(Connector):
             if path.suffix.lower() == ".xlsx":
                 lines = self._excel_lines(path, stream, {r.row for r in rows})
             else:
-                encoding, delimiter, names, header = self._csv_dialect(path, stream)
-                lines, _ = record_lines(path, encoding, delimiter, header, len(names), {r.row for r in rows}, 0)
+                lines = trace(path, self._csv_layout(path, stream), {r.row for r in rows}, 0, 0).rows
             for r in rows:
                 if r.row in lines:  # "roll_1.csv key 身份证号=…" → "roll_1.csv:17 key 身份证号=…"
                     r.where = f"{name}:{lines[r.row]}" + r.where.removeprefix(name)

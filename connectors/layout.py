@@ -41,3 +41,10 @@ def footer_reason(cells: Sequence[str | None], width: int) -> str | None:
     if len(texts) == 1 and width >= 3 and len(cells) >= 3:
         return "footer: a line with one filled cell"
     return None
+
+
+def above_header_reason(cells: Sequence[str | None]) -> str:
+    """Why a non-blank line above the header is not data: a note names something with a colon (填报单位：…,
+    单位：元), anything else is (part of) the title."""
+    texts = filled(cells)
+    return "note above the header" if texts and any(":" in t or "：" in t for t in texts) else "title above the header"

@@ -1,11 +1,9 @@
-"""Encoding detection, a streaming GB18030→UTF-8 transcoder, CSV dialect sniffing and file checksums."""
+"""Encoding detection, streaming GB18030→UTF-8 transcoders and a constant text column (csv_layout.py reads the layout)."""
 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +17,6 @@ SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024
 # Order matters: a UTF-8 BOM is decisive, valid UTF-8 next, and GB18030 (a superset of GBK/GB2312) last.
 CANDIDATE_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def detect_encoding(head: bytes) -> str:
@@ -79,59 +76,6 @@ class Utf8Transcoder(io.RawIOBase):
     def close(self) -> None:
         self._file.close()
         super().close()
-
-
-def sniff_dialect(text: str, delimiter: str | None, header: bool | str) -> tuple[str, list[str], bool]:
-    """Delimiter, column names and whether the first line is a header, from the file's first lines."""
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ConnectorError("no header row")
-    if not delimiter:
-        try:
-            delimiter = csv.Sniffer().sniff("\n".join(lines[:20]), ",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    first = [h.strip() for h in next(csv.reader([lines[0]], delimiter=delimiter))]
-    if header == "auto":
-        # A header names columns: no empty and no numeric cells. csv.Sniffer.has_header guesses from
-        # column types, which says nothing for an all-text export, so decide from the first line alone.
-        header = all(first) and not any(NUMBER.match(v) for v in first) and len(set(first)) == len(first)
-    names = first if header else [f"column_{i + 1}" for i in range(len(first))]
-    return delimiter, names, bool(header)
-
-
-def record_lines(path: Path, encoding: str, delimiter: str, header: bool, width: int,
-                 rows: set[int], bad: int) -> tuple[dict[int, int], list[int]]:
-    """Physical start lines of data rows and of bad records, from a second pass made only when rows were rejected.
-
-    `rows` are positions among the rows the reader kept (0-based, as `Rejected.row` counts them); `bad`
-    is how many records had the wrong number of fields (the reader skipped them, in order). Records are
-    split like the fast reader splits them: quoted fields may span lines, empty lines are skipped, and a
-    record whose field count is not `width` is a bad one. Returns ({row: line}, [line of each bad record]).
-    """
-    found: dict[int, int] = {}
-    bad_lines: list[int] = []
-    kept, last = 0, max(rows, default=-1)
-    limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)  # a long text field is data, not an error, here
-    try:
-        with path.open("r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            start = 1
-            for number, record in enumerate(reader):
-                line, start = start, reader.line_num + 1
-                if (number == 0 and header) or not record:
-                    continue
-                if len(record) != width:
-                    bad_lines.append(line)
-                elif kept in rows:
-                    found[kept] = line
-                kept += len(record) == width
-                if kept > last and len(bad_lines) >= bad:
-                    break
-    finally:
-        csv.field_size_limit(limit)
-    return found, bad_lines
 
 
 class IconvStream:
