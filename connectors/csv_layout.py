@@ -217,48 +217,6 @@ def not_data(columns: Sequence[pa.Array], width: int) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-@dataclass
-class Trace:
-    """Where records below the header are in the file: the second pass, made only when something needs a line."""
-
-    rows: dict[int, int] = field(default_factory=dict)  # position among the data rows kept -> physical line
-    bad: list[int] = field(default_factory=list)  # line of each record with the wrong number of fields, in order
-    kept_out: list[int] = field(default_factory=list)  # line of each full-width record that is not data (not blank)
-
-
-def trace(path: Path, layout: CsvLayout, rows: set[int], bad: int, kept_out: int) -> Trace:
-    """Physical start lines, splitting records as pyarrow does (quoted fields may span lines, empty lines are
-    skipped, the records above the data skipped as `skip_records` says) and telling data from footer lines by
-    the same rule as `not_data`. Stops once `rows`, `bad` bad records and `kept_out` footer lines are found."""
-    found = Trace()
-    width, last, kept = len(layout.names), max(rows, default=-1), 0
-    limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)  # a long text field is data, not an error, here
-    encoding = "utf-8-sig" if layout.encoding.startswith("utf-8") else layout.encoding
-    try:
-        with path.open("r", encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=layout.delimiter)
-            start = 1
-            for number, record in enumerate(reader):
-                line, start = start, reader.line_num + 1
-                if number < layout.skip_records or not record:
-                    continue
-                if len(record) != width:
-                    found.bad.append(line)
-                elif reason := line_reason(record, width):
-                    if reason != BLANK:
-                        found.kept_out.append(line)
-                else:
-                    if kept in rows:
-                        found.rows[kept] = line
-                    kept += 1
-                if kept > last and len(found.bad) >= bad and len(found.kept_out) >= kept_out:
-                    break
-    finally:
-        csv.field_size_limit(limit)
-    return found
-
-
 def cells_of(text: str, delimiter: str) -> list[str]:
     """The cells of one record's text (as pyarrow's invalid-row handler gives it)."""
     return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])

@@ -30,8 +30,8 @@ from countyhub.connectors.csv_layout import (
     line_reason,
     not_data,
     read_layout,
-    trace,
 )
+from countyhub.connectors.csv_lines import trace, trace_tail
 from countyhub.connectors.options import StreamOptions
 from countyhub.connectors.textio import SNIFF_BYTES, constant_text, utf8_source
 from countyhub.core.checksums import file_checksum
@@ -223,7 +223,7 @@ class FilesConnector(Connector):
         over the file, made only when there is one to report)."""
         if not kept_out and all(reason == BLANK for *_, reason in bad):
             return
-        found = trace(path, layout, set(), len(bad), len(kept_out))
+        found = trace_tail(path, layout, len(bad), len(kept_out)) or trace(path, layout, set(), len(bad), len(kept_out))
         for (text, fields, reason), line in zip(bad, [*found.bad, *[None] * len(bad)]):
             where = f"{path.name}:{line or '?'}"
             if reason is None:
