@@ -95,9 +95,22 @@ def sniff_dialect(text: str, delimiter: str | None, header: bool | str) -> tuple
     if header == "auto":
         # A header names columns: no empty and no numeric cells. csv.Sniffer.has_header guesses from
         # column types, which says nothing for an all-text export, so decide from the first line alone.
-        header = all(first) and not any(NUMBER.match(v) for v in first) and len(set(first)) == len(first)
+        header = all(first) and not any(NUMBER.match(v) for v in first)
+    if header:
+        _refuse_repeated_names(first)
     names = first if header else [f"column_{i + 1}" for i in range(len(first))]
     return delimiter, names, bool(header)
+
+
+def _refuse_repeated_names(names: list[str]) -> None:
+    # Office exports repeat a heading (备注, 备注); guessing which column is which, or reading the header
+    # as a data row, would load wrong data without a word, so the engineer decides.
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, 1):
+        if name in seen:
+            raise ConnectorError(f"the header names {name!r} twice (columns {seen[name]} and {position}); rename "
+                                 "one in the file, or set `header: false` if the first line is data")
+        seen[name] = position
 
 
 def record_lines(path: Path, encoding: str, delimiter: str, header: bool, width: int,
