@@ -71,8 +71,8 @@ class Source(BaseModel):
     @field_validator("config")
     @classmethod
     def no_secrets_inline(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if problem := inline_secret(key, value[key]):
+        for key, entry in value.items():
+            if problem := inline_secret(key, entry):
                 raise ValueError(f"'{key}': {problem}")
         return value
 

@@ -49,8 +49,9 @@ def test_unterminated_quote_does_not_swallow_the_following_rows(settings: Settin
     drop(tmp_path, SRC, gbk_lines([HEADER, ROW1, f'{ID2},李四,"五保', ROW3, f"{ID4},赵六,低保"]))
     result = load_drop(settings, tmp_path)
     # Nothing after the open quote can be trusted as rows: it is all kept, in quarantine, from the quote's line.
-    rows, [(where, reason, raw)] = lake_state(settings)
+    rows, entries = lake_state(settings)
     assert rows == [(ID1, "张三", "低保", SRC)]
+    [(where, reason, raw)] = entries
     assert (where, "quote" in reason) == (f"{SRC}:3", True)
     assert f"{ID3},王五,临时救助" in raw["_line"] and f"{ID4},赵六,低保" in raw["_line"]
     assert result.rows_loaded == 1

@@ -38,8 +38,9 @@ def test_gb18030_four_byte_name_characters_survive(settings: Settings, tmp_path:
 def test_a_utf8_line_in_a_gbk_file_is_quarantined_not_garbled(settings: Settings, tmp_path: Path) -> None:
     drop(tmp_path, SRC, gbk_lines([HEADER, ROW1]) + f"{ROW2}\r\n".encode() + gbk_lines([ROW3]))
     load_drop(settings, tmp_path)
-    rows, [(where, reason, _)] = lake_state(settings)
+    rows, entries = lake_state(settings)
     assert rows == [THREE[0], THREE[2]]
+    [(where, reason, _)] = entries
     assert where == f"{SRC}:3" and "UTF-8" in reason
 
 
@@ -49,8 +50,9 @@ def test_a_utf8_line_in_a_gbk_file_is_quarantined_not_garbled(settings: Settings
 def test_a_gbk_line_in_a_utf8_file_is_quarantined_not_garbling_the_rest(settings: Settings, tmp_path: Path) -> None:
     drop(tmp_path, SRC, f"{HEADER}\r\n{ROW1}\r\n".encode() + gbk_lines([ROW2]) + f"{ROW3}\r\n".encode())
     load_drop(settings, tmp_path)
-    rows, [(where, reason, _)] = lake_state(settings)
+    rows, entries = lake_state(settings)
     assert rows == [THREE[0], THREE[2]]
+    [(where, reason, _)] = entries
     assert where == f"{SRC}:3" and "GB" in reason
 
 

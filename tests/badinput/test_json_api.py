@@ -105,6 +105,7 @@ def test_a_record_missing_its_key_field_is_quarantined(settings: Settings) -> No
     with serve(ScriptedApi(script)) as url:
         result = load(settings, _stream(primary_key=["uscc"]), _connector(url))
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
-    rows, [(where, reason, raw)] = lake_state(settings, "firms")
+    rows, entries = lake_state(settings, "firms")
     assert rows == [_row(1), _row(2), _row(4)]
+    [(where, reason, raw)] = entries
     assert (where, "uscc" in reason, raw) == ("key uscc=None", True, {"uscc": None, **keyless})

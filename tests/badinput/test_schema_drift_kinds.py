@@ -10,9 +10,10 @@ import pytest
 from countyhub.connectors import get_connector
 from countyhub.core.departments import Stream
 from countyhub.core.settings import Settings
+from countyhub.lakehouse import Lake
 from countyhub.lakehouse.drift import SchemaDriftError
 from countyhub.lakehouse.load import LoadResult
-from tests.badinput.lake_probe import load, query
+from tests.badinput.lake_probe import load
 
 FIRST = ("pid INTEGER PRIMARY KEY, name TEXT, grade INTEGER", [(1, "张三", 1), (2, "李四", 2)])
 REFUSED = "The load stopped and nothing changed; set `allow_schema_evolution: true`"
@@ -30,12 +31,14 @@ def _load(settings: Settings, db: Path, table: tuple[str, list[tuple]], evolve: 
 
 
 def _lake(settings: Settings) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """(columns and types, rows, meta.schema_changes) of raw_mzj.insured."""
-    return (query(settings, "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'lake' AND "
+    """(columns and types, rows, meta.schema_changes) of raw_mzj.insured, read on one connection."""
+    with Lake(settings).reader() as con:
+        return (con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'lake' AND "
                             "schema_name = 'raw_mzj' AND table_name = 'insured' AND column_name NOT LIKE '\\_%' "
-                            "ESCAPE '\\' ORDER BY column_index"),
-            query(settings, "SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw_mzj.insured ORDER BY pid"),
-            query(settings, "SELECT column_name, change, old_type, new_type FROM meta.schema_changes ORDER BY 1"))
+                            "ESCAPE '\\' ORDER BY column_index").fetchall(),
+                con.execute("SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw_mzj.insured ORDER BY pid").fetchall(),
+                con.execute("SELECT column_name, change, old_type, new_type FROM meta.schema_changes ORDER BY 1"
+                            ).fetchall())
 
 
 def _refused(settings: Settings, db: Path, first: tuple, second: tuple, what: str) -> None:
