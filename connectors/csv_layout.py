@@ -99,6 +99,16 @@ def _names(cells: list[str]) -> list[str]:
     return names
 
 
+def _repeated(cells: list[str]) -> tuple[str, int, int] | None:
+    """The first name a header line gives twice, with both (1-based) column positions."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(cells, 1):
+        if name in seen:
+            return name, seen[name], position
+        seen[name] = position
+    return None
+
+
 def _looks_like_header(cells: list[str]) -> str | None:
     """Why a line below a title cannot be the header (None when it can): column names are text and distinct."""
     texts = filled(cells)
@@ -145,8 +155,15 @@ def read_layout(path: Path, encoding: str | None, delimiter: str | None, header:
         if index == 0:
             # No title above: a header names columns (no empty, numeric or repeated cell), or there is none.
             first = [c.strip() for c in cells]
-            looks = all(first) and not any(NUMBER.match(v) for v in first) and len(set(first)) == len(first)
-            if header == "auto" and not looks:
+            texts = all(first) and not any(NUMBER.match(v) for v in first)
+            if header == "auto" and texts and (twice := _repeated(first)):
+                # A header that repeats a heading (备注, 备注), or a data line that repeats a value: guessing
+                # either way would load wrong data without a word, so the engineer decides.
+                name, a, b = twice
+                raise ConnectorError(f"{path}:{line}: the header names {name!r} twice (columns {a} and {b}); set "
+                                     f"`header: true` to load both (the second as {name}_2), or `header: false` if "
+                                     f"line {line} is data")
+            if header == "auto" and not texts:
                 return CsvLayout(encoding, delimiter, [f"column_{i + 1}" for i in range(len(first))], False)
         elif problem := _looks_like_header(cells):
             raise ConnectorError(

@@ -145,7 +145,7 @@ class HttpJsonConnector(Connector):
         schema = None
         since = (state or {}).get("cursor") if stream.cursor else None
         strict = since is not None and (state or {}).get("cursor_op") != ">="
-        for items in self._pages(stream, state):
+        for number, items in enumerate(self._pages(stream, state), 1):
             if strict:  # APIs filter "updated since" inclusively; ">" drops the rows at the cursor itself
                 items = [i for i in items if str(i.get(stream.cursor)) != str(since)]
                 if not items:
@@ -154,7 +154,26 @@ class HttpJsonConnector(Connector):
             try:
                 batch = pa.RecordBatch.from_pylist(items, schema=schema)
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                raise ConnectorError(f"{self.where}: {stream.name}: a page does not fit the first page's schema: "
-                                     f"{exc}") from None
+                raise ConnectorError(f"{self.where}: {stream.name}: page {number} does not fit "
+                                     f"{'the first page' if schema else 'one schema'}: {misfit(items, schema) or exc}"
+                                     ) from None
             schema = schema or batch.schema
             yield batch
+
+
+def misfit(items: list[dict[str, Any]], schema: pa.Schema | None) -> str | None:
+    """Which record and field break the page's schema: the first page's, or the one its first value implies."""
+    for name in dict.fromkeys(k for item in items for k in item):
+        given = schema.field(name).type if schema is not None and name in schema.names else None
+        expected, whose = given, "the first page has"
+        for position, item in enumerate(items, 1):
+            value = item.get(name)
+            if value is None:
+                continue
+            try:
+                typed = pa.array([value], expected)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return f"record {position}, field {name!r}: {value!r} ({type(value).__name__}) where {whose} {expected}"
+            if expected is None:
+                expected, whose = typed.type, f"record {position} has"
+    return None

@@ -58,6 +58,7 @@ def pages(get: Get, options: HttpJsonStreamOptions, cursor: str | None,
     if kind != "none":
         params[paging.size_param] = size
     page, url = paging.start, path
+    previous: list[dict[str, Any]] | None = None
     for _ in range(MAX_PAGES):
         query = dict(params)
         if kind == "page":
@@ -65,16 +66,26 @@ def pages(get: Get, options: HttpJsonStreamOptions, cursor: str | None,
         elif kind == "offset":
             query[paging.offset_param] = (page - 1) * size
         response = get(url, query)
-        document = response.json()
+        number = page - paging.start + 1  # the page's place in this read, for messages (no query: it may hold a key)
+        document = _json(response, f"{path}: page {number}")
         items = dig(document, records) or []
+        if items and items == previous:
+            # A server that ignores the page parameter, or repeats a page: loading it again would duplicate
+            # its rows, and what the page should have held is unknown, so the load stops.
+            raise ConnectorError(f"{path}: page {number} holds the same {len(items)} records as page {number - 1}: "
+                                 "the server's paging does not advance, so the load stops before duplicating them")
+        previous = items
         if items:
             yield items
-        if kind == "none" or not items:
+        # A cursor or Link API may answer an empty page that still points to the next one (filtered server-side).
+        if kind == "none" or (not items and kind not in ("cursor", "link")):
             return
         if kind == "cursor":
             token = dig(document, paging.next_cursor)
             if not token:
                 return
+            if token == params.get(paging.cursor_param):
+                raise ConnectorError(f"{path}: page {number} points to the cursor just read ({paging.next_cursor})")
             params[paging.cursor_param] = token
         elif kind == "link":
             following = response.links.get("next", {}).get("url")
@@ -88,3 +99,11 @@ def pages(get: Get, options: HttpJsonStreamOptions, cursor: str | None,
         elif len(items) < size:
             return
         page += 1
+
+
+def _json(response: httpx.Response, where: str) -> Any:
+    """The answer's JSON; a body that is not JSON (cut off, an HTML error page) is a ConnectorError naming the page."""
+    try:
+        return response.json()
+    except ValueError as exc:  # json.JSONDecodeError, and UnicodeDecodeError for a body that is not text
+        raise ConnectorError(f"{where}: the answer ({response.status_code}) is not JSON: {exc}") from None

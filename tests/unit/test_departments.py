@@ -53,7 +53,7 @@ def test_secret_in_yaml_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD.replace('url: "sqlite:///{home}/x.db"', 'url: "postgresql://u:hunter2@db/x"'))
     with pytest.raises(DepartmentFileError) as failure:
         load_department(path)
-    assert ":9: field 'sources.0.config'" in str(failure.value) and "hunter2" not in str(failure.value)
+    assert ":10: field 'sources.0.config.url'" in str(failure.value) and "hunter2" not in str(failure.value)
     path = _write(tmp_path, GOOD.replace('url: "sqlite:///{home}/x.db"', 'url: "sqlite://"\n      password: x'))
     with pytest.raises(DepartmentFileError, match="secrets never go in YAML"):
         load_department(path)
