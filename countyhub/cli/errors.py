@@ -46,8 +46,8 @@ _UNREACHABLE = {
     "httpx": ("TransportError",),
 }
 _URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]+:)[^@\s]+@")
-_KEY_VALUE_SECRET = re.compile(r"\b(password|passwd|pwd|token|secret)(\s*[=:]\s*)(\S+)", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+_KEY_VALUE_SECRET = re.compile(r"\b(password|passwd|pwd|token|secret)(\s*=\s*)([^\s,;]+)", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[^\s,;]+", re.IGNORECASE)
 _SECRET_ENV = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL|PSEUDONYM_KEY", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

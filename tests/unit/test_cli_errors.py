@@ -15,7 +15,7 @@ import sqlalchemy.exc
 from typer.testing import CliRunner
 
 from countyhub.cli.common import console
-from countyhub.cli.errors import INTERRUPTED, describe
+from countyhub.cli.errors import INTERRUPTED, describe, scrub
 from countyhub.cli.main import app
 from countyhub.core.settings import Settings
 from tests.unit.test_departments import GOOD
@@ -163,3 +163,11 @@ def test_the_installed_command_prints_no_traceback_unless_asked(tmp_path: Path) 
     debug = subprocess.run([command[0], "--debug", *command[1:]], capture_output=True, text=True, env=env, check=False)
     assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
     assert "SettingsError" in debug.stderr
+
+
+def test_scrub_keeps_secrets_and_numbers_out_of_an_error_line() -> None:
+    text = (f"login {SECRET} refused\n for dbname=x password=pw1234 host=db, Authorization: Bearer tok-123, "
+            f"resident {RESIDENT_ID} phone 13812345678")
+    assert scrub(text, {"GAJ_HOUSEHOLD_PASSWORD": SECRET, "HOME": "/root"}) == (
+        "login *** refused for dbname=x password=*** host=db, Authorization: Bearer ***, "
+        "resident 511724********1234 phone 138****5678")
