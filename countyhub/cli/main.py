@@ -1,9 +1,8 @@
-"""The `countyhub` command line: demo, run, load, build, sources, catalog search and serve."""
+"""The `countyhub` command line: demo, run, load, build, sources, catalog search and serve; --debug for tracebacks."""
 
 from __future__ import annotations
 
 import socket
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
+from countyhub.cli.errors import CountyhubGroup
 from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,14 +20,24 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="countyhub — the county's shared data platform.\n\n"
     "Department systems -> raw zone -> dbt (audit) -> contract gate -> shared zone -> catalog.\n"
-    "Start with `countyhub demo` to see the whole flow on a generated county.",
+    "Start with `countyhub demo` to see the whole flow on a generated county.\n\n"
+    "An error ends a command in one `error: …` line; `countyhub --debug <command>` (or COUNTYHUB_DEBUG=1) "
+    "shows its full traceback.",
     no_args_is_help=True,
     rich_markup_mode="rich",
+    cls=CountyhubGroup,  # every command's errors end in one line there (countyhub/cli/errors.py)
+    # A traceback that still escapes must not print local variables: they can hold secrets and residents' data.
+    pretty_exceptions_show_locals=False,
 )
 
 
-
-
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", envvar="COUNTYHUB_DEBUG",
+                                        help="On an error, show the full traceback (also COUNTYHUB_DEBUG=1).")] = False,
+) -> None:
+    # Nothing to do here: CountyhubGroup reads --debug from the root context when a command fails.
+    pass
 
 
 @app.command()
@@ -39,7 +49,9 @@ def demo(
 ) -> None:
     """Seed the demo county (Dazhu, 511724), run the whole flow once, print a summary and serve the catalog.
 
-    Running it again regenerates the same sources (fixed seed) and duplicates nothing.
+    Running it again regenerates the same sources (fixed seed) and duplicates nothing. When a department failed
+    to load or a gate failed, the catalog is still served (the rest of the county is there) and the command exits
+    2 when the server stops; with --no-serve it exits 2 right after the summary.
     """
     from countyhub.cli.demo import run_demo
 
@@ -50,6 +62,8 @@ def demo(
     print_summary(report)
     if serve:
         _serve(rt, port)
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -213,7 +227,10 @@ def _serve(rt: Runtime, port: int | None) -> None:
     web = build_app(rt)  # the runtime's catalog and sharing, the deployment's session key
     console.print(f"catalog: http://{settings.catalog_host}:{port}  (Ctrl-C to stop; sign in with a token from "
                   "`countyhub users add`)")
-    serve_catalog(web, settings.catalog_host, port)
+    try:
+        serve_catalog(web, settings.catalog_host, port)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on: for a server that is the way to stop
+        console.print("catalog stopped")
 
 
 def _register_subcommands() -> None:
@@ -239,14 +256,9 @@ _register_subcommands()
 
 
 def main() -> None:
-    """The `countyhub` command: a lake that cannot be opened ends in one clear line, not a traceback."""
-    from countyhub.lakehouse.lake import LakeError
-
-    try:
-        app()
-    except LakeError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        sys.exit(1)
+    """The `countyhub` command. An expected error (a bad file, an unreachable source, a lake that cannot be opened…)
+    ends in one `error: …` line and a non-zero exit, an interrupt in exit 130; --debug adds the traceback."""
+    app()
 
 
 if __name__ == "__main__":

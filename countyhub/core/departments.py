@@ -279,5 +279,8 @@ def load_department(path: Path) -> Department:
 
 
 def load_departments(folder: Path) -> list[Department]:
-    """Every departments/<code>.yml, validated, sorted by code."""
+    """Every departments/<code>.yml, validated, sorted by code; a missing folder is an error, not a county of none."""
+    if not folder.is_dir():
+        raise DepartmentFileError(f"{folder}: no such departments folder (departments_dir in countyhub.toml, "
+                                  "COUNTYHUB_DEPARTMENTS_DIR)")
     return [load_department(p) for p in sorted(folder.glob("*.yml"))]

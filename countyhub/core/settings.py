@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """The config file or a COUNTYHUB_* variable holds something unusable; the message names where and the field."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,14 @@ def _expand(value: str, home: Path) -> str:
 def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read countyhub.toml (or COUNTYHUB_CONFIG), then apply COUNTYHUB_* overrides from `environ` (default: os.environ)."""
     environ = os.environ if environ is None else environ
-    path = Path(config_file or environ.get("COUNTYHUB_CONFIG") or PROJECT_DIR / "countyhub.toml")
-    raw: dict = {}
-    if path.exists():
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh).get("countyhub", {})
+    named = config_file or environ.get("COUNTYHUB_CONFIG")
+    path = Path(named or PROJECT_DIR / "countyhub.toml")
+    raw, where = _read_config(path, required=bool(named))
     for f in fields(Settings):
         env = environ.get(f"COUNTYHUB_{f.name.upper()}")
         if env is not None:
             raw[f.name] = env
+            where[f.name] = f"COUNTYHUB_{f.name.upper()}"
     home = Path(_expand(str(raw.get("home", "{project}/.countyhub")), Path("."))).resolve()
     defaults = {
         "lake_metadata": "sqlite:{home}/lake/metadata.sqlite",
@@ -87,12 +92,44 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         contracts_dir=Path(values["contracts_dir"]),
         dbt_project_dir=Path(values["dbt_project_dir"]),
         catalog_host=values["catalog_host"],
-        catalog_port=int(values["catalog_port"]),
+        catalog_port=_number(int, "catalog_port", values, where),
         gate_memory_limit=values["gate_memory_limit"],
         tools_dir=Path(values["tools_dir"]),
         s3_endpoint=values["s3_endpoint"],
         s3_region=values["s3_region"],
-        serving_mb=int(values["serving_mb"]),
-        service_rate=float(values["service_rate"]),
-        service_daily_quota=int(values["service_daily_quota"]),
+        serving_mb=_number(int, "serving_mb", values, where),
+        service_rate=_number(float, "service_rate", values, where),
+        service_daily_quota=_number(int, "service_daily_quota", values, where),
     )
+
+
+def _read_config(path: Path, required: bool) -> tuple[dict, dict[str, str]]:
+    """The [countyhub] table of the config file, and where each key is written ("file:line: field 'key'")."""
+    if not path.exists():
+        if required:  # a file the user named and mistyped must not quietly fall back to the defaults
+            raise SettingsError(f"{path}: no such config file (from --config or COUNTYHUB_CONFIG)")
+        return {}, {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        table = tomllib.loads(text).get("countyhub", {})
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{path}:{at.group(1)}" if at else str(path)
+        raise SettingsError(f"{where}: not valid TOML: {str(exc).split(' (at line')[0]}") from None
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: 'countyhub' must be a table ([countyhub] followed by key = value lines)")
+    lines = text.splitlines()
+
+    def line_of(key: str) -> str:
+        found = next((n for n, line in enumerate(lines, 1) if re.match(rf"\s*{re.escape(key)}\s*=", line)), None)
+        return f"{path}:{found}" if found else str(path)
+
+    return dict(table), {key: f"{line_of(key)}: field '{key}'" for key in table}
+
+
+def _number(kind: type[int | float], name: str, values: dict[str, str], where: dict[str, str]) -> Any:
+    try:
+        return kind(values[name])
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{where.get(name, name)}: {values[name]!r} is not {what}") from None

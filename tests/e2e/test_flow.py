@@ -1,5 +1,6 @@
-"""The whole flow on the demo county: counts, catalog, incremental re-runs, source changes reaching the shared
-datasets, and a shrunken source failing the volume rule while the last good version stays served."""
+"""The whole flow on the demo county: counts, catalog, incremental re-runs, one unreachable department leaving the
+rest of the county published, source changes reaching the shared datasets, and a shrunken source failing the volume
+rule while the last good version stays served."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import io
 import json
 import math
 import os
+import re
+import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +23,7 @@ import pytest
 
 from countyhub.catalog.store import Catalog
 from countyhub.cli.demo import demo_api, run_demo
+from countyhub.contracts.publish import current_publication
 from countyhub.core.settings import Settings, load_settings
 from countyhub.demo import Manifest, load_manifest
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE
@@ -167,13 +173,61 @@ def test_catalog_entry_carries_owner_gate_version_and_lineage(twice) -> None:
     assert catalog.get("staging.stg_gaj__persons")["upstream"] == ["raw_gaj.persons"]
 
 
+# Set as the household registry's password while it is unreachable: it must appear in no output.
+REGISTRY_PASSWORD = "s3cret-registry-pw"
+
+
+@dataclass
+class Broken:
+    """`countyhub run` (the real command, in its own process) while gaj's household registry refuses connections."""
+
+    exit_code: int
+    output: str
+    before: dict[str, tuple[int, int, str]]  # shared dataset -> (version, rows, digest of its rows) before the run
+    after: dict[str, tuple[int, int, str]]  # the same after it
+    loaded: dict[str, int]  # department -> successful loads the run added to lake.meta.loads
+
+
+def _served(settings: Settings, datasets: list[str]) -> dict[str, tuple[int, int, str]]:
+    lake = Lake(settings)
+    served = {}
+    with lake.reader() as con:
+        for name in datasets:
+            rows, digest = con.execute(f"SELECT count(*), md5(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR)) "
+                                       f"FROM lake.{name} AS t").fetchone()
+            served[name] = (current_publication(lake, name.removeprefix("shared.")).version, rows, digest)
+    return served
+
+
+def _successful_loads(settings: Settings) -> dict[str, int]:
+    with Lake(settings).reader() as con:
+        return dict(con.execute("SELECT department, count(*) FROM lake.meta.loads WHERE status = 'success' "
+                                "GROUP BY department").fetchall())
+
+
+def _run_with_gaj_unreachable(rt: Runtime, datasets: list[str]) -> Broken:
+    before, loads_before = _served(rt.settings, datasets), _successful_loads(rt.settings)
+    with socket.socket() as closed, demo_api(rt) as demo:
+        closed.bind(("127.0.0.1", 0))  # bound but never listening: a connection to it is refused at once
+        registry = f"postgresql+psycopg://registry@127.0.0.1:{closed.getsockname()[1]}/hukou"
+        env = {**os.environ, "GAJ_HOUSEHOLD_URL": registry, "GAJ_HOUSEHOLD_PASSWORD": REGISTRY_PASSWORD,
+               "SCJGJ_API_URL": demo.environ["SCJGJ_API_URL"], "SCJGJ_API_TOKEN": demo.environ["SCJGJ_API_TOKEN"],
+               "COLUMNS": "250"}
+        proc = subprocess.run([str(Path(sys.executable).with_name("countyhub")), "run"], env=env,
+                              capture_output=True, text=True, check=False)
+    loads_after = _successful_loads(rt.settings)
+    return Broken(proc.returncode, proc.stdout + proc.stderr, before, _served(rt.settings, datasets),
+                  {d: n - loads_before.get(d, 0) for d, n in loads_after.items() if n != loads_before.get(d, 0)})
+
+
 @dataclass
 class Changes:
-    """What the changed-county scenario did to the sources, and the two runs around it."""
+    """What the changed-county scenario did to the sources, and the runs around it."""
 
     settings: Settings
     manifest: Manifest
     good: FlowReport
+    broken: Broken
     changed: FlowReport
     renamed: dict[str, str]  # id_number -> new name
     old_cursor: str  # persons' max updated_at before the change
@@ -189,7 +243,8 @@ def _read_roll(path: Path) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
-    """A good run, then the departments change a few rows and the enterprise API breaks; then one more run.
+    """A good run; a `countyhub run` while gaj cannot be reached; then the departments change a few rows and the
+    enterprise API breaks, and one more run (gaj is back).
 
     gaj renames 3 persons (newer updated_at), cgj removes one grid cell, mzj re-exports its roll with one
     more line, and the enterprise API suddenly returns only 5% of the registry.
@@ -199,6 +254,7 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
         rt = Runtime(settings, os.environ)
         good = run_demo(rt, persons=PERSONS)
         assert good.ok, [(d.dataset, d.reason) for d in good.datasets]
+        broken = _run_with_gaj_unreachable(rt, [d.dataset for d in good.datasets])
         home = demo_dir(settings.home)
         old_cursor = _source(settings, GAJ_DB, "SELECT max(updated_at) FROM persons")[0][0]
         picked = _source(settings, GAJ_DB, "SELECT person_id, id_number FROM persons ORDER BY person_id LIMIT 3 OFFSET 10")
@@ -231,8 +287,31 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
 
         with demo_api(rt) as demo:  # run the flow over the changed sources (run_demo would regenerate them)
             changed = run_flow(demo)
-        yield Changes(settings, load_manifest(settings.home), good, changed, renamed, old_cursor, deleted_grid,
+        yield Changes(settings, load_manifest(settings.home), good, broken, changed, renamed, old_cursor, deleted_grid,
                       roll, person[0], kept)
+
+
+# What is built from gaj: resident_profile and township_overview (both through int_townships_unioned too).
+NOT_FROM_GAJ = {"shared.urban_grids", "shared.urban_cases", "shared.enterprise_registry"}
+
+
+def test_an_unreachable_department_fails_alone_and_the_rest_of_the_county_is_published(changes: Changes) -> None:
+    b = changes.broken
+    assert b.exit_code == 2, b.output
+    assert "Traceback" not in b.output and REGISTRY_PASSWORD not in b.output
+    # One line names the department, its file, the source and the cause.
+    failed = [line for line in b.output.splitlines() if line.startswith("department gaj failed to load:")]
+    assert len(failed) == 1, b.output
+    assert "departments/gaj.yml: source household_registry:" in failed[0] and "Connection refused" in failed[0]
+    assert b.loaded == {"cgj": 3, "mzj": 1, "scjgj": 1}  # every stream of the other departments; none of gaj's
+    assert set(b.after) == NOT_FROM_GAJ | {"shared.resident_profile", "shared.township_overview"}
+    for name, (version, rows, digest) in b.after.items():
+        if name in NOT_FROM_GAJ:  # built, gated and published: a new version
+            assert version == b.before[name][0] + 1, name
+        else:  # not rebuilt: the last good version and its rows stay served, and the summary says so
+            assert (version, rows, digest) == b.before[name], name
+            assert re.search(rf"{re.escape(name)}\W.*\Wskipped\W+v{version} \(kept\)", b.output), b.output
+            assert f"{name} not rebuilt: department gaj failed to load; the last good version stays" in b.output
 
 
 def test_changed_rows_are_all_the_next_run_loads(changes: Changes) -> None:
@@ -263,9 +342,10 @@ def test_changed_rows_are_all_the_next_run_loads(changes: Changes) -> None:
 def test_shared_datasets_reflect_the_changes_exactly(changes: Changes) -> None:
     c = changes
     outcomes = {o.dataset: o for o in c.changed.datasets}
-    for name in ("resident_profile", "township_overview", "urban_grids", "urban_cases"):
+    # The datasets built from gaj kept version 1 through the run without it and catch up now that it is back.
+    for name, version in (("resident_profile", 2), ("township_overview", 2), ("urban_grids", 3), ("urban_cases", 3)):
         assert outcomes[f"shared.{name}"].gate_passed, outcomes[f"shared.{name}"].reason
-        assert outcomes[f"shared.{name}"].published_version == 2 and outcomes[f"shared.{name}"].published_now
+        assert outcomes[f"shared.{name}"].published_version == version and outcomes[f"shared.{name}"].published_now
     persons = _source(c.settings, GAJ_DB, "SELECT count(*) FROM persons")[0][0]
     grids = {g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM grids")}
     cases = [g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM cases")]
@@ -293,7 +373,7 @@ def test_a_shrunken_source_fails_the_volume_rule_and_keeps_the_served_version(ch
     c, served = changes, changes.manifest.counts["scjgj.enterprises"]
     registry = {o.dataset: o for o in c.changed.datasets}["shared.enterprise_registry"]
     assert not registry.gate_passed and not registry.published_now
-    assert registry.published_version == 1 and registry.rows == served
+    assert registry.published_version == 2 and registry.rows == served  # v2: the run without gaj
     assert f"{c.kept_enterprises} rows (volume" in registry.reason and f"last published {served}" in registry.reason
     with Lake(c.settings).reader() as con:
         assert con.execute("SELECT count(*) FROM lake.audit.enterprise_registry").fetchone()[0] == c.kept_enterprises
@@ -301,4 +381,4 @@ def test_a_shrunken_source_fails_the_volume_rule_and_keeps_the_served_version(ch
     assert len(good) == served
     entry = Catalog(c.settings.catalog_url).get("shared.enterprise_registry")
     assert entry["gate_status"] == "failed" and "volume" in entry["latest_gate"]["reason"]
-    assert entry["published_version"] == 1
+    assert entry["published_version"] == 2
