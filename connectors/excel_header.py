@@ -91,7 +91,7 @@ def _is_group_row(rows: dict[int, list[str | None]], merges: Sequence[Merge], ro
     texts, groups = rows.get(row), _groups(merges, row)
     if texts is None or not groups:
         return False
-    filled = [t for t in texts if t is not None]
+    filled = [t for t in _as_counted(row, texts, merges, rows) if t is not None]
     return (len(filled) >= 2 and not any(mark in t for t in filled for mark in NOTE_MARKS)
             and all(_filled_under(rows, below, g) for g in groups))
 
