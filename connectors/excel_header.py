@@ -1,5 +1,4 @@
-"""Where a sheet's header is and what its columns are called: merged titles above it, group cells over their
-columns, names merged down across header rows, up to three levels."""
+"""Where a sheet's header is and what its columns are called, from merged titles, group cells and names merged down."""
 
 from __future__ import annotations
 

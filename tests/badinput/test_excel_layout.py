@@ -1,5 +1,4 @@
-"""Bad-input corpus, Excel layout: workbooks drawn the ways county offices draw them, each with the exact rows it
-loads, the lines it keeps out of the data (titles, footers) and the rows it sends to quarantine."""
+"""Bad-input corpus, Excel layout: each drawing with its exact loaded rows, skipped lines and quarantined rows."""
 
 from __future__ import annotations
 

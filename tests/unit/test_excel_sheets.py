@@ -1,5 +1,4 @@
-"""Excel sheets as county offices draw them: merged headers named, titles and footers kept out and logged, hidden
-sheets, formulas without a cached value, dates and times, formatted empty space; quarantine points at sheet rows."""
+"""Excel sheets as offices draw them, through a load: header names, logged titles and footers, sheet-row quarantine."""
 
 from __future__ import annotations
 
