@@ -1,130 +1,156 @@
-"""Excel .xlsx as government spreadsheets look: title rows above the header, merged two-level header cells."""
+"""Excel .xlsx as government spreadsheets look: which sheet, where the header is, and which rows are data, titles or footers."""
 
 from __future__ import annotations
 
-import re
-import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from pydantic import BaseModel, ConfigDict, Field
 
-SAMPLE_ROWS = 30
-MERGE = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
-FLOAT_EXACT = 2**53  # beyond this a float has lost integer digits (an 18-digit ID number typed as a number)
+from countyhub.connectors.errors import ConnectorError
+from countyhub.connectors.excel_header import MAX_LEVELS, find_header
+from countyhub.connectors.excel_xml import Row, SheetRows, cell_text, merged_ranges
+from countyhub.connectors.layout import FOOTER_WORDS, HEADER_SEARCH_LINES, footer_reason
+
+__all__ = ["REJECT", "SKIP", "Line", "Sheet", "SheetOptions", "cell_text", "line_text", "read_sheet", "row_estimate"]
+
+SKIP, REJECT = "skip", "reject"
+TITLE = "title above the header"
+ESTIMATE_BYTES = 64 * 1024
+# A footer line's first filled cell starts with one of these: the other rows need not ask layout.footer_reason.
+FOOTER_STARTS = frozenset(word[0] for word in FOOTER_WORDS)
+# (sheet row, cell texts, None for a data row or (SKIP or REJECT, why)); a data row has one text per column.
+Line = tuple[int, list[str | None], tuple[str, str] | None]
 
 
 class SheetOptions(BaseModel):
     """Which sheet of a workbook to read and where its header is (each detected when not given)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    sheet: str | None = None  # default: the first sheet
-    header_row: int | None = Field(default=None, ge=1)  # 1-based; default: the first row filled like a header
-    header_rows: Literal[1, 2] | None = None  # 2 under merged group cells; default detected
+    sheet: str | None = None  # default: the first visible sheet; a hidden sheet is read only when named
+    header_row: int | None = Field(default=None, ge=1)  # 1-based, the header's first row; default detected
+    header_rows: Literal[1, 2, 3] | None = None  # header levels (group cells over their columns); default detected
 
 
-def cell_text(value: Any) -> str | None:
-    """A cell as the text a person sees in Excel; numbers that lost digits keep their lossy look (E+17)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < FLOAT_EXACT:
-            return str(int(value))
-        return format(value, ".15g").upper()
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+@dataclass
+class Sheet:
+    """A sheet's column names and its rows below the first title line, each told apart (see `Line`)."""
+
+    names: list[str]
+    lines: Iterator[Line]
 
 
-def merged_ranges(path: Path, sheet_path: str) -> list[tuple[int, int, int, int]]:
-    """(min_col, min_row, max_col, max_row) of every merged range, read from the sheet XML in chunks.
+@dataclass(frozen=True)
+class SheetPart:
+    """A worksheet as the workbook lists it: its name, whether it is shown, and its part in the archive."""
 
-    openpyxl's streaming (read-only) mode does not expose merged cells, and the full mode loads the
-    whole sheet into memory; `<mergeCell>` elements are easy to pick out of the raw XML instead.
-    """
-    found, tail = [], b""
-    with zipfile.ZipFile(path) as archive, archive.open(sheet_path.lstrip("/")) as fh:
-        while chunk := fh.read(1 << 20):
-            data = tail + chunk
-            found += [m.group(1).decode() for m in MERGE.finditer(data)]
-            tail = data[-200:] if not data.endswith(b">") else b""
-            found = list(dict.fromkeys(found))  # a match inside the kept tail is seen twice
-    return [range_boundaries(ref) for ref in found]
+    name: str
+    state: str  # visible, hidden, veryHidden
+    part: str
 
 
-def _header_row(sample: list[tuple[Any, ...]]) -> int:
-    """Index of the first row filled like a header: titles and notes above it fill one or two cells."""
-    counts = [sum(v is not None and str(v).strip() != "" for v in row) for row in sample]
-    width = max(counts, default=0)
-    for index, count in enumerate(counts):
-        if count >= max(2, 0.6 * width):
-            return index
-    return 0
+def _parts(reader: ExcelReader) -> list[SheetPart]:
+    return [SheetPart(sheet.name, sheet.state or "visible", rel.target) for sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
 
 
-def _names(sample: list[tuple[Any, ...]], top: int, merges: list[tuple[int, int, int, int]],
-           rows: int | None) -> tuple[list[str], int]:
-    """Column names and how many header rows they took (1, or 2 under merged group cells)."""
-    first_row = top + 1  # sheet rows are 1-based
-    width = max(len(r) for r in sample[top:top + 2]) if sample else 0
-    group = [m for m in merges if m[1] == first_row and (m[2] > m[0] or m[3] > m[1])]
-    if rows is None:
-        rows = 2 if group and top + 1 < len(sample) else 1
-    upper = [cell_text(v) for v in sample[top]] + [None] * width
-    lower = [cell_text(v) for v in sample[top + 1]] + [None] * width if rows == 2 else [None] * (2 * width)
-    for min_col, _, max_col, max_row in group:  # a group title spans its sub-columns
-        for col in range(min_col, max_col + 1):
-            upper[col - 1] = upper[min_col - 1]
-            if max_row > first_row:  # merged down: the cell below belongs to this header
-                lower[col - 1] = None
-    names, seen = [], set()
-    for i in range(width):
-        parts = [p for p in (upper[i], lower[i]) if p]
-        name = "_".join(dict.fromkeys(parts)) or f"column_{i + 1}"
-        base, n = name, 2
-        while name in seen:
-            name, n = f"{base}_{n}", n + 1
-        seen.add(name)
-        names.append(name)
-    return names, rows
+def _chosen(parts: list[SheetPart], path: Path, name: str | None) -> SheetPart:
+    """The named sheet, or the first visible one; else an error that lists the sheets the workbook has."""
+    for part in parts:
+        if part.name == name if name is not None else part.state == "visible":
+            return part
+    listed = ", ".join(repr(p.name) + ("" if p.state == "visible" else " (hidden)") for p in parts)
+    wanted = f"no sheet named {name!r}" if name is not None else "no visible sheet"
+    raise ConnectorError(f"{path.name}: {wanted}; the workbook has {listed or 'no worksheet'}")
+
+
+def _reader(path: Path) -> ExcelReader:
+    """openpyxl's reader with the workbook part parsed. Not `load_workbook(read_only=True)`: that parses every
+    sheet whole to find its size when the writer left `<dimension>` out (openpyxl's own streaming writer does)."""
+    reader = ExcelReader(path, read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_workbook()
+    return reader
+
+
+def open_rows(path: Path, sheet_name: str | None) -> SheetRows:
+    """The chosen sheet's rows: openpyxl reads the workbook's shared strings and date styles, SheetRows the sheet."""
+    reader = _reader(path)
+    try:
+        part = _chosen(_parts(reader), path, sheet_name)
+        reader.read_strings()
+        apply_stylesheet(reader.archive, reader.wb)
+        book = reader.wb
+        return SheetRows(path, part.part, [cell_text(s) for s in reader.shared_strings], set(book._date_formats),
+                         set(book._timedelta_formats), book.epoch)
+    finally:
+        reader.archive.close()
 
 
 def row_estimate(path: Path, options: SheetOptions) -> int:
-    """Rows below the header, from the sheet's recorded dimensions (no cell is read; title rows counted as 1)."""
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    """Rows below the header, from the density of `<row>` elements in the sheet's first 64 KB (a recorded
+    dimension may be missing, or A1:Z1048576 after someone formatted whole columns)."""
+    reader = _reader(path)
     try:
-        sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
-        return max((sheet.max_row or 0) - (options.header_row or 1), 0)
+        part = _chosen(_parts(reader), path, options.sheet)
+        size = reader.archive.getinfo(part.part).file_size
+        with reader.archive.open(part.part) as fh:
+            head = fh.read(ESTIMATE_BYTES)
     finally:
-        workbook.close()
+        reader.archive.close()
+    rows = head.count(b"<row ")
+    return max(round(rows * size / max(len(head), 1)) - (options.header_row or 1), 0)
 
 
-def read_sheet(path: Path, options: SheetOptions) -> tuple[list[str], Iterator[tuple[int, list[str | None]]]]:
-    """Column names and an iterator of (sheet row number, cell texts) for the data rows."""
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
-    sample = [tuple(r) for _, r in zip(range(SAMPLE_ROWS), sheet.iter_rows(values_only=True))]
-    top = options.header_row - 1 if options.header_row else _header_row(sample)
-    merges = merged_ranges(path, sheet._worksheet_path)
-    names, header_rows = _names(sample, top, merges, options.header_rows)
-    first_data = top + header_rows + 1
+def read_sheet(path: Path, options: SheetOptions) -> Sheet:
+    """The sheet's column names and its lines, streamed: nothing past the first rows is held."""
+    sheet_rows = open_rows(path, options.sheet)
+    rows = iter(sheet_rows)
+    must_see = (options.header_row or 0) + MAX_LEVELS
+    sample: list[Row] = []
+    for row in rows:
+        sample.append(row)
+        if len(sample) >= HEADER_SEARCH_LINES and row[0] >= must_see:
+            break
+    header = find_header([(number, texts) for number, texts, _ in sample], merged_ranges(path, sheet_rows.sheet_path),
+                         options.header_row, options.header_rows)
+    return Sheet(header.names, _lines(header.first, header.last, header.names, chain(sample, rows)))
 
-    def rows() -> Iterator[tuple[int, list[str | None]]]:
-        try:
-            for number, row in enumerate(sheet.iter_rows(min_row=first_data, values_only=True), start=first_data):
-                texts = [cell_text(v) for v in row]
-                if any(t is not None for t in texts):
-                    yield number, texts
-        finally:
-            workbook.close()
 
-    return names, rows()
+def _lines(first: int, last: int, names: list[str], rows: Iterator[Row]) -> Iterator[Line]:
+    """Every row with a value, told apart: titles above the header, the data, footers, rows that cannot be data.
+
+    This runs once per row of a file of hundreds of thousands: the checks that need more than a length or a
+    first character are only made for the rows those cheap checks let through.
+    """
+    width = len(names)
+    for number, texts, formulas in rows:
+        if number <= last:
+            if number < first:
+                yield number, texts, (SKIP, TITLE)
+            continue
+        size = len(texts)
+        if size > width or not width:  # a row's texts end at its last value
+            yield number, texts, (REJECT, f"row has values beyond the {width} header columns")
+            continue
+        if size < width:
+            texts.extend([None] * (width - size))
+        if (texts[0] is None or texts[0][0] in FOOTER_STARTS or width - texts.count(None) <= 1) and (
+                reason := footer_reason(texts, width)):
+            yield number, texts, (SKIP, reason)  # before the formula check: a 合计 row of =SUM() is a footer
+            continue
+        if formulas and (missing := [(c, f) for c, f in formulas if c < width]):
+            yield number, texts, (REJECT, "; ".join(f"{names[c]}: formula {f} has no cached value (open and save "
+                                                     "the file in Excel)" for c, f in missing))
+            continue
+        yield number, texts, None
+
+
+def line_text(texts: list[str | None]) -> str:
+    """A row as a CSV line of its texts, for the load log (trailing empty cells left out)."""
+    return ",".join(t or "" for t in texts).rstrip(",")

@@ -98,9 +98,15 @@ class FilesConnector(Connector):
         except ConnectorError as exc:
             raise ConnectorError(f"{self.where}: {exc}") from None
 
+    def _sheet(self, path: Path, stream: Stream) -> excel.Sheet:
+        try:
+            return excel.read_sheet(path, self._options(stream))
+        except ConnectorError as exc:
+            raise ConnectorError(f"{self.where}: {exc}") from None
+
     def _columns(self, path: Path, stream: Stream) -> list[str]:
         if path.suffix.lower() == ".xlsx":
-            return excel.read_sheet(path, self._options(stream))[0]
+            return self._sheet(path, stream).names
         return self._csv_layout(path, stream).names
 
     def discover(self, streams: list[Stream] | None = None) -> list[DiscoveredStream]:
@@ -255,29 +261,36 @@ class FilesConnector(Connector):
         return rejected
 
     def _excel_lines(self, path: Path, stream: Stream, wanted: set[int]) -> dict[int, int]:
-        """Sheet row numbers of the data rows at the given positions (rows the read rejected do not count)."""
-        names, rows = excel.read_sheet(path, self._options(stream))
+        """Sheet row numbers of the data rows at the given positions (titles, footers and rows the read
+        rejected do not count: the same reading as `_read_excel`)."""
         found, kept = {}, 0
-        for number, values in rows:
-            if len(values) > len(names) and any(v is not None for v in values[len(names):]):
-                continue
-            if kept in wanted:
-                found[kept] = number
-            kept += 1
+        for number, _, verdict in self._sheet(path, stream).lines:
+            if verdict is None:
+                if kept in wanted:
+                    found[kept] = number
+                kept += 1
         return found
 
     def _read_excel(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
-        names, rows = excel.read_sheet(path, self._options(stream))
+        sheet = self._sheet(path, stream)
+        names = sheet.names
         schema = pa.schema([(n, pa.string()) for n in names] + [(SOURCE_FILE, pa.string())])
         batch: list[list[str | None]] = []
-        for number, values in rows:
-            if len(values) > len(names) and any(v is not None for v in values[len(names):]):
-                rejects.reject(f"{path.name}:{number}", f"row has values beyond the {len(names)} header columns",
-                            {**dict(zip(names, values)), SOURCE_FILE: path.name})
-                continue
-            batch.append([*values[:len(names)], *[None] * (len(names) - len(values)), path.name])
-            if len(batch) >= EXCEL_BATCH_ROWS:
-                yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in zip(*batch)], schema=schema)
-                batch = []
+        for number, texts, verdict in sheet.lines:
+            if verdict is None:
+                batch.append(texts)
+                if len(batch) >= EXCEL_BATCH_ROWS:
+                    yield _excel_batch(batch, schema, path.name)
+                    batch = []
+            elif verdict[0] == excel.SKIP:
+                rejects.skip(f"{path.name}:{number}", verdict[1], excel.line_text(texts))
+            else:
+                rejects.reject(f"{path.name}:{number}", verdict[1],
+                               {**dict(zip(names, texts)), SOURCE_FILE: path.name})
         if batch:
-            yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in zip(*batch)], schema=schema)
+            yield _excel_batch(batch, schema, path.name)
+
+
+def _excel_batch(rows: list[list[str | None]], schema: pa.Schema, name: str) -> pa.RecordBatch:
+    columns = [pa.array(column, pa.string()) for column in zip(*rows)] if rows[0] else []
+    return pa.RecordBatch.from_arrays([*columns, constant_text(name, len(rows))], schema=schema)
