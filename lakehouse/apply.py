@@ -86,12 +86,14 @@ def stage(con: duckdb.DuckDBPyConnection, relations: Iterable[str | pa.Table], p
         con.execute(f"{head} SELECT * FROM {relation}", params)
     if not keys:
         return _count(con, f"SELECT count(*) FROM {STAGE}")
+    read = _count(con, f"SELECT count(*) FROM {STAGE}")
+    duplicates.drop_empty_keys(con, STAGE, keys, spill)
     key_list = ", ".join(map(q, keys))
     # row(...) so a NULL key counts as a value, as it does in the PARTITION BY below.
     rows, unique = con.execute(f"SELECT count(*), count(DISTINCT row({key_list})) FROM {STAGE}").fetchone()
     if unique < rows:
         duplicates.collapse(con, STAGE, keys, cursor, spill)
-    return rows
+    return read
 
 
 def _row_hashes(columns: dict[str, str], incoming: set[str]) -> tuple[str, str]:

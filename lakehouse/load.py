@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from countyhub.connectors.base import Connector
 from countyhub.core.departments import Department, Stream
-from countyhub.lakehouse import apply, drift, meta
+from countyhub.lakehouse import apply, drift, duplicates, meta
 from countyhub.lakehouse.lake import Lake
 from countyhub.lakehouse.plan import LoadPlan, LoadRun, Tick, plan_load, prepare_session, resolve_mode
 from countyhub.lakehouse.progress_poll import poll_progress
@@ -116,7 +116,12 @@ def _apply(run: LoadRun, plan: LoadPlan, changes: list[drift.Change], source: So
     con, table, at, key = run.con, plan.table, run.started_at, list(plan.key)
     if plan.rebuild:
         applied = apply.replace(con, table, source.relations(), source.params, run.load_id, at)
-        return applied, applied.inserted
+        read = applied.inserted
+        if key and plan.mode in ("incremental", "snapshot"):
+            applied.inserted -= duplicates.settle_written(con, table, key, plan.cursor, run.load_id, run.rejects)
+        elif key:  # appended by file, not merged by key: still, a row without its key is one nobody can fix later
+            applied.inserted -= duplicates.drop_empty_keys(con, table, key, run.rejects, run.load_id)
+        return applied, read
     drift.evolve(con, table, changes)
     columns = {**plan.existing, **{c.column: c.new_type for c in changes if c.new_type}}
     incoming = set(source.types)
@@ -126,6 +131,8 @@ def _apply(run: LoadRun, plan: LoadPlan, changes: list[drift.Change], source: So
         return apply.upsert(con, table, columns, incoming, key, run.load_id, at), 0
     inserted = apply.insert(con, table, columns, incoming, source.relations(), source.params, run.load_id, at)
     applied = apply.Applied(inserted=inserted)
+    if key:
+        applied.inserted -= duplicates.drop_empty_keys(con, table, key, run.rejects, run.load_id)
     if plan.mode == "files":
         replaced = run.connector.checkpoint(plan.stream).get("replaced_files", [])
         applied.deleted = apply.delete_files(con, table, columns, replaced, run.load_id)
