@@ -71,11 +71,35 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         typed = _cast_each(column, type_)  # typed sources (SQL, JSON): only a narrowing cast can fail
         return typed, {i: f"{name}: {column[i].as_py()!r} does not fit {declared_name(type_)}" for i in _lost(column, typed)}
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC"))
+    # Values already in the form the cast takes are cast as they are; only the others are normalised.
+    plain = _matches(column, _plain_form(type_))
+    typed = _cast_each(_only(plain, column), type_)
+    failures = {i: f"{name}: {column[i].as_py()!r} {_why(column[i].as_py(), type_)}"
+                for i in _lost(_only(plain, column), typed)}
+    others = pc.and_(pc.is_valid(column), pc.invert(plain))
+    rows = pc.indices_nonzero(others)
+    if len(rows) == 0:
+        return typed, failures
+    raw = column.take(rows)
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC"))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # whitespace only: empty, as ""
-    typed = _parser(type_)(text, type_)
-    failures = {i: f"{name}: {column[i].as_py()!r} {_why(text[i].as_py(), type_)}" for i in _lost(text, typed)}
-    return typed, failures
+    parsed = _parser(type_)(text, type_)
+    for j in _lost(text, parsed):
+        failures[rows[j].as_py()] = f"{name}: {raw[j].as_py()!r} {_why(text[j].as_py(), type_)}"
+    return pc.replace_with_mask(typed, others, parsed), failures
+
+
+def _plain_form(type_: pa.DataType) -> str:
+    """The values Arrow's cast to `type_` takes as they are (the ones that need no normalising)."""
+    if pa.types.is_integer(type_):
+        return r"^[+-]?\d+$"
+    if pa.types.is_date(type_):
+        return ISO_DATE
+    if pa.types.is_timestamp(type_):
+        return r"^[12]\d{3}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+    if pa.types.is_boolean(type_):
+        return r"^(true|false|1|0)$"
+    return NUMBER
 
 
 def _lost(source: pa.Array, typed: pa.Array) -> list[int]:

@@ -92,21 +92,36 @@ def _days_ok(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray
     return (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)  # datetime.date's limits
 
 
+def _checked(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(valid as stdnum says, birth date as YYYYMMDD) for an n x 18 matrix of ID-number bytes."""
+    d = m[:, :17] - np.uint8(48)  # uint8 arithmetic wraps: any non-digit becomes more than 9
+    ok = np.all(d <= 9, axis=1)
+    digits = np.minimum(d, 9).astype(np.int32)  # keeps a non-digit row's region index in range
+    check = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits @ np.array(RIC_WEIGHTS, dtype=np.int32)) % 11]
+    ok &= m[:, 17] == check
+    powers = 10 ** np.arange(7, -1, -1, dtype=np.int32)
+    code, born = digits[:, :6] @ powers[2:], digits[:, 6:14] @ powers
+    year, month, day = born // 10000, born // 100 % 100, born % 100
+    ok &= _days_ok(year, month, day)
+    first, last = _region_table()
+    ok &= np.any((first[:, code] <= year) & (year <= last[:, code]), axis=0)
+    return ok, born
+
+
 def ric_valid(values: Any) -> pa.Array:
     """Vectorized stdnum.cn.ric.is_valid: format, check digit, birth date, birth place valid in the birth year."""
     values = pa.chunked_array(values).combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     mask, m = bytes18(pc.utf8_upper(pc.utf8_trim_whitespace(values)))
-    digits = m[:, :17].astype(np.int64) - 48
-    ok = np.all((digits >= 0) & (digits <= 9), axis=1)
-    digits = np.where(ok[:, None], digits, 0)
-    check = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits @ np.array(RIC_WEIGHTS)) % 11]
-    ok &= m[:, 17] == check
-    powers = 10 ** np.arange(5, -1, -1)
-    code, year = digits[:, :6] @ powers, digits[:, 6:10] @ powers[2:]
-    ok &= _days_ok(year, digits[:, 10:12] @ powers[4:], digits[:, 12:14] @ powers[4:])
-    first, last = _region_table()
-    ok &= np.any((first[:, code] <= year) & (year <= last[:, code]), axis=0)
-    return spread(values, mask, ok)
+    return spread(values, mask, _checked(m)[0])
+
+
+def _compact_valid_by(values: pa.Array, today: date) -> pa.Array:
+    """ric_valid for values already as stdnum compacts them (no trimming, no case folding: a lowercase x
+    or a space fails here and is looked at again), born on or before `today` (stdnum does not look at the
+    calendar; the county does)."""
+    mask, m = bytes18(values)
+    ok, born = _checked(m)
+    return spread(values, mask, ok & (born <= int(today.strftime("%Y%m%d"))))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -164,13 +179,13 @@ def check_column(name: str, column: pa.Array, today: date) -> tuple[pa.Array, di
 
     Values already canonical and valid are decided in bulk; only the ones that fast path doubts are
     normalised, and only those still failing are looked at one by one, through stdnum."""
-    canonical = pc.fill_null(pc.match_substring_regex(column, r"^\d{17}[\dX]$"), True)
-    doubted = pc.and_(pc.invert(pc.and_(canonical, _valid_by(column, today))), pc.not_equal(column, ""))
+    doubted = pc.and_(pc.invert(_compact_valid_by(column, today)), pc.not_equal(column, ""))
     if not pc.any(doubted).as_py():
         return column, {}
     compact = pc.utf8_upper(pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC")))
     raw, column = column, pc.if_else(doubted, compact, column)
-    failing = pc.and_(pc.fill_null(doubted, False), pc.invert(pc.or_(_valid_by(column, today), pc.equal(column, ""))))
+    failing = pc.and_(pc.fill_null(doubted, False),
+                      pc.invert(pc.or_(_compact_valid_by(column, today), pc.equal(column, ""))))
     reasons = {}
     for i in pc.indices_nonzero(failing).to_pylist():
         why = problem(column[i].as_py(), today)
@@ -178,8 +193,3 @@ def check_column(name: str, column: pa.Array, today: date) -> tuple[pa.Array, di
             reasons[i] = f"{name}: {raw[i].as_py()!r} {why}"
     return column, reasons
 
-
-def _valid_by(column: pa.Array, today: date) -> pa.Array:
-    """ric_valid and born on or before `today` (stdnum does not look at the calendar; the county does)."""
-    born = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(column), 6, 14)
-    return pc.and_(ric_valid(column), pc.less_equal(born, today.strftime("%Y%m%d")))
