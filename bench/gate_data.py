@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from countyhub.contracts.rules.cn_ids import RIC_WEIGHTS, USCC_WEIGHTS
+from countyhub.contracts.rules.cn_ids import USCC_WEIGHTS
 from countyhub.contracts.rules.divisions import township_codes
+from countyhub.core.resident_id import RIC_WEIGHTS
 from countyhub.lakehouse.lake import Lake
 
 DATASET = "bench_people"

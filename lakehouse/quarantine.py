@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from countyhub.connectors.base import Rejected
 from countyhub.connectors.options import StreamOptions
+from countyhub.core import resident_id
 from countyhub.core.departments import Stream
 from countyhub.lakehouse.lake import LAKE
 from countyhub.lakehouse.rejects import SOURCE_FILE, RejectSpill
+from countyhub.lakehouse.values import to_declared
 
 ID_NAME = re.compile(r"(身份证|公民身份号码|^id_number$|^id_card(_no)?$|_id_number$)", re.IGNORECASE)
-ID_PATTERN = r"^\d{17}[\dXx]$"
-NUMERIC_LOOK = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Validator:
     spill: RejectSpill
     # Data rows seen so far per source file, so a rejected row knows its position in its file.
     seen: dict[str, int] = field(default_factory=dict)
+    # Birth dates after this are in the future (the day the load started: one answer for the whole load).
+    today: date = field(default_factory=date.today)
 
     @classmethod
     def for_stream(cls, stream: Stream, strings: list[str], spill: RejectSpill) -> Validator:
@@ -54,34 +56,31 @@ class Validator:
         return pa.schema([pa.field(f.name, self.types.get(f.name, f.type)) for f in schema])
 
     def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """The rows that pass, typed; the others go to the spill with their reason."""
+        """The rows that pass, typed and normalised; the others go to the spill with their reason."""
         if not self.active or batch.num_rows == 0:
             return batch
         first = self._count_rows(batch)
-        reasons: list[str | None] = [None] * batch.num_rows
-        for name in self.id_columns:
-            column = batch.column(name)
-            ok = pc.or_(pc.or_(pc.is_null(column), pc.equal(column, "")), pc.match_substring_regex(column, ID_PATTERN))
-            for i in pc.indices_nonzero(pc.invert(pc.fill_null(ok, True))).to_pylist():
-                value = column[i].as_py()
-                reasons[i] = reasons[i] or (
-                    f"{name}: {value!r} is a number that lost digits (Excel stores ID numbers as floats)"
-                    if NUMERIC_LOOK.match(value.strip()) and len(value.strip()) != 18
-                    else f"{name}: {value!r} is not an 18-character resident ID number")
+        reasons: dict[int, str] = {}  # sparse: a clean batch never builds a per-row structure
         columns = []
         for f in batch.schema:
-            column = batch.column(f.name)
+            column, failures = batch.column(f.name), [{}, {}]
+            if f.name in self.id_columns:
+                column, failures[0] = resident_id.check_column(f.name, column, self.today)
             if f.name in self.types and column.type != self.types[f.name]:
-                column = self._cast(f.name, column, self.types[f.name], reasons)
+                column, failures[1] = to_declared(f.name, column, self.types[f.name])
+            for i, reason in (failures[0] | failures[1]).items():
+                reasons.setdefault(i, reason)  # the first column's reason names the row's problem
             columns.append(column)
-        bad = [i for i, r in enumerate(reasons) if r]
-        if not bad:
-            return pa.RecordBatch.from_arrays(columns, schema=self.output_schema(batch.schema))
+        schema = self.output_schema(batch.schema)
+        if not reasons:
+            return pa.RecordBatch.from_arrays(columns, schema=schema)
+        bad = sorted(reasons)
         # Only the rejected rows become Python objects, and the spill writes them out as it goes.
         self.spill.add([Rejected(self._where(row), reasons[i], row, None if first is None else first + i)
                         for i, row in zip(bad, batch.take(pa.array(bad)).to_pylist(), strict=True)])
-        keep = pa.array([r is None for r in reasons])
-        return pa.RecordBatch.from_arrays([c.filter(keep) for c in columns], schema=self.output_schema(batch.schema))
+        keep = np.ones(batch.num_rows, dtype=bool)
+        keep[bad] = False
+        return pa.RecordBatch.from_arrays([c.filter(pa.array(keep)) for c in columns], schema=schema)
 
     def _count_rows(self, batch: pa.RecordBatch) -> int | None:
         """Position in its file of the batch's first row (None when rows do not come from files).
@@ -93,22 +92,6 @@ class Validator:
         first = self.seen.get(name, 0)
         self.seen[name] = first + batch.num_rows
         return first
-
-    def _cast(self, name: str, column: pa.Array, type_: pa.DataType, reasons: list[str | None]) -> pa.Array:
-        if pa.types.is_string(column.type):
-            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
-        try:
-            return pc.cast(column, type_)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        values = []  # only a batch with a bad value pays for the row-by-row pass
-        for i, value in enumerate(column):
-            try:
-                values.append(value.cast(type_).as_py())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                reasons[i] = reasons[i] or f"{name}: {value.as_py()!r} does not fit {type_}"
-                values.append(None)
-        return pa.array(values, type_)
 
     def _where(self, row: dict[str, Any]) -> str:
         key = ", ".join(f"{k}={row.get(k)}" for k in self.stream.primary_key)

@@ -14,13 +14,20 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 from openpyxl import Workbook
+from stdnum.cn import ric
 
 ROWS = 120
 TOKEN = "conformance-t0ken-9f2c"
 
 
+def id_number(i: int) -> str:
+    """A valid resident ID number of person i (the loader quarantines invalid ones): Dazhu county, born 1999."""
+    body = f"5117241999{1 + i // 1000 % 12:02d}{1 + i // 12000 % 28:02d}{i % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
 def person(i: int) -> dict:
-    return {"person_id": i, "name": f"居民{i}", "id_number": f"5117241980{i:08d}",
+    return {"person_id": i, "name": f"居民{i}", "id_number": id_number(i),
             "amount": i * 1.5, "updated_at": f"2026-01-01 00:{i // 60:02d}:{i % 60:02d}"}
 
 
@@ -60,7 +67,7 @@ def excel_drop(folder: Path) -> Path:
             sheet.merge_cells(f"{col}3:{col}4")
         sheet.merge_cells("B3:C3")
         for i in range(rows):
-            sheet.append([i + 1, f"居民{i}", f"5117241980{i:08d}", 560.0, None])
+            sheet.append([i + 1, f"居民{i}", id_number(i), 560.0, None])
         book.save(folder / name)
     return folder
 

@@ -36,8 +36,8 @@ def _run(*args: str) -> str:
 def test_a_drop_folder_source_from_add_to_load(settings: Settings, departments: Path, tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
-    (drop / "名册_2026-11.csv").write_bytes("身份证号,姓名,月发放金额\n511724198001010011,张三,560.00\n"
-                                           "511724199002020022,李四,480.00\n".encode("gb18030"))
+    (drop / "名册_2026-11.csv").write_bytes("身份证号,姓名,月发放金额\n511724199901010013,张三,560.00\n"
+                                           "511724199901010021,李四,480.00\n".encode("gb18030"))
     _run("sources", "add", "rsj", "--name", "人社局", "--name-en", "Human resources", "--steward", "王工",
          "--kind", "files", "--source", "drops", "--location", str(drop), "--stream", "roll:名册_*.csv")
     department = load_department(departments / "rsj.yml")

@@ -9,9 +9,10 @@ import pytest
 from great_expectations.expectations.registry import get_expectation_impl
 from stdnum.cn import ric, uscc
 
-from countyhub.contracts.rules.cn_ids import USCC_ALPHABET, register, ric_invalid_sql, ric_regions, uscc_invalid_sql
+from countyhub.contracts.rules.cn_ids import USCC_ALPHABET, register, ric_invalid_sql, uscc_invalid_sql
 from countyhub.contracts.rules.divisions import county_codes, township_codes
 from countyhub.contracts.rules.predicates import DOMAIN_EXPECTATIONS, violation_sql
+from countyhub.core.resident_id import ric_regions
 
 
 def _is_valid(check, value: str) -> bool:
