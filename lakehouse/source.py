@@ -50,14 +50,17 @@ def _arrow_source(run: LoadRun, plan: LoadPlan) -> Source:
     out_schema = validator.output_schema(schema)
     source = Source("incoming", [], {}, out_schema, validator, counted=True, empty=first is None)
 
-    def flow() -> Iterator[pa.RecordBatch]:
+    def counted() -> Iterator[pa.RecordBatch]:
         for batch in ([first] if first is not None else []), batches:
             for b in batch:
                 source.rows += b.num_rows
                 source.bytes += b.nbytes
                 if run.progress:
                     run.progress(b.num_rows)
-                yield validator.split(b)
+                yield b
+
+    def flow() -> Iterator[pa.RecordBatch]:
+        yield from validator.split_all(counted())
 
     if len(out_schema):
         con.register("incoming_shape", out_schema.empty_table())

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 Failures = dict[int, str]  # row index in the batch -> reason
+HEAD_ROWS = 64
 
 # Excel's 1900 date system counts 1900-01-01 as 1 and keeps the 1900-02-29 that never was (serial 60), so
 # from serial 61 on, day 0 is 1899-12-30. Only 1920..2099 is taken as a serial: 8-digit numbers are
@@ -29,6 +30,7 @@ SERIAL_FIRST, SERIAL_LAST = 7306, 73050  # 1920-01-01, 2099-12-31
 TRUE_WORDS = ["是", "有", "y", "yes", "true", "t", "1", "√", "✓", "对"]
 FALSE_WORDS = ["否", "无", "n", "no", "false", "f", "0", "×", "✗", "错"]
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+WIDE = r"[\x{3000}\x{FF01}-\x{FFEE}]"  # what NFKC changes in office text: full-width forms, ideographic space
 WHOLE = r"^[+-]?\d{1,19}$"
 THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 ISO_DATE = r"^[12]\d{3}-\d{2}-\d{2}$"
@@ -43,6 +45,10 @@ DATE_FORMS = [
     (r"^(\d{4}-\d{2})-(\d)(\s|$)", r"\1-0\2\3"),
     (r"\s+$", ""),
 ]
+# The forms offices use most, each with its exact shape, read straight by strptime (no rewriting first).
+FAST_DATES = [(r"^[12]\d{3}年\d{1,2}月\d{1,2}日$", "%Y年%m月%d日"), (r"^[12]\d{3}-\d{1,2}-\d{1,2}$", "%Y-%m-%d"),
+              (r"^[12]\d{3}/\d{1,2}/\d{1,2}$", "%Y/%m/%d"), (r"^[12]\d{3}\.\d{1,2}\.\d{1,2}$", "%Y.%m.%d"),
+              (r"^[12]\d{3}[01]\d[0-3]\d$", "%Y%m%d")]
 TIME_FORMS = [
     (r"^(\S+) (\d{1,2})\s*[时點点]\s*(\d{1,2})\s*分\s*(?:(\d{1,2})\s*秒)?$", r"\1 \2:\3:\4"),
     (r"^(\S+) (\d{1,2}):(\d{1,2}):?$", r"\1 \2:\3:00"),
@@ -65,6 +71,8 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
     try:
+        if len(column) > HEAD_ROWS:  # a cast that fails costs ten times one that succeeds: look at the head first
+            pc.cast(column.slice(0, HEAD_ROWS), type_)
         return pc.cast(column, type_), {}
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
@@ -81,7 +89,9 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if len(rows) == 0:
         return typed, failures
     raw = column.take(rows)
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC"))
+    # NFKC (３２０ -> 320, ￥ -> ¥) costs a pass over every value: only when some value has a full-width form.
+    wide = pc.any(pc.match_substring_regex(raw, WIDE)).as_py()
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC") if wide else raw)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # whitespace only: empty, as ""
     parsed = _parser(type_)(text, type_)
     for j in _lost(text, parsed):
@@ -130,12 +140,13 @@ def _matches(text: pa.Array, pattern: str) -> pa.Array:
 
 def _number_text(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(the number as Arrow can cast it, whether it was written as a percentage) from 1,234.50元, ¥12, 12.5%."""
-    text = pc.replace_substring_regex(text, r"^[¥]\s*", "")  # NFKC made ￥ into ¥
-    text = pc.replace_substring_regex(text, r"\s*元$", "")
-    percent = _matches(text, r"%$")
-    text = pc.replace_substring_regex(text, r"\s*%$", "")
-    text = pc.if_else(_matches(text, THOUSANDS), pc.replace_substring(text, ",", ""), text)
-    return text, percent
+    text = pc.replace_substring_regex(text, r"^¥\s*|\s*元$", "")  # NFKC made ￥ into ¥
+    percent = pc.ends_with(text, "%")
+    if pc.any(percent).as_py():
+        text = pc.replace_substring_regex(text, r"\s*%$", "")
+    if pc.any(pc.match_substring(text, ",")).as_py():
+        text = pc.if_else(_matches(text, THOUSANDS), pc.replace_substring(text, ",", ""), text)
+    return text, pc.fill_null(percent, False)
 
 
 def _whole(text: pa.Array, type_: pa.DataType) -> pa.Array:
@@ -150,6 +161,8 @@ def _fraction(text: pa.Array, type_: pa.DataType) -> pa.Array:
     if pa.types.is_floating(type_):
         values = _cast_each(number, type_)
         return pc.if_else(percent, pc.divide(values, 100.0), values)  # division by 100 rounds once, exactly
+    if not pc.any(percent).as_py():
+        return _cast_each(number, type_)
     # Decimal: a percentage is the number with its point moved two places, exact; cast refuses what lost digits.
     wider = pa.decimal128(min(type_.precision + 2, 35), type_.scale)
     hundredths = pc.multiply(_cast_each(number, wider), pa.scalar(Decimal("0.01"), pa.decimal128(2, 2)))
@@ -178,10 +191,23 @@ def _strict(iso: pa.Array, fmt: str, unit: str) -> pa.Array:
 
 
 def _date(text: pa.Array, type_: pa.DataType) -> pa.Array:
-    iso = _only(_matches(_iso(text, DATE_FORMS), ISO_DATE), _iso(text, DATE_FORMS))
-    days = pc.cast(_strict(iso, "%Y-%m-%d", "s"), type_)
-    serial = pc.cast(pc.cast(pc.divide(_excel_serial(text, True), 86400.0), pa.int32()), type_)
-    return pc.coalesce(days, serial)
+    fast = pa.nulls(len(text), pa.timestamp("s"))
+    for guard, fmt in FAST_DATES:  # each form only where its exact shape is (strptime alone takes 2024035)
+        if not pc.any(pc.is_null(fast)).as_py():
+            break
+        fast = pc.coalesce(fast, pc.strptime(_only(_matches(text, guard), text), format=fmt, unit="s",
+                                             error_is_null=True))
+    # strptime rolls 2024-02-30 over to 03-01, so a date on day 1-3 is checked again, with everything it refused.
+    again = pc.indices_nonzero(pc.or_kleene(pc.is_null(fast), pc.less_equal(pc.day(fast), 3)))
+    typed = pc.cast(fast, type_)
+    if len(again) == 0:
+        return typed
+    rest = text.take(again)
+    iso = _iso(rest, DATE_FORMS)
+    days = _cast_each(_only(_matches(iso, ISO_DATE), iso), type_)  # Arrow's ISO cast refuses 2024-02-30
+    serial = pc.cast(pc.cast(pc.divide(_excel_serial(rest, True), 86400.0), pa.int32()), type_)
+    mask = pc.is_in(pa.array(range(len(text)), pa.int64()), again)
+    return pc.replace_with_mask(typed, mask, pc.coalesce(days, serial))
 
 
 def _timestamp(text: pa.Array, type_: pa.DataType) -> pa.Array:

@@ -6,7 +6,7 @@ import codecs
 from pathlib import Path
 
 # Resident ID numbers that pass the ID rule (18 characters), so a row is rejected only for the fault under test.
-ID1, ID2, ID3, ID4, ID5 = (f"5117241980010100{n}1" for n in range(1, 6))
+ID1, ID2, ID3, ID4, ID5 = "51172419990101011X", "511724199901010216", "511724199901010312", "511724199901010419", "511724199901010515"  # valid: the load checks ID numbers
 HEADER = "身份证号,姓名,备注"
 ROW1 = f"{ID1},张三,低保"
 ROW2 = f"{ID2},李四,五保"

@@ -12,10 +12,10 @@ from countyhub.connectors.base import RejectList
 from countyhub.core.departments import Stream
 
 HEADER = "姓名,身份证号,保障类别,月发放金额"
-A = "张三,511724198001010011,A类,560"
-B = "李四,511724198001010012,B类,480"
-ROW_A = ("张三", "511724198001010011", "A类", "560")
-ROW_B = ("李四", "511724198001010012", "B类", "480")
+A = "张三,511724199901010013,A类,560"
+B = "李四,511724199901010021,B类,480"
+ROW_A = ("张三", "511724199901010013", "A类", "560")
+ROW_B = ("李四", "511724199901010021", "B类", "480")
 
 
 @dataclass
@@ -49,12 +49,12 @@ CASES = {
                                              [(1, "note above the header")], options={"header_row": 3}),
     "BOM + title": Case(["\ufeff低保对象名册（2024年度）", HEADER, A], [ROW_A], [(1, "title above the header")],
                         encoding="utf-8"),
-    "bad line among footers": Case(["名册", HEADER, A, "张三,511724198001010011", B, "合计,,,1040"], [ROW_A, ROW_B],
+    "bad line among footers": Case(["名册", HEADER, A, "张三,511724199901010013", B, "合计,,,1040"], [ROW_A, ROW_B],
                                    [(1, "title above the header"), (6, "footer: 合计")],
                                    [(4, "line has 2 fields, the header has 4")]),
     "quoted multi-line value under a title": Case(
-        ["名册", HEADER, '王五,511724198001010013,"A类\r\n（重点）",300', B, "合计,,,780"],
-        [("王五", "511724198001010013", "A类\r\n（重点）", "300"), ROW_B],
+        ["名册", HEADER, '王五,51172419990101003X,"A类\r\n（重点）",300', B, "合计,,,780"],
+        [("王五", "51172419990101003X", "A类\r\n（重点）", "300"), ROW_B],
         [(1, "title above the header"), (6, "footer: 合计")], encoding="gb18030"),
 }
 

@@ -63,8 +63,7 @@ def test_rows_a_rule_rejects_are_located_at_their_sheet_row_past_titles_footers_
     assert quarantined[0] == ("enroll_1.xlsx:6", ("儿童信息_身份证号: formula =A7&B7 has no cached value (open and save "
                                                  "the file in Excel)"))
     assert quarantined[1][0] == "enroll_1.xlsx:7"
-    assert quarantined[1][1] == (f"儿童信息_身份证号: {books.CHILDREN[1][2][:16]!r} is a number that lost digits "
-                                 "(Excel stores ID numbers as floats)")
+    assert quarantined[1][1] == f"儿童信息_身份证号: {books.CHILDREN[1][2][:16]!r} is not an 18-character resident ID number"
     assert loaded == [("1",), ("3",)]
 
 

@@ -17,7 +17,7 @@ from countyhub.lakehouse.load import load_stream
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
 HEADER = "序号,姓名,身份证号,家庭人口,保障类别,月发放金额,所属乡镇"
-ROWS = ["1,张三,511724198001010011,3,A类,560,竹阳街道", "2,李四,511724198001010012,2,B类,480,庙坝镇"]
+ROWS = ["1,张三,511724199901010013,3,A类,560,竹阳街道", "2,李四,511724199901010021,2,B类,480,庙坝镇"]
 ISSUE = ["XX县民政局最低生活保障对象名册（2024年度）",  # 1
          "填报单位：XX县民政局,,,,,,",  # 2
          HEADER,  # 3
@@ -68,12 +68,12 @@ def test_the_issue_example_loads_its_rows_and_logs_title_note_and_footer_lines(s
 def test_header_row_names_the_header_line_where_auto_would_take_a_note_line(tmp_path: Path) -> None:
     # Two filled cells in a three-column table are as many as a header fills for the auto search, which then
     # finds no header on line 1 (an empty cell) and reads every line as data.
-    _write(tmp_path, ["单位：元,制表：民政局,", "", "姓名,身份证号,月发放金额", "张三,511724198001010011,560"])
+    _write(tmp_path, ["单位：元,制表：民政局,", "", "姓名,身份证号,月发放金额", "张三,511724199901010013,560"])
     rows, rejects = _read(tmp_path)
     assert rows == [("单位：元", "制表：民政局", ""), ("姓名", "身份证号", "月发放金额"),
-                    ("张三", "511724198001010011", "560")]
+                    ("张三", "511724199901010013", "560")]
     rows, rejects = _read(tmp_path, header_row=3)
-    assert rows == [("张三", "511724198001010011", "560")]
+    assert rows == [("张三", "511724199901010013", "560")]
     assert _skipped(rejects) == [("roll_1.csv:1", "note above the header")]
     assert rejects.rows == []
 
@@ -110,10 +110,10 @@ def test_quarantine_locations_count_the_title_block_and_kept_out_lines(settings:
                       HEADER,  # 4
                       ROWS[0],  # 5
                       "小计,,,,,560,",  # 6
-                      '2,"李四",511724198001010012,2,B类,"四百\r\n八十",庙坝镇',  # 7-8: not a decimal
+                      '2,"李四",511724199901010021,2,B类,"四百\r\n八十",庙坝镇',  # 7-8: not a decimal
                       ",,,,,,",  # 9
                       "only,two",  # 10: a bad line
-                      "3,王五,511724198001010013,1,A类,五百,石河镇",  # 11: not a decimal
+                      "3,王五,51172419990101003X,1,A类,五百,石河镇",  # 11: not a decimal
                       "合计,,,,,560,"], encoding="gb18030")  # 12
     stream = Stream(name="roll", pattern="roll_*.csv", types={"月发放金额": "decimal(10,2)"})
     result = load_stream(Lake(settings), DEPT, stream, get_connector("files")({"path": str(tmp_path)}))
@@ -137,7 +137,7 @@ def test_a_header_that_cannot_be_found_is_an_error_naming_file_and_line(tmp_path
 
 def test_the_batch_filter_agrees_with_the_line_rule() -> None:
     # not_data looks at every row through one or two columns only; it must decide as line_reason does.
-    rows = [["1", "张三", "511724198001010011", "560"], ["合计", "", "", "1040"], ["", "合计", "", "1040"],
+    rows = [["1", "张三", "511724199901010013", "560"], ["合计", "", "", "1040"], ["", "合计", "", "1040"],
             ["\u3000合计：", "", "", "1"], ["\xa0合计", "", "", "1"], ["", "", "", ""], [" ", "\t", "\u3000", ""],
             ["注：本表由乡镇民政办填报", "", "", ""], ["", "", "注：见附件", ""], ["吕布", "", "x", "1"],
             ["单雄信", "男", "", ""], ["审核中", "李四", "", ""], ["合计人数", "5", "6", ""], ["合", "", "", "2"],

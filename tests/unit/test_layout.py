@@ -10,7 +10,7 @@ TITLE_BLOCK = [
     ["XX县民政局最低生活保障对象名册（2024年度）", None, None, None, None, None, None],
     ["填报单位：XX县民政局", "", "", "", "", "", ""],
     ["序号", "姓名", "身份证号", "家庭人口", "保障类别", "月发放金额", "所属乡镇"],
-    ["1", "张三", "511724198001010011", "3", "A类", "560", "竹阳街道"],
+    ["1", "张三", "511724199901010013", "3", "A类", "560", "竹阳街道"],
 ]
 
 
@@ -32,8 +32,8 @@ def test_footer_lines_are_named(cells: list[str | None], reason: str) -> None:
 
 
 @pytest.mark.parametrize("cells", [
-    ["1", "张三", "511724198001010011", "3", "A类", "560", "竹阳街道"],
-    ["审核中", "李四", "511724198001010011"],  # a status value that starts like a footer word
+    ["1", "张三", "511724199901010013", "3", "A类", "560", "竹阳街道"],
+    ["审核中", "李四", "511724199901010013"],  # a status value that starts like a footer word
     ["合计人数", "5", "6"],
     ["", "", "", ""],  # blank: skipped by the readers, not a footer
     ["张三", ""],  # one filled cell in a two-column table is data

@@ -42,7 +42,7 @@ def test_numbers_as_typed_in_county_offices(settings: Settings, tmp_path: Path) 
              "5,　480元　,  7  ,\"1,000.5\"",  # 6: full-width spaces, a 元 suffix
              "6,￥12.5,-2,-3%",  # 7: a ￥ prefix
              "7,¥ 8元,,",  # 8: ¥ with a space; empty stays NULL
-             "8,   ,　,  ",  # 9: whitespace only stays NULL
+             "8,   ,　,0.2",  # 9: whitespace only stays NULL (a line of one filled cell would be a footer note)
              "9,四百元,3,0.1",  # 10: words
              "10,12.345.6,3,0.1",  # 11: two points
              "11,1.234,3,0.1",  # 12: a number, more decimals than declared
@@ -55,7 +55,7 @@ def test_numbers_as_typed_in_county_offices(settings: Settings, tmp_path: Path) 
     assert _rows(settings, "SELECT 序号, 月发放金额, 人数, 比例 FROM raw_mzj.roll ORDER BY 序号") == [
         (1, Decimal("560.00"), 3, 0.5), (2, Decimal("320.00"), 4, 0.125), (3, Decimal("1234.50"), 1200, 0.5),
         (4, Decimal("1234.50"), 12, 0.125), (5, Decimal("480.00"), 7, 1000.5), (6, Decimal("12.50"), -2, -0.03),
-        (7, Decimal("8.00"), None, None), (8, None, None, None), (12, Decimal("0.12"), 2, 0.1)]
+        (7, Decimal("8.00"), None, None), (8, None, None, 0.2), (12, Decimal("0.12"), 2, 0.1)]
     assert _quarantine(settings) == [
         ("roll_1.csv:14", "人数: '10%' is a percentage, not a whole number"),
         ("roll_1.csv:12", "月发放金额: '1.234' does not fit decimal(10,2)"),
