@@ -7,6 +7,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from countyhub.connectors.csv_layout import BLANK, CsvLayout, line_reason
 from countyhub.connectors.textio import SNIFF_BYTES
 
@@ -93,3 +95,19 @@ def trace_tail(path: Path, layout: CsvLayout, bad: int, kept_out: int) -> Trace 
     # The counts match only if the tail holds every one of them (a tail cut inside a quoted value would add a
     # bad record of its own and fail this too).
     return found if (len(found.bad), len(found.kept_out)) == (bad, kept_out) else None
+
+
+def unclosed_quote(batch: pa.RecordBatch, width: int, delimiter: str) -> str | None:
+    """Why the batch's last row is a quote that was never closed (None when it is not): a value holding a line
+    with as many fields as the header has. A quote left open swallows every line up to the end of the file into
+    one value of what looks like a good row, so only the file's last row needs looking at."""
+    if batch.num_rows == 0:
+        return None
+    for column in batch.columns[:width]:
+        value = column[batch.num_rows - 1].as_py()
+        if isinstance(value, str) and "\n" in value:
+            swallowed = [line for line in value.splitlines()[1:] if line.count(delimiter) >= width - 1]
+            if swallowed:
+                return (f"a quote (\") opened on this line is never closed: the {len(swallowed)} line(s) after it "
+                        "with the header's number of fields were read into one value; fix the quote in the file")
+    return None

@@ -31,7 +31,7 @@ from countyhub.connectors.csv_layout import (
     not_data,
     read_layout,
 )
-from countyhub.connectors.csv_lines import trace, trace_tail
+from countyhub.connectors.csv_lines import trace, trace_tail, unclosed_quote
 from countyhub.connectors.options import StreamOptions
 from countyhub.connectors.textio import SNIFF_BYTES, constant_text, utf8_source
 from countyhub.core.checksums import file_checksum
@@ -202,6 +202,7 @@ class FilesConnector(Connector):
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+        held, before = None, 0  # the last batch is held back: its last row may be an unclosed quote
         try:
             for batch in reader:
                 if dropped := not_data(batch.columns, width):
@@ -212,8 +213,20 @@ class FilesConnector(Connector):
                     batch = batch.filter(pa.array(keep))
                     if not batch.num_rows:
                         continue
-                source_col = constant_text(path.name, batch.num_rows)
-                yield pa.RecordBatch.from_arrays([*batch.columns, source_col], names=[*names, SOURCE_FILE])
+                if held is not None:
+                    before += held.num_rows
+                    yield held
+                held = pa.RecordBatch.from_arrays([*batch.columns, constant_text(path.name, batch.num_rows)],
+                                                  names=[*names, SOURCE_FILE])
+            if held is not None and (reason := unclosed_quote(held, width, layout.delimiter)):
+                last = held.num_rows - 1
+                line = trace(path, layout, {before + last}, 0, 0).rows.get(before + last)
+                rejects.reject(f"{path.name}:{line or '?'}", reason, {
+                    "_line": layout.delimiter.join(held.column(i)[last].as_py() for i in range(width)),
+                    SOURCE_FILE: path.name})
+                held = held.slice(0, last)
+            if held is not None and held.num_rows:
+                yield held
             if converter is not None:
                 converter.finish()
         except pa.ArrowInvalid as exc:

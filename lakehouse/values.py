@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 Failures = dict[int, str]  # row index in the batch -> reason
 HEAD_ROWS = 64
+NULL_MARKERS = pa.array(["", "NULL", "null", "Null", "\\N"])
 
 # Excel's 1900 date system counts 1900-01-01 as 1 and keeps the 1900-02-29 that never was (serial 60), so
 # from serial 61 on, day 0 is 1899-12-30. Only 1920..2099 is taken as a serial: 8-digit numbers are
@@ -69,7 +70,8 @@ def declared_name(type_: pa.DataType) -> str:
 def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Array, Failures]:
     """`column` as `type_`, with NULL and a reason (naming the column) for each value that does not fit."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        # Database exports write a missing value as NULL or \N: in a typed column that is no value, not text.
+        column = pc.if_else(pc.is_in(column, NULL_MARKERS), pa.scalar(None, column.type), column)
     try:
         if len(column) > HEAD_ROWS:  # a cast that fails costs ten times one that succeeds: look at the head first
             pc.cast(column.slice(0, HEAD_ROWS), type_)
