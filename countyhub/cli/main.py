@@ -115,6 +115,8 @@ def load(
         if r.rows_quarantined:
             known = f" ({r.rows_quarantined_before:,} already there from an earlier load)" if r.rows_quarantined_before else ""
             console.print(f"  quarantined rows: lake.quarantine.{r.department}__{r.stream}{known}")
+        if r.rows_skipped:
+            console.print(f"  {r.rows_skipped:,} lines kept out of the data (title, notes, footer): lake.meta.skipped_lines")
         for change in r.schema_changes:
             console.print(f"  schema change: {change}")
 
@@ -189,6 +191,8 @@ def print_summary(report: FlowReport) -> None:
         changes = f"{load.mode}: {load.rows_read}, +{load.rows_inserted} ~{load.rows_updated} -{load.rows_deleted}"
         if load.rows_quarantined:
             changes += f" ({load.rows_quarantined} quarantined)"
+        if load.rows_skipped:
+            changes += f" ({load.rows_skipped} title/footer lines kept out)"
         rows = report.raw_rows.get(load.table)
         table.add_row(load.table.removeprefix("lake."), changes, "—" if rows is None else str(rows), "—", "—")
     for d in report.datasets:

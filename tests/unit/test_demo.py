@@ -29,7 +29,11 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def _roll(demo: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO((demo / ROLL).read_bytes().decode("gb18030"), newline="")))
+    """The roll's data rows: below the title and 填报单位 lines, above the 合计 and signature lines."""
+    lines = list(csv.reader(io.StringIO((demo / ROLL).read_bytes().decode("gb18030"), newline="")))
+    assert lines[0][0].startswith("大竹县民政局社会救助发放名册") and lines[1][0].startswith("填报单位：")
+    assert [line[0][:4] for line in lines[-3:]] == ["合计", "制表人：", "填报日期"]
+    return [dict(zip(lines[2], line, strict=True)) for line in lines[3:-3]]
 
 
 def _digests(folder: Path) -> dict[str, str]:
