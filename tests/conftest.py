@@ -25,6 +25,18 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture
+def departments(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty departments folder for this test, where the CLI reads and `sources add` writes department files."""
+    from countyhub.cli.common import console
+
+    folder = tmp_path / "departments"
+    folder.mkdir()
+    monkeypatch.setenv("COUNTYHUB_DEPARTMENTS_DIR", str(folder))
+    monkeypatch.setattr(console, "width", 200)  # rich would wrap table cells at CliRunner's 80 columns
+    return folder
+
+
+@pytest.fixture
 def runtime(settings: Settings) -> Runtime:
     """The runtime a command would build over those settings, in this process's environment."""
     return Runtime(settings, os.environ)

@@ -7,35 +7,17 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 import yaml
-from typer.testing import CliRunner
 
-from countyhub.cli.common import console
-from countyhub.cli.main import app
 from countyhub.connectors import get_connector
 from countyhub.core.departments import Department, Stream
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
 from countyhub.lakehouse.load import load_stream
+from tests.fixtures.cli import run_cli
 
 DEPT = Department(code="mzj", name="民政局", name_en="Civil affairs", owner={"steward": "qa"})
 ADD = ("sources", "add", "mzj", "--name", "民政局", "--name-en", "Civil affairs", "--steward", "王工")
-
-
-@pytest.fixture
-def departments(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "departments"
-    folder.mkdir()
-    monkeypatch.setenv("COUNTYHUB_DEPARTMENTS_DIR", str(folder))
-    monkeypatch.setattr(console, "width", 200)
-    return folder
-
-
-def _run(*args: str) -> str:
-    out = CliRunner().invoke(app, list(args))
-    assert out.exit_code == 0, out.output
-    return out.output
 
 
 def _sql(db: Path, *statements: str) -> None:
@@ -55,19 +37,19 @@ def test_table_without_a_key_but_with_updated_at(settings: Settings, departments
     _sql(db, "CREATE TABLE recipients (person_code TEXT, name TEXT, amount TEXT, updated_at TEXT)",
          "INSERT INTO recipients VALUES ('P001', '张三', '560', '2026-11-01 08:00:00'), "
          "('P002', '李四', '480', '2026-11-01 08:00:00')")
-    added = _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{db}", "--discover")
+    added = run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{db}", "--discover")
     path = departments / "mzj.yml"
     advice = ("proposed: [person_code] — unique and not null in 2 rows of table recipients; set it, or incremental "
               "loads append updated rows as duplicates")
     assert f"primary_key: []  # {advice}\n" in path.read_text(encoding="utf-8")
     assert f"warning {path}: stream recipients has no primary_key; {advice}" in added
-    tested = _run("sources", "test", "mzj")
+    tested = run_cli("sources", "test", "mzj")
     assert f"warning {path}: stream recipients has no primary_key; {advice}" in tested
 
     # What the warning is about, as it happens today when nobody sets the key: the update is a second row.
-    assert "read 2 = loaded 2 + quarantined 0" in _run("load", "mzj")
+    assert "read 2 = loaded 2 + quarantined 0" in run_cli("load", "mzj")
     _sql(db, "UPDATE recipients SET amount = '600', updated_at = '2026-12-01 08:00:00' WHERE person_code = 'P001'")
-    assert "read 1 = loaded 1 + quarantined 0" in _run("load", "mzj")
+    assert "read 1 = loaded 1 + quarantined 0" in run_cli("load", "mzj")
     assert _lake(settings, "SELECT person_code, name, amount FROM raw_mzj.recipients ORDER BY 1, 3") == [
         ("P001", "张三", "560"), ("P001", "张三", "600"), ("P002", "李四", "480")]
 
@@ -75,10 +57,10 @@ def test_table_without_a_key_but_with_updated_at(settings: Settings, departments
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     doc["sources"][0]["streams"][0]["primary_key"] = ["person_code"]
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    assert "primary_key" not in _run("sources", "test", "mzj")
-    _run("load", "mzj", "--full-refresh")
+    assert "primary_key" not in run_cli("sources", "test", "mzj")
+    run_cli("load", "mzj", "--full-refresh")
     _sql(db, "UPDATE recipients SET amount = '620', updated_at = '2026-12-02 08:00:00' WHERE person_code = 'P001'")
-    _run("load", "mzj")
+    run_cli("load", "mzj")
     assert _lake(settings, "SELECT person_code, amount FROM raw_mzj.recipients ORDER BY 1") == [
         ("P001", "620"), ("P002", "480")]
 
@@ -94,18 +76,18 @@ def test_duplicate_keys_in_a_declared_key_column_of_a_snapshot(settings: Setting
     _sql(db, "CREATE TABLE roll (person_code TEXT, name TEXT)",
          "INSERT INTO roll VALUES ('P001', '张三'), ('P001', '张三丰'), ('P002', '李四'), ('P003', '王五'), "
          "('P003', '王五')")  # P001: two people on one key; P003: the same line twice
-    _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{db}", "--stream", "roll")
+    run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{db}", "--stream", "roll")
     path = departments / "mzj.yml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     doc["sources"][0]["streams"] = [{"name": "roll", "table": "roll", "primary_key": ["person_code"]}]
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     assert (f"warning {path}: stream roll: key [person_code] is not unique and not null in 5 rows of table roll: "
             "2 rows repeat the key value of an earlier row; loads keep one row per key value and quarantine the rows "
-            "that conflict with it") in _run("sources", "test", "mzj")
+            "that conflict with it") in run_cli("sources", "test", "mzj")
 
     # The first load settles the keys as every later load does: one P001 row is kept, the other goes to
     # quarantine with the reason; P003's exact copy is no conflict (nothing to choose between): one row.
-    assert "snapshot, read 5 = loaded 4 + quarantined 1 (+3 ~0 -0)" in _run("load", "mzj")
+    assert "snapshot, read 5 = loaded 4 + quarantined 1 (+3 ~0 -0)" in run_cli("load", "mzj")
     kept = _lake(settings, "SELECT person_code, name FROM raw_mzj.roll ORDER BY 1, 2")
     quarantined = _quarantine(settings, "mzj__roll")
     assert len(quarantined) == 1
@@ -114,7 +96,7 @@ def test_duplicate_keys_in_a_declared_key_column_of_a_snapshot(settings: Setting
                                   "key was loaded; this one differs"))
     assert sorted([*kept, ("P001", name)]) == [("P001", "张三"), ("P001", "张三丰"), ("P002", "李四"), ("P003", "王五")]
     # The same data keeps the same row: the next load changes nothing and adds nothing to quarantine.
-    assert "snapshot, read 5 = loaded 4 + quarantined 1 (+0 ~0 -0)" in _run("load", "mzj")
+    assert "snapshot, read 5 = loaded 4 + quarantined 1 (+0 ~0 -0)" in run_cli("load", "mzj")
     assert _lake(settings, "SELECT person_code, name FROM raw_mzj.roll ORDER BY 1, 2") == kept
     assert len(_quarantine(settings, "mzj__roll")) == 1
 

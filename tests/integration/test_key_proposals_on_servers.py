@@ -11,13 +11,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
-from countyhub.cli.common import console
-from countyhub.cli.main import app
 from countyhub.connectors import Stream, get_connector
 from countyhub.connectors.keys import check_key
-from countyhub.core.settings import Settings
+from tests.fixtures.cli import run_cli
 from tests.fixtures.servers import postgres_database
 
 pytestmark = pytest.mark.integration
@@ -74,24 +71,9 @@ def _seed(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def departments(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "departments"
-    folder.mkdir()
-    monkeypatch.setenv("COUNTYHUB_DEPARTMENTS_DIR", str(folder))
-    monkeypatch.setattr(console, "width", 200)
-    return folder
-
-
-def _run(*args: str) -> str:
-    out = CliRunner().invoke(app, list(args))
-    assert out.exit_code == 0, out.output
-    return out.output
-
-
 def test_discover_proposes_keys_counted_in_the_server_and_sources_test_warns(departments: Path,
                                                                              source_url: str) -> None:
-    added = _run("sources", "add", "rsj", "--name", "人社局", "--name-en", "Human resources", "--steward", "王工",
+    added = run_cli("sources", "add", "rsj", "--name", "人社局", "--name-en", "Human resources", "--steward", "王工",
                  "--kind", "sql", "--location", source_url, "--discover")
     path = departments / "rsj.yml"
     text = path.read_text(encoding="utf-8")
@@ -104,9 +86,9 @@ def test_discover_proposes_keys_counted_in_the_server_and_sources_test_warns(dep
         assert f"  - name: {name}\n    table: {name}\n    primary_key: []  # {advice}\n    cursor: updated_at\n" in text
         assert f"{path}: stream {name} has no primary_key; {advice}" in added
     assert [s["primary_key"] for s in yaml.safe_load(text)["sources"][0]["streams"]] == [[], [], []]
-    assert f"ok {path}: rsj 人社局 — 1 sources, 3 streams" in _run("sources", "validate")
+    assert f"ok {path}: rsj 人社局 — 1 sources, 3 streams" in run_cli("sources", "validate")
 
-    tested = _run("sources", "test", "rsj").splitlines()
+    tested = run_cli("sources", "test", "rsj").splitlines()
     warnings = sorted(line for line in tested if line.startswith("warning") and "primary_key" in line)
     assert warnings == [f"warning {path}: stream {name} has no primary_key; {advice}" for name, advice in expected.items()]
 

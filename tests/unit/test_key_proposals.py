@@ -6,34 +6,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 import yaml
-from typer.testing import CliRunner
 
-from countyhub.cli.common import console
-from countyhub.cli.main import app
 from countyhub.connectors import Stream, get_connector
 from countyhub.connectors.keys import SAMPLE_ROWS, check_key, propose_key
-from countyhub.core.settings import Settings
+from tests.fixtures.cli import run_cli
 
 ADD = ("sources", "add", "rsj", "--name", "人社局", "--name-en", "Human resources", "--steward", "王工")
 THEN = "set it, or incremental loads append updated rows as duplicates"
 ASK = "ask the department which columns identify a row and set them, or incremental loads append updated rows as duplicates"
-
-
-@pytest.fixture
-def departments(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "departments"
-    folder.mkdir()
-    monkeypatch.setenv("COUNTYHUB_DEPARTMENTS_DIR", str(folder))
-    monkeypatch.setattr(console, "width", 200)
-    return folder
-
-
-def _run(*args: str) -> str:
-    out = CliRunner().invoke(app, list(args))
-    assert out.exit_code == 0, out.output
-    return out.output
 
 
 def _seed(db: Path) -> None:
@@ -93,7 +74,7 @@ def test_a_large_table_is_checked_on_a_sample_and_says_so(tmp_path: Path) -> Non
 
 def test_add_discover_comments_the_proposal_and_the_file_still_validates(departments: Path, tmp_path: Path) -> None:
     _seed(tmp_path / "s.db")
-    added = _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--discover")
+    added = run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--discover")
     text = (departments / "rsj.yml").read_text(encoding="utf-8")
     assert ("  - name: insured\n    table: insured\n    primary_key: []  # proposed: [身份证号] — unique and not "
             f"null in 3 rows of table insured; {THEN}\n    cursor: updated_at\n") in text
@@ -104,13 +85,13 @@ def test_add_discover_comments_the_proposal_and_the_file_still_validates(departm
     streams = yaml.safe_load(text)["sources"][0]["streams"]
     assert [s["primary_key"] for s in streams] == [[], [], []]  # proposed, never set
     assert f"{departments / 'rsj.yml'}: stream members has no primary_key; proposed: [household_no, member_no]" in added
-    assert "ok" in _run("sources", "validate") and "3 streams" in _run("sources", "validate")
+    assert "ok" in run_cli("sources", "validate") and "3 streams" in run_cli("sources", "validate")
 
 
 def test_sources_test_warns_for_each_incremental_stream_without_a_key(departments: Path, tmp_path: Path) -> None:
     _seed(tmp_path / "s.db")
-    _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--discover")
-    warnings = [line for line in _run("sources", "test", "rsj").splitlines() if line.startswith("warning")]
+    run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--discover")
+    warnings = [line for line in run_cli("sources", "test", "rsj").splitlines() if line.startswith("warning")]
     path = departments / "rsj.yml"
     assert warnings == [
         (f"warning {path}: stream insured has no primary_key; proposed: [身份证号] — unique and not null in 3 rows of "
@@ -124,14 +105,14 @@ def test_sources_test_warns_for_each_incremental_stream_without_a_key(department
 def test_sources_test_warns_about_a_declared_key_with_duplicates_and_not_about_a_good_one(
         departments: Path, tmp_path: Path) -> None:
     _seed(tmp_path / "s.db")
-    _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--stream", "members",
+    run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--stream", "members",
          "--stream", "insured")
     doc = yaml.safe_load((departments / "rsj.yml").read_text(encoding="utf-8"))
     doc["sources"][0]["streams"] = [{"name": "members", "table": "members", "primary_key": ["household_no"]},
                                     {"name": "insured", "table": "insured", "primary_key": ["身份证号"],
                                      "cursor": "updated_at"}]
     (departments / "rsj.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    warnings = [line for line in _run("sources", "test", "rsj").splitlines() if line.startswith("warning")]
+    warnings = [line for line in run_cli("sources", "test", "rsj").splitlines() if line.startswith("warning")]
     assert warnings == [
         (f"warning {departments / 'rsj.yml'}: stream members: key [household_no] is not unique and not null in 3 rows "
         "of table members: 1 row repeats the key value of an earlier row; loads keep one row per key value and "
@@ -140,8 +121,8 @@ def test_sources_test_warns_about_a_declared_key_with_duplicates_and_not_about_a
 
 def test_a_replace_stream_without_a_key_is_not_warned_about(departments: Path, tmp_path: Path) -> None:
     _seed(tmp_path / "s.db")
-    _run(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--stream", "payments")
-    assert "warning" not in _run("sources", "test", "rsj")  # no cursor: each load replaces the table
+    run_cli(*ADD, "--kind", "sql", "--location", f"sqlite:///{tmp_path / 's.db'}", "--stream", "payments")
+    assert "warning" not in run_cli("sources", "test", "rsj")  # no cursor: each load replaces the table
 
 
 def test_add_proposes_a_key_from_the_first_file_of_a_drop_folder(departments: Path, tmp_path: Path) -> None:
@@ -150,9 +131,9 @@ def test_add_proposes_a_key_from_the_first_file_of_a_drop_folder(departments: Pa
     (drop / "名册_2026-11.csv").write_bytes("姓名,身份证号,月发放金额\n张三,511724198001010011,560.00\n"
                                            "张三,511724199002020022,480.00\n".encode("gb18030"))
     (drop / "名册_2026-12.csv").write_bytes("姓名,身份证号,月发放金额\n张三,511724198001010011,560.00\n".encode())
-    added = _run(*ADD, "--kind", "files", "--location", str(drop), "--stream", "roll:名册_*.csv")
+    added = run_cli(*ADD, "--kind", "files", "--location", str(drop), "--stream", "roll:名册_*.csv")
     text = (departments / "rsj.yml").read_text(encoding="utf-8")
     # A drop folder loads file by file (a changed file replaces its own rows): no warning about duplicates.
     assert "primary_key: []  # proposed: [身份证号] — unique and not null in the 2 rows of 名册_2026-11.csv\n" in text
     assert "stream roll has no primary_key; proposed: [身份证号]" in added
-    assert "warning" not in _run("sources", "test", "rsj")
+    assert "warning" not in run_cli("sources", "test", "rsj")
