@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,31 +13,18 @@ from sqlalchemy.engine import make_url
 from countyhub.connectors import Stream, get_connector
 from countyhub.connectors.keys import check_key
 from tests.fixtures.cli import run_cli
-from tests.fixtures.servers import postgres_database
+from tests.fixtures.servers import mariadb_database, postgres_database
 
 pytestmark = pytest.mark.integration
 THEN = "set it, or incremental loads append updated rows as duplicates"
 ASK = "ask the department which columns identify a row and set them, or incremental loads append updated rows as duplicates"
 
 
-@contextmanager
-def _mariadb_database(url: str) -> Iterator[str]:
-    name = f"ch_keys_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as con:
-        con.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-    try:
-        yield name
-    finally:
-        with admin.begin() as con:
-            con.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-
-
 @pytest.fixture(params=["postgres", "mariadb"])
 def source_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database holding three tables without a primary key (discover lists every table of it)."""
     server = request.getfixturevalue(f"{request.param}_url")
-    with (postgres_database(server, "ch_keys") if request.param == "postgres" else _mariadb_database(server)) as name:
+    with (postgres_database(server, "ch_keys") if request.param == "postgres" else mariadb_database(server, "ch_keys")) as name:
         url = make_url(server).set(database=name).render_as_string(hide_password=False)
         _seed(url)
         yield url
