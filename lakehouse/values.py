@@ -46,8 +46,9 @@ DATE_FORMS = [
     (r"^(\d{4}-\d{2})-(\d)(\s|$)", r"\1-0\2\3"),
     (r"\s+$", ""),
 ]
-# The forms offices use most, each with its exact shape, read straight by strptime (no rewriting first).
-FAST_DATES = [(r"^[12]\d{3}年\d{1,2}月\d{1,2}日$", "%Y年%m月%d日"), (r"^[12]\d{3}-\d{1,2}-\d{1,2}$", "%Y-%m-%d"),
+# The forms offices use most, each with its exact shape, read straight by strptime (no rewriting first); the
+# first, whose 年月日 leave strptime nothing to misread, without a shape check (a year out of 1800-2199 is refused).
+FAST_DATES = [(None, "%Y年%m月%d日"), (r"^[12]\d{3}-\d{1,2}-\d{1,2}$", "%Y-%m-%d"),
               (r"^[12]\d{3}/\d{1,2}/\d{1,2}$", "%Y/%m/%d"), (r"^[12]\d{3}\.\d{1,2}\.\d{1,2}$", "%Y.%m.%d"),
               (r"^[12]\d{3}[01]\d[0-3]\d$", "%Y%m%d")]
 TIME_FORMS = [
@@ -72,25 +73,31 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         # Database exports write a missing value as NULL or \N: in a typed column that is no value, not text.
         column = pc.if_else(pc.is_in(column, NULL_MARKERS), pa.scalar(None, column.type), column)
+    head_fits = True
     try:
         if len(column) > HEAD_ROWS:  # a cast that fails costs ten times one that succeeds: look at the head first
+            head_fits = False
             pc.cast(column.slice(0, HEAD_ROWS), type_)
+            head_fits = True
         return pc.cast(column, type_), {}
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         typed = _cast_each(column, type_)  # typed sources (SQL, JSON): only a narrowing cast can fail
         return typed, {i: f"{name}: {column[i].as_py()!r} does not fit {declared_name(type_)}" for i in _lost(column, typed)}
-    # Values already in the form the cast takes are cast as they are; only the others are normalised.
-    plain = _matches(column, _plain_form(type_))
-    typed = _cast_each(_only(plain, column), type_)
-    failures = {i: f"{name}: {column[i].as_py()!r} {_why(column[i].as_py(), type_)}"
-                for i in _lost(_only(plain, column), typed)}
-    others = pc.and_(pc.is_valid(column), pc.invert(plain))
+    if head_fits:
+        # Mostly plain, a few not: values in the form the cast takes are cast as they are, the others normalised.
+        plain = _matches(column, _plain_form(type_))
+        typed = _cast_each(_only(plain, column), type_)
+        failures = {i: f"{name}: {column[i].as_py()!r} {_why(column[i].as_py(), type_)}"
+                    for i in _lost(_only(plain, column), typed)}
+        others = pc.and_(pc.is_valid(column), pc.invert(plain))
+    else:  # written the office way from the start (1,234.00元, 2023年7月1日): normalise the whole batch
+        typed, failures, others = pa.nulls(len(column), type_), {}, pc.is_valid(column)
     rows = pc.indices_nonzero(others)
     if len(rows) == 0:
         return typed, failures
-    raw = column.take(rows)
+    raw = column if len(rows) == len(column) else column.take(rows)
     # NFKC (３２０ -> 320, ￥ -> ¥) costs a pass over every value: only when some value has a full-width form.
     wide = pc.any(pc.match_substring_regex(raw, WIDE)).as_py()
     text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC") if wide else raw)
@@ -142,7 +149,7 @@ def _matches(text: pa.Array, pattern: str) -> pa.Array:
 
 def _number_text(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(the number as Arrow can cast it, whether it was written as a percentage) from 1,234.50元, ¥12, 12.5%."""
-    text = pc.replace_substring_regex(text, r"^¥\s*|\s*元$", "")  # NFKC made ￥ into ¥
+    text = pc.utf8_rtrim(pc.utf8_ltrim(text, characters="¥ "), characters="元 ")  # NFKC made ￥ into ¥
     percent = pc.ends_with(text, "%")
     if pc.any(percent).as_py():
         text = pc.replace_substring_regex(text, r"\s*%$", "")
@@ -159,7 +166,8 @@ def _whole(text: pa.Array, type_: pa.DataType) -> pa.Array:
 
 def _fraction(text: pa.Array, type_: pa.DataType) -> pa.Array:
     text, percent = _number_text(text)
-    number = _only(_matches(text, NUMBER), text)
+    # Arrow's decimal cast takes exactly NUMBER's forms; its float cast also takes nan and inf, which are no amount.
+    number = _only(_matches(text, NUMBER), text) if pa.types.is_floating(type_) else text
     if pa.types.is_floating(type_):
         values = _cast_each(number, type_)
         return pc.if_else(percent, pc.divide(values, 100.0), values)  # division by 100 rounds once, exactly
@@ -197,10 +205,17 @@ def _date(text: pa.Array, type_: pa.DataType) -> pa.Array:
     for guard, fmt in FAST_DATES:  # each form only where its exact shape is (strptime alone takes 2024035)
         if not pc.any(pc.is_null(fast)).as_py():
             break
-        fast = pc.coalesce(fast, pc.strptime(_only(_matches(text, guard), text), format=fmt, unit="s",
-                                             error_is_null=True))
-    # strptime rolls 2024-02-30 over to 03-01, so a date on day 1-3 is checked again, with everything it refused.
-    again = pc.indices_nonzero(pc.or_kleene(pc.is_null(fast), pc.less_equal(pc.day(fast), 3)))
+        shaped = text if guard is None else _only(_matches(text, guard), text)
+        fast = pc.coalesce(fast, pc.strptime(shaped, format=fmt, unit="s", error_is_null=True))
+    fast = _only(pc.and_(pc.greater_equal(pc.year(fast), 1800), pc.less(pc.year(fast), 2200)), fast)  # not 0024年
+    # strptime rolls 2024-02-30 over to 03-01: a date on day 1-3 whose text says day 29-31 is refused here and
+    # looked at again below, with everything strptime did not take.
+    early = pc.indices_nonzero(pc.fill_null(pc.less_equal(pc.day(fast), 3), False))
+    if len(early):
+        rolled = early.filter(_matches(text.take(early), r"(29|30|31)\s*[日号]?$"))
+        if len(rolled):
+            fast = pc.if_else(pc.is_in(pa.array(range(len(text)), pa.int64()), rolled), pa.scalar(None, fast.type), fast)
+    again = pc.indices_nonzero(pc.is_null(fast))
     typed = pc.cast(fast, type_)
     if len(again) == 0:
         return typed
