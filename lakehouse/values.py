@@ -72,7 +72,7 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     """`column` as `type_`, with NULL and a reason (naming the column) for each value that does not fit."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         # Database exports write a missing value as NULL or \N: in a typed column that is no value, not text.
-        column = pc.if_else(pc.is_in(column, NULL_MARKERS), pa.scalar(None, column.type), column)
+        column = _null_where(pc.is_in(column, NULL_MARKERS), column)
     head_fits = True
     try:
         if len(column) > HEAD_ROWS:  # a cast that fails costs ten times one that succeeds: look at the head first
@@ -101,11 +101,18 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     # NFKC (３２０ -> 320, ￥ -> ¥) costs a pass over every value: only when some value has a full-width form.
     wide = pc.any(pc.match_substring_regex(raw, WIDE)).as_py()
     text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC") if wide else raw)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # whitespace only: empty, as ""
+    text = _null_where(pc.equal(text, ""), text)  # whitespace only: empty, as ""
     parsed = _parser(type_)(text, type_)
     for j in _lost(text, parsed):
         failures[rows[j].as_py()] = f"{name}: {raw[j].as_py()!r} {_why(text[j].as_py(), type_)}"
-    return pc.replace_with_mask(typed, others, parsed), failures
+    return (parsed if len(rows) == len(column) else pc.replace_with_mask(typed, others, parsed)), failures
+
+
+def _null_where(mask: pa.Array, values: pa.Array) -> pa.Array:
+    """`values` with NULL where mask holds; untouched (no copy) when it holds nowhere, as in most batches."""
+    if not pc.any(mask).as_py():
+        return values
+    return pc.if_else(mask, pa.scalar(None, values.type), values)
 
 
 def _plain_form(type_: pa.DataType) -> str:
