@@ -31,7 +31,6 @@ SERIAL_FIRST, SERIAL_LAST = 7306, 73050  # 1920-01-01, 2099-12-31
 TRUE_WORDS = ["是", "有", "y", "yes", "true", "t", "1", "√", "✓", "对"]
 FALSE_WORDS = ["否", "无", "n", "no", "false", "f", "0", "×", "✗", "错"]
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-WIDE = r"[\x{3000}\x{FF01}-\x{FFEE}]"  # what NFKC changes in office text: full-width forms, ideographic space
 WHOLE = r"^[+-]?\d{1,19}$"
 THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 ISO_DATE = r"^[12]\d{3}-\d{2}-\d{2}$"
@@ -98,14 +97,22 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if len(rows) == 0:
         return typed, failures
     raw = column if len(rows) == len(column) else column.take(rows)
-    # NFKC (３２０ -> 320, ￥ -> ¥) costs a pass over every value: only when some value has a full-width form.
-    wide = pc.any(pc.match_substring_regex(raw, WIDE)).as_py()
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC") if wide else raw)
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(raw, "NFKC") if _wide(raw) else raw)
     text = _null_where(pc.equal(text, ""), text)  # whitespace only: empty, as ""
     parsed = _parser(type_)(text, type_)
     for j in _lost(text, parsed):
         failures[rows[j].as_py()] = f"{name}: {raw[j].as_py()!r} {_why(text[j].as_py(), type_)}"
     return (parsed if len(rows) == len(column) else pc.replace_with_mask(typed, others, parsed)), failures
+
+
+def _wide(text: pa.Array) -> bool:
+    """Whether some value may have a full-width form (３２０, ￥, 　) that NFKC, a pass over every value, would change.
+
+    Those forms (U+FF01-U+FFEE) start with the UTF-8 byte EF and the ideographic space is E3 80 80: two byte
+    searches of the values buffer, a superset when the array is a slice of it."""
+    values = text.buffers()[2]
+    data = values.to_pybytes() if values is not None else b""
+    return b"\xef" in data or b"\xe3\x80\x80" in data
 
 
 def _null_where(mask: pa.Array, values: pa.Array) -> pa.Array:
