@@ -173,7 +173,11 @@ class FilesConnector(Connector):
                 with path.open("rb") as fh:
                     head = fh.read(SNIFF_BYTES)
                 lines = head.count(b"\n") or 1
-                total += max(round(path.stat().st_size * lines / max(len(head), 1)) - 1, 0)  # minus the header
+                try:
+                    above = self._csv_layout(path, stream).skip_records  # title lines and the header
+                except ConnectorError:
+                    above = 1  # the read will say what is wrong with the file
+                total += max(round(path.stat().st_size * lines / max(len(head), 1)) - above, 0)
         return total
 
     def _read_csv(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
