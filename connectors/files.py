@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from countyhub.connectors.csv_layout import (
     read_layout,
 )
 from countyhub.connectors.csv_lines import trace, trace_tail, unclosed_quote
+from countyhub.connectors.mixed_encoding import ForeignLine, foreign_reason, mixed_encoding, one_encoding_copy
 from countyhub.connectors.options import StreamOptions
 from countyhub.connectors.textio import SNIFF_BYTES, constant_text, utf8_source
 from countyhub.core.checksums import file_checksum
@@ -91,10 +93,11 @@ class FilesConnector(Connector):
     def _pattern(self, stream: Stream) -> str:
         return self._options(stream).pattern or f"{stream.name}*.csv"
 
-    def _csv_layout(self, path: Path, stream: Stream) -> CsvLayout:
+    def _csv_layout(self, path: Path, stream: Stream, encoding: str | None = None) -> CsvLayout:
         options = self._options(stream)
         try:
-            return read_layout(path, options.encoding, options.delimiter, options.header, options.header_row)
+            return read_layout(path, encoding or options.encoding, options.delimiter, options.header,
+                               options.header_row)
         except ConnectorError as exc:
             raise ConnectorError(f"{self.where}: {exc}") from None
 
@@ -180,8 +183,29 @@ class FilesConnector(Connector):
                 total += max(round(path.stat().st_size * lines / max(len(head), 1)) - above, 0)
         return total
 
+    @contextmanager
+    def _one_encoding(self, path: Path, stream: Stream) -> Iterator[tuple[Path, str | None, list[ForeignLine]]]:
+        """The file to read, the file's own encoding when it mixes two (else None) and its lines in the other: the
+        file itself, unless its first lines mix UTF-8 and GB18030 (then a UTF-8 copy, see mixed_encoding)."""
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        own = None if self._options(stream).encoding else mixed_encoding(head)
+        if own is None:
+            yield path, None, []
+            return
+        with one_encoding_copy(path, own) as (copy, foreign):
+            yield copy, own, foreign
+
     def _read_csv(self, path: Path, stream: Stream, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
-        layout = self._csv_layout(path, stream)
+        with self._one_encoding(path, stream) as (readable, own, foreign):
+            for line in foreign:
+                rejects.reject(f"{path.name}:{line.line}", foreign_reason(line, own or ""),
+                               {"_line": line.text, SOURCE_FILE: path.name})
+            yield from self._read_text(readable, stream, rejects, "utf-8" if own else None)
+
+    def _read_text(self, path: Path, stream: Stream, rejects: RejectSink,
+                   encoding: str | None) -> Iterator[pa.RecordBatch]:
+        layout = self._csv_layout(path, stream, encoding)
         names, width = layout.names, len(layout.names)
         for line in layout.above:
             rejects.skip(f"{path.name}:{line.line}", line.reason, line.text)
@@ -271,7 +295,9 @@ class FilesConnector(Connector):
             if path.suffix.lower() == ".xlsx":
                 lines = self._excel_lines(path, stream, {r.row for r in rows})
             else:
-                lines = trace(path, self._csv_layout(path, stream), {r.row for r in rows}, 0, 0).rows
+                with self._one_encoding(path, stream) as (readable, own, _):
+                    layout = self._csv_layout(readable, stream, "utf-8" if own else None)
+                    lines = trace(readable, layout, {r.row for r in rows}, 0, 0).rows
             for r in rows:
                 if r.row in lines:  # "roll_1.csv key 身份证号=…" → "roll_1.csv:17 key 身份证号=…"
                     r.where = f"{name}:{lines[r.row]}" + r.where.removeprefix(name)

@@ -33,9 +33,6 @@ def test_gb18030_four_byte_name_characters_survive(settings: Settings, tmp_path:
     assert lake_state(settings) == ([(ID1, "王𠈌", "䶮", SRC), (ID2, "李四", "五保", SRC)], [])
 
 
-@pytest.mark.xfail(strict=True, reason="connectors/files.py decodes a whole file in the one encoding its first 64 KB "
-                                       "suggest: a UTF-8 line pasted into a GBK file decodes as GB18030 and loads as "
-                                       "mojibake (李四 -> 鏉庡洓), silently; it should go to quarantine at its line")
 def test_a_utf8_line_in_a_gbk_file_is_quarantined_not_garbled(settings: Settings, tmp_path: Path) -> None:
     drop(tmp_path, SRC, gbk_lines([HEADER, ROW1]) + f"{ROW2}\r\n".encode() + gbk_lines([ROW3]))
     load_drop(settings, tmp_path)
@@ -45,9 +42,6 @@ def test_a_utf8_line_in_a_gbk_file_is_quarantined_not_garbled(settings: Settings
     assert where == f"{SRC}:3" and "UTF-8" in reason
 
 
-@pytest.mark.xfail(strict=True, reason="connectors/files.py decodes a whole file in one encoding: one GBK line in a "
-                                       "UTF-8 file makes the head fail UTF-8, so every UTF-8 line loads as GB18030 "
-                                       "mojibake (张三 -> 寮犱笁), silently; the GBK line should go to quarantine")
 def test_a_gbk_line_in_a_utf8_file_is_quarantined_not_garbling_the_rest(settings: Settings, tmp_path: Path) -> None:
     drop(tmp_path, SRC, f"{HEADER}\r\n{ROW1}\r\n".encode() + gbk_lines([ROW2]) + f"{ROW3}\r\n".encode())
     load_drop(settings, tmp_path)
