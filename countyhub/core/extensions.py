@@ -76,8 +76,11 @@ def prepare_extensions(target: Path) -> Path:
     for src, _, _ in files:
         dst = folder / src.name
         if not dst.exists() or dst.resolve() != src:
-            dst.unlink(missing_ok=True)
-            dst.symlink_to(src)
+            # Made beside it and renamed over it: two processes preparing one home at once must both succeed.
+            link = dst.with_name(f".{dst.name}.{os.getpid()}")
+            link.unlink(missing_ok=True)
+            link.symlink_to(src)
+            link.replace(dst)
     _verify(folder, files)
     return target
 

@@ -238,7 +238,10 @@ class Changes:
 
 
 def _read_roll(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_bytes().decode(ENCODING), newline="")))
+    """The roll's header and data rows: not the title and 填报单位 lines above it nor the 合计 and signature lines
+    the bureau prints below the rows (a line appended after those is a row)."""
+    lines = list(csv.reader(io.StringIO(path.read_bytes().decode(ENCODING), newline="")))
+    return [line for line in lines[2:] if not line[0].startswith(("合计", "制表人：", "填报日期："))]
 
 
 @pytest.fixture(scope="module")
