@@ -25,7 +25,7 @@ test: $(BIN)/.installed
 	$(BIN)/python scripts/lint_imports.py
 	$(BIN)/python -m pytest -ra
 
-## The fast tier alone: no servers, no browser, no dbt, no Airflow (under a minute).
+## The fast tier alone: no servers, no browser, no dbt, no Airflow, no bad-input corpus (about two minutes).
 test-fast: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/lint_imports.py

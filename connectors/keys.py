@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -98,21 +99,21 @@ class _Facts:
     position: int
 
 
-class _Profile:
+class _Profile(ABC):
     """Distinct counts over a bounded set of rows: a SQL table (in the source) or the Arrow rows of a file."""
 
     rows: int
     basis: str
     sampled: bool
 
-    def facts(self, names: list[str]) -> list[_Facts]:
-        raise NotImplementedError
+    @abstractmethod
+    def facts(self, names: list[str]) -> list[_Facts]: ...
 
-    def distinct_pair(self, a: str, b: str) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def distinct_pair(self, a: str, b: str) -> int: ...
 
-    def duplicates_and_nulls(self, key: list[str]) -> tuple[int, int]:
-        raise NotImplementedError
+    @abstractmethod
+    def duplicates_and_nulls(self, key: list[str]) -> tuple[int, int]: ...
 
 
 def _candidates(schema: Iterable[tuple[str, pa.DataType]], cursor: str | None) -> list[tuple[str, bool, int]]:

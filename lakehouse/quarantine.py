@@ -58,14 +58,9 @@ class Validator:
     def output_schema(self, schema: pa.Schema) -> pa.Schema:
         return pa.schema([pa.field(f.name, self.types.get(f.name, f.type)) for f in schema])
 
-    def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """The rows that pass, typed and normalised; the others go to the spill with their reason."""
-        if not self.active or batch.num_rows == 0:
-            return batch
-        return self.check(batch, self._count_rows(batch))
-
     def split_all(self, batches: Iterable[pa.RecordBatch], workers: int = 2) -> Iterator[pa.RecordBatch]:
-        """`split` over the batches on `workers` threads, in order, at most `workers + 1` batches in flight.
+        """Each batch's rows that pass, typed and normalised (the others go to the spill with their reason), on
+        `workers` threads, in order, at most `workers + 1` batches in flight.
 
         Arrow's compute functions release the GIL, so normalising one batch overlaps with the next; on a 1 GB
         office export the rules are most of the read. Positions in the file are counted here, in order."""
@@ -84,7 +79,8 @@ class Validator:
                 yield pending.popleft().result()
 
     def check(self, batch: pa.RecordBatch, first: int | None) -> pa.RecordBatch:
-        """`split` for a batch whose first row is at position `first` of its file (thread-safe)."""
+        """The rows of one batch that pass, for a batch whose first row is at position `first` of its file
+        (thread-safe: the spill takes rows under its lock)."""
         reasons: dict[int, str] = {}  # sparse: a clean batch never builds a per-row structure
         columns = []
         for f in batch.schema:

@@ -72,15 +72,13 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         # Database exports write a missing value as NULL or \N: in a typed column that is no value, not text.
         column = _null_where(pc.is_in(column, NULL_MARKERS), column)
-    head_fits = True
-    try:
-        if len(column) > HEAD_ROWS:  # a cast that fails costs ten times one that succeeds: look at the head first
-            head_fits = False
-            pc.cast(column.slice(0, HEAD_ROWS), type_)
-            head_fits = True
-        return pc.cast(column, type_), {}
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    # A cast that fails costs ten times one that succeeds: the batch's first values say whether to try it at all.
+    head_fits = len(column) <= HEAD_ROWS or _casts(column.slice(0, HEAD_ROWS), type_)
+    if head_fits:
+        try:
+            return pc.cast(column, type_), {}
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         typed = _cast_each(column, type_)  # typed sources (SQL, JSON): only a narrowing cast can fail
         return typed, {i: f"{name}: {column[i].as_py()!r} does not fit {declared_name(type_)}" for i in _lost(column, typed)}
@@ -103,6 +101,14 @@ def to_declared(name: str, column: pa.Array, type_: pa.DataType) -> tuple[pa.Arr
     for j in _lost(text, parsed):
         failures[rows[j].as_py()] = f"{name}: {raw[j].as_py()!r} {_why(text[j].as_py(), type_)}"
     return (parsed if len(rows) == len(column) else pc.replace_with_mask(typed, others, parsed)), failures
+
+
+def _casts(values: pa.Array, type_: pa.DataType) -> bool:
+    try:
+        pc.cast(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 def _wide(text: pa.Array) -> bool:

@@ -66,8 +66,8 @@ def mariadb_url() -> str:
     return _server_url(MARIADB_URL, "MariaDB")
 
 
-TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser"}
-NOT_FAST = {"integration", "e2e", "browser", "dbt", "slow"}
+TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser", "badinput": "corpus"}
+NOT_FAST = {"integration", "e2e", "browser", "dbt", "slow", "corpus"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
