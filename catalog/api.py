@@ -28,10 +28,10 @@ class UsageEvent(BaseModel):
 
 def _facet_args(department: str | None, sharing_type: str | None, kind: str | None, resource_class: str | None,
                 theme: str | None, classification: str | None, gate_status: str | None,
-                update_cycle: str | None) -> dict[str, Any]:
+                update_cycle: str | None, zone: str | None = None) -> dict[str, Any]:
     return {"department": department, "sharing_type": sharing_type, "kind": kind, "resource_class": resource_class,
             "theme": theme, "classification": classification, "gate_status": gate_status,
-            "update_cycle": update_cycle}
+            "update_cycle": update_cycle, "zone": zone}
 
 
 def add_api_routes(app: FastAPI, catalog: Catalog) -> None:
@@ -48,10 +48,11 @@ def add_api_routes(app: FastAPI, catalog: Catalog) -> None:
     @app.get("/api/datasets", tags=["datasets"])
     def api_datasets(department: str | None = None, sharing_type: str | None = None, kind: str | None = None,
                      resource_class: str | None = None, theme: str | None = None, classification: str | None = None,
-                     gate_status: str | None = None, update_cycle: str | None = None, who: Principal = Caller) -> JSONResponse:
+                     gate_status: str | None = None, update_cycle: str | None = None, zone: str | None = None,
+                     who: Principal = Caller) -> JSONResponse:
         """Every dataset the caller may see matching the facets (no ranking), with gate status and freshness."""
         facets = _facet_args(department, sharing_type, kind, resource_class, theme, classification, gate_status,
-                             update_cycle)
+                             update_cycle, zone)
         return JSONResponse(jsonable_encoder(visible(who, catalog.datasets(**facets))))
 
     @app.get("/api/datasets/{name}", tags=["datasets"])
@@ -90,15 +91,19 @@ def add_api_routes(app: FastAPI, catalog: Catalog) -> None:
                    sort: Literal["relevance", "freshness"] = "relevance", department: str | None = None,
                    sharing_type: str | None = None, kind: str | None = None, resource_class: str | None = None,
                    theme: str | None = None, classification: str | None = None, gate_status: str | None = None,
-                   update_cycle: str | None = None, who: Principal = Caller) -> JSONResponse:
-        """Chinese, pinyin (full or initials), English, or a dataset name; facets narrow, counts drill down.
-        Hits, count and facet counts cover only the entries the caller may see."""
+                   update_cycle: str | None = None, zone: str | None = None, who: Principal = Caller) -> JSONResponse:
+        """Chinese, pinyin (full or initials), English, synonyms county staff use (营业执照, 低保), or a dataset
+        name; facets narrow, counts drill down. The audit zone is left out unless `zone` or `kind` asks for it.
+        Hits, count and facet counts cover only the entries the caller may see. With no hit, `suggestions` holds
+        queries that would find something and `elsewhere` the facet counts of hits the filters left out."""
         facets = _facet_args(department, sharing_type, kind, resource_class, theme, classification, gate_status,
-                             update_cycle)
+                             update_cycle, zone)
         result = catalog.query(q, facets, sort=sort, start=start, rows=limit, facet_fields=FACETS,
                                may_see=may_see(who))
-        return JSONResponse(jsonable_encoder({"q": q, "count": result.total, "hits": result.hits,
-                                              "facets": {k: dict(v) for k, v in result.facets.items()}}))
+        return JSONResponse(jsonable_encoder({
+            "q": q, "count": result.total, "hits": result.hits,
+            "facets": {k: dict(v) for k, v in result.facets.items()}, "suggestions": result.suggestions,
+            "elsewhere": {k: dict(v) for k, v in result.elsewhere.items()}}))
 
     @app.get("/api/departments", tags=["datasets"])
     def api_departments(who: Principal = Caller) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # facet -> the meta key it reads; theme and tag are multi-valued (a dataset has several of each).
-FACETS = ("department", "sharing_type", "kind", "resource_class", "theme", "classification", "gate_status",
+FACETS = ("department", "sharing_type", "kind", "zone", "resource_class", "theme", "classification", "gate_status",
           "update_cycle", "tag")
 FACET_KEYS = {"theme": "themes", "tag": "keywords"}
 SORTS = ("relevance", "freshness")

@@ -8,11 +8,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "app": ("大竹县政务数据目录", "Dazhu County Data Catalog"),
     "tagline": ("查找数据集、阅读字段与质量、申请使用", "Find datasets, read schemas and quality, request access"),
     "search": ("搜索", "Search"),
-    "search_placeholder": ("输入中文、拼音、英文或表名，如 户籍 / huji / residents",
-                           "Chinese, pinyin, English or table name, e.g. 户籍 / huji / residents"),
+    "search_placeholder": ("输入中文、拼音、英文、常用说法或表名，如 户籍 / huji / 营业执照 / residents",
+                           "Chinese, pinyin, English, everyday words or a table name, e.g. 户籍 / huji / 营业执照"),
     "all_datasets": ("全部数据集", "All datasets"),
     "results": ("条结果", "results"),
     "no_results": ("没有找到匹配的数据集", "No dataset matches"),
+    "did_you_mean": ("您是不是要找", "Did you mean"),
+    "found_elsewhere": ("其他筛选条件下有结果", "Found with other filters"),
+    "zone": ("数据分区", "Zone"),
     "clear": ("清除筛选", "Clear filters"),
     "department": ("责任部门", "Department"),
     "sharing_type": ("共享类型", "Sharing type"),
@@ -158,6 +161,8 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "zone": {"shared": ("共享区", "shared"), "raw": ("原始区", "raw"), "staging": ("清洗区", "staging"),
+             "intermediate": ("中间区", "intermediate"), "audit": ("待检区", "audit")},
     "kind": {"raw_stream": ("原始数据", "raw stream"), "model": ("加工模型", "model"),
              "published": ("共享数据", "published")},
     "sharing_type": {"unconditional": ("无条件共享", "unconditional"), "conditional": ("有条件共享", "conditional"),

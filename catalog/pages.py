@@ -68,6 +68,8 @@ def add_page_routes(app: FastAPI, catalog: Catalog) -> None:
                       prev_url=page_url(request, start=str(max(start - PAGE_SIZE, 0)) or None) if start else None,
                       next_url=page_url(request, start=str(start + PAGE_SIZE)) if more else None,
                       start=start, clear_url=page_url(request, "/", q=q or None),
+                      suggestions=[s | {"url": page_url(request, q=s["q"], start=None)} for s in result.suggestions],
+                      elsewhere=result.elsewhere,
                       services=found_services(request, catalog, who, q) if not start else [])
 
     @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)

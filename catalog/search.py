@@ -1,20 +1,23 @@
-"""In-process dataset search: BM25F impacts per posting, exact-name boosts, facets, typo and pinyin fallbacks."""
+"""Dataset search: BM25F impacts per posting, synonyms, exact-name boosts, facets, typo and pinyin fallbacks."""
 
 from __future__ import annotations
 
 import math
-import re
 import threading
-from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from countyhub.catalog.doctable import DocTable
 from countyhub.catalog.facets import FACETS, SORTS, check_facets, matches_facets
+from countyhub.catalog.postings import Postings
+from countyhub.catalog.query_terms import _NAME_LIKE, Plan, Slot, plan
+from countyhub.catalog.suggest import suggestions
+from countyhub.catalog.synonyms import Synonyms
 from countyhub.catalog.text import HAN, add_words, name_terms, stem, tokenize
 from countyhub.catalog.vocab import Vocabulary
 
@@ -22,11 +25,14 @@ from countyhub.catalog.vocab import Vocabulary
 FIELD_WEIGHTS = {"name": 3.0, "title": 3.0, "keywords": 2.5, "department": 1.5, "description": 1.0, "columns": 1.0}
 # Reference field lengths instead of live averages: impacts are then fixed at index time, so a query only sums
 # precomputed numbers (what keeps p95 low at 100k entries) and a new entry never shifts the others' scores.
-# Title, keyword and department lengths count their pinyin terms too (about three per word), hence larger.
-REF_LENGTH = {"name": 6, "title": 36, "keywords": 30, "department": 20, "description": 30, "columns": 40}
+# Fields with pinyin count those terms too (about three per Chinese word), hence the larger lengths.
+REF_LENGTH = {"name": 6, "title": 36, "keywords": 30, "department": 20, "description": 30, "columns": 80}
 K1, B = 1.2, 0.75
 EXACT_NAME_BOOST, SHORT_NAME_BOOST, NAME_SUBSTRING_BOOST = 1000.0, 500.0, 5.0
-_NAME_LIKE = re.compile(r"[a-z0-9_.]+")
+# For about equal relevance the published dataset, the one an analyst should use, comes first (DocTable.rank:
+# 0 published, 1 model, 2 raw_stream). Kept small: a stronger prior (models x0.8) lost labelled model targets.
+KIND_PRIOR = np.array([1.15, 1.0, 1.0, 1.0], dtype=np.float32)
+HIDDEN_ZONES = ("audit",)  # left out unless a zone or kind facet asks, or the query is the dataset's full name
 META_KEYS = ("name", "title_zh", "title_en", "description", "department_name", "sharing_type", "kind",
              "classification", "resource_class", "resource_code", "themes", "keywords", "update_cycle")
 
@@ -36,6 +42,15 @@ class SearchResult:
     total: int
     hits: list[dict[str, Any]]
     facets: dict[str, Counter] = field(default_factory=dict)
+    # With no hit: queries that would find something ("did you mean"), and where hits are outside the filters.
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    elsewhere: dict[str, Counter] = field(default_factory=dict)
+
+
+def zone_of(name: str) -> str:
+    """The zone facet of a dataset: raw, staging, intermediate, audit or shared."""
+    schema = name.split(".", 1)[0] if "." in name else "shared"
+    return "raw" if schema.startswith("raw_") else schema
 
 
 def _fields(entry: dict[str, Any]) -> dict[str, Counter]:
@@ -46,10 +61,10 @@ def _fields(entry: dict[str, Any]) -> dict[str, Counter]:
         "title": Counter(tokenize(f"{entry.get('title_zh', '')} {entry.get('title_en', '')}")),
         "keywords": Counter(tokenize(" ".join(entry.get("keywords", []) + entry.get("themes", [])))),
         "department": Counter(tokenize(f"{entry.get('department_name', '')} {entry.get('department_code', '')}")),
-        # No pinyin for the abstract: people type pinyin for names and titles, and it would double the postings.
+        # No pinyin for the abstract: people type pinyin for names and words, not for sentences, and the initials
+        # of a long text match two-letter queries by accident (城镇 -> cz).
         "description": Counter(tokenize(entry.get("description", ""), pinyin=False)),
-        "columns": Counter(tokenize(columns.replace("_", " "), pinyin=False))
-        + Counter(c.get("name", "").lower() for c in cols),
+        "columns": Counter(tokenize(columns.replace("_", " "))) + Counter(c.get("name", "").lower() for c in cols),
     }
 
 
@@ -64,142 +79,149 @@ def _impacts(fields: dict[str, Counter]) -> dict[str, float]:
 
 
 class SearchIndex:
-    """Postings with precomputed impacts; documents are replaced whole on re-register (no re-index step).
-    Scores accumulate in numpy arrays over dense ids, so a query costs C loops, not one Python step per match."""
+    """Postings with precomputed impacts over dense document ids; scores accumulate in numpy arrays, so a query
+    costs C loops, not one Python step per match. Opened from a snapshot folder, it reads postings in place."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None, synonyms: Synonyms | None = None) -> None:
         self._lock = threading.RLock()
-        self._docs = DocTable()
-        self._terms: dict[int, tuple[str, ...]] = {}  # id -> its terms, to remove it again
-        # term -> (doc ids, impacts) as compact C arrays: 8 bytes a posting instead of ~100 in a dict of floats.
-        self._postings: dict[str, tuple[array, array]] = {}
-        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # postings as arrays, built when queried
-        self._short: dict[str, set[int]] = {}  # "resident_profile" -> ids of shared.resident_profile, ...
-        self._vocab = Vocabulary()
+        self._docs = DocTable(folder)
+        self._postings = Postings(folder)
+        self._vocab = Vocabulary(self._postings)
+        self.synonyms = synonyms
+        self._df: dict[str, tuple[int, int]] = {}  # term -> (dead count it was computed at, live documents)
 
     def __len__(self) -> int:
         return int(self._docs.alive.sum())
 
     def __contains__(self, name: str) -> bool:
-        doc = self._docs.ids.get(name)
-        return doc is not None and bool(self._docs.alive[doc])
+        return self._docs.lookup(name) is not None
 
     def add(self, entry: dict[str, Any], status: dict[str, Any] | None = None) -> None:
         """Index (or re-index) one dataset given as a dict with the DatasetEntry fields."""
         add_words([k for k in entry.get("keywords", []) + entry.get("themes", []) if isinstance(k, str)])
         impacts = _impacts(_fields(entry))
+        name = entry["name"]
         meta = {k: entry.get(k, "") for k in META_KEYS}
         meta |= {"department": entry.get("department_code", ""), "themes": list(entry.get("themes", [])),
-                 "keywords": list(entry.get("keywords", [])), "gate_status": "not_gated", "freshness": None}
-        name = entry["name"]
+                 "keywords": list(entry.get("keywords", [])), "zone": zone_of(name), "gate_status": "not_gated",
+                 "freshness": None}
         with self._lock:
-            doc = self._docs.id_of(name)
-            old = self._docs.meta[doc]
+            old = self._docs.lookup(name)
             if old is not None:
-                meta |= {k: old[k] for k in ("gate_status", "freshness")}
-            self.remove(name)
+                previous = self._docs.meta(old)
+                meta |= {k: previous[k] for k in ("gate_status", "freshness")}
             meta |= status or {}
-            self._terms[doc] = tuple(impacts)
+            doc = self._docs.add(name, meta)
             for term, impact in impacts.items():
-                posting = self._postings.get(term)
-                if posting is None:
-                    posting = self._postings[term] = (array("i"), array("f"))
+                if self._postings.add(term, doc, impact):
                     self._vocab.add(term)
-                posting[0].append(doc)
-                posting[1].append(impact)
-                self._arrays.pop(term, None)
-            self._short.setdefault(name.lower().rsplit(".", 1)[-1], set()).add(doc)
-            self._docs.put(doc, meta)
 
     def set_status(self, name: str, **status: Any) -> None:
         """Update the live fields (gate_status, freshness) of an indexed dataset without re-tokenizing it."""
         with self._lock:
-            doc = self._docs.ids.get(name)
-            if doc is None or self._docs.meta[doc] is None:
-                return
-            self._docs.put(doc, self._docs.meta[doc] | status)
+            doc = self._docs.lookup(name)
+            if doc is not None:
+                self._docs.set_status(doc, status)
 
     def remove(self, name: str) -> None:
         with self._lock:
-            doc = self._docs.ids.get(name)
-            if doc is None or self._docs.meta[doc] is None:
-                return
-            for term in self._terms.pop(doc, ()):
-                posting = self._postings.get(term)
-                if posting is None:
-                    continue
-                self._arrays.pop(term, None)
-                ids = np.array(posting[0], dtype=np.int32)
-                keep = ids != doc
-                if not keep.any():
-                    del self._postings[term]
-                else:
-                    impacts = np.array(posting[1], dtype=np.float32)
-                    self._postings[term] = (array("i", ids[keep].tobytes()), array("f", impacts[keep].tobytes()))
-            self._short.get(name.lower().rsplit(".", 1)[-1], set()).discard(doc)
-            self._docs.drop(doc)
+            doc = self._docs.lookup(name)
+            if doc is not None:
+                self._docs.drop(doc)
 
-    def _array(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        arrays = self._arrays.get(term)
-        if arrays is None:
-            ids, impacts = self._postings[term]
-            # Copies, not views: a numpy view would pin the array.array and forbid later appends.
-            arrays = self._arrays[term] = (np.array(ids, dtype=np.int64), np.array(impacts, dtype=np.float32))
-        return arrays
+    def _df_of(self, term: str, ids: np.ndarray) -> int:
+        dead = self._docs.dead
+        if not dead:
+            return len(ids)
+        cached = self._df.get(term)
+        if cached is None or cached[0] != dead:
+            cached = self._df[term] = (dead, int(np.count_nonzero(self._docs.alive[ids])))
+        return cached[1]
 
-    def _expand(self, term: str) -> list[tuple[str, float]]:
+    def _variants(self, term: str) -> list[tuple[str, float]]:
         if term in self._postings:
             return [(term, 1.0)]
-        return self._vocab.fallbacks(term, self._postings)
+        return self._vocab.fallbacks(term)
+
+    def _term_scores(self, term: str, cap: int, n_docs: int) -> tuple[np.ndarray | None, list[tuple]]:
+        """(best-of-variants array, None) for a fallback term, or (None, [(ids, factor * impacts)]) for an indexed
+        one: an indexed term adds straight into the totals without a dense temporary."""
+        variants = self._variants(term)
+        parts = []
+        for variant, weight in variants:
+            ids, impacts = self._postings.get(variant)
+            df = self._df_of(variant, ids)
+            factor = weight * math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            parts.append((ids, factor * impacts))
+        if len(parts) <= 1:
+            return None, parts
+        best = np.zeros(cap, dtype=np.float32)
+        for ids, values in parts:
+            best[ids] = np.maximum(best[ids], values)
+        return best, []
+
+    def _slot(self, slot: Slot, scores: np.ndarray, matched: np.ndarray, n_docs: int) -> None:
+        cap = len(scores)
+        if len(slot.alternatives) == 1 and len(slot.alternatives[0][0]) == 1:
+            best, parts = self._term_scores(slot.alternatives[0][0][0], cap, n_docs)
+            if best is None:
+                for ids, values in parts:
+                    scores[ids] += values
+                    matched[ids] += 1
+            else:
+                scores += best
+                matched += best > 0
+            return
+        best = np.zeros(cap, dtype=np.float32)
+        for k, (terms, weight) in enumerate(slot.alternatives):
+            total = np.zeros(cap, dtype=np.float32)
+            hits = np.zeros(cap, dtype=np.float32)
+            for term in terms:
+                self._slot(Slot.word(term), total, hits, n_docs)
+            if k == 0:  # the words as typed: the same coordination as across the query
+                total *= (np.minimum(hits, len(terms)) / len(terms)) ** 2
+            else:  # a synonym counts only whole: 最低 and 生活 and 保障, not 生活 alone
+                total *= hits >= len(terms)
+            np.maximum(best, weight * total, out=best)
+        scores += best
+        matched += best > 0
 
     def _score(self, q_norm: str) -> np.ndarray:
-        whole = [q_norm] if _NAME_LIKE.fullmatch(q_norm) else []
-        terms = list(dict.fromkeys(tokenize(q_norm, pinyin=False) + whole))
+        query: Plan = plan(q_norm, self.synonyms)
         cap = len(self._docs.alive)
         n_docs = max(len(self), 1)
         scores = np.zeros(cap, dtype=np.float32)
         matched = np.zeros(cap, dtype=np.float32)
-        for term in terms:
-            variants = self._expand(term)
-            best = np.zeros(cap, dtype=np.float32) if len(variants) > 1 else None
-            for variant, weight in variants:
-                ids, impacts = self._array(variant)
-                factor = weight * math.log(1 + (n_docs - len(ids) + 0.5) / (len(ids) + 0.5))
-                if best is None:
-                    scores[ids] += factor * impacts
-                    matched[ids] += 1
-                else:
-                    best[ids] = np.maximum(best[ids], factor * impacts)
-            if best is not None:
-                scores += best
-                matched += best > 0
-        counted = (len(terms) - len(whole)) or 1
+        for slot in query.slots:
+            self._slot(slot, scores, matched, n_docs)
         # Coordination: a dataset matching every query word beats one matching a frequent word many times.
-        scores *= (np.minimum(matched, counted) / counted) ** 2
+        scores *= (np.minimum(matched, query.counted) / query.counted) ** 2
+        scores *= KIND_PRIOR[self._docs.rank]
         self._boost_names(q_norm, scores)
         return scores
 
     def _boost_names(self, q_norm: str, scores: np.ndarray) -> None:
         docs = self._docs
-        exact = docs.ids.get(q_norm)
-        if exact is not None and docs.alive[exact]:
+        exact = docs.lookup(q_norm)
+        if exact is not None:
             scores[exact] += EXACT_NAME_BOOST
-        for doc in self._short.get(q_norm, ()):
+        for doc in docs.short(q_norm):
             if doc != exact:
                 scores[doc] += SHORT_NAME_BOOST - docs.rank[doc]
         if len(q_norm) >= 3 and _NAME_LIKE.fullmatch(q_norm):
             candidates = np.flatnonzero(scores > 0)
             if len(candidates) <= 5000:
                 for doc in candidates.tolist():
-                    if q_norm in docs.names[doc].lower():
+                    if q_norm in docs.name(doc).lower():
                         scores[doc] += NAME_SUBSTRING_BOOST
 
     def query(self, q: str = "", facets: dict[str, Any] | None = None, sort: str = "relevance", start: int = 0,
               rows: int | None = 20, facet_fields: tuple[str, ...] = (), drill_down: bool = True,
-              may_see: Callable[[str, str, str], bool] | None = None) -> SearchResult:
+              may_see: Callable[[str, str, str], bool] | None = None, suggest: bool = True) -> SearchResult:
         """Ranked (or, without words, browsed) hits after the facets, their total, and facet counts: drill-down
         (each facet counted with the other facets applied) for pages, or all applied (as Solr/CKAN count).
-        `may_see(zone, department, sharing_type)` restricts hits, totals and counts to what the caller may see."""
+        `may_see(schema, department, sharing_type)` restricts hits, totals and counts to what the caller may see.
+        The audit zone is left out unless a zone or kind facet is given or the query names the dataset."""
         facets = {k: v for k, v in (facets or {}).items() if v not in (None, "", [], ())}
         check_facets(facets)
         if sort not in SORTS:
@@ -210,9 +232,16 @@ class SearchIndex:
             allowed = docs.allowed(facets)
             end = None if rows is None else start + rows
             scores = self._score(q_norm) if q_norm else None
-            base = docs.alive & (scores > 0) if scores is not None else docs.alive
+            seen = docs.alive & (scores > 0) if scores is not None else docs.alive.copy()
             if may_see is not None:
-                base = base & docs.visible(may_see)
+                seen &= docs.visible(may_see)
+            base, hidden = seen, None
+            if "zone" not in facets and "kind" not in facets:
+                hidden = docs.mask("zone", list(HIDDEN_ZONES))
+                exact = docs.lookup(q_norm) if q_norm else None
+                if exact is not None:
+                    hidden[exact] = False
+                base = seen & ~hidden
             pool = base if allowed is None else base & allowed
             total = int(np.count_nonzero(pool))
             if scores is None:
@@ -220,16 +249,20 @@ class SearchIndex:
                 ranked = order[pool[order]][start:end].tolist()
             else:
                 ranked = self._rank(np.flatnonzero(pool), scores, sort, start, end)
-            hits = [{**docs.meta[d], "score": round(float(scores[d]), 4) if scores is not None else 0.0}
+            hits = [{**docs.meta(d), "score": round(float(scores[d]), 4) if scores is not None else 0.0}
                     for d in ranked]
             counts = {}
             for f in facet_fields:
+                within = seen if f == "zone" else base  # the zone facet shows where the hidden hits are
                 if not drill_down:
-                    counts[f] = docs.counts(f, pool)
+                    counts[f] = docs.counts(f, pool if f != "zone" else (seen if allowed is None else seen & allowed))
                     continue
                 others = docs.allowed({k: v for k, v in facets.items() if k != f})
-                counts[f] = docs.counts(f, base if others is None else base & others)
-            return SearchResult(total, hits, counts)
+                counts[f] = docs.counts(f, within if others is None else within & others)
+            result = SearchResult(total, hits, counts)
+            if total == 0 and q_norm and suggest:
+                result.suggestions, result.elsewhere = suggestions(self, q_norm, facets, seen, hidden, may_see)
+            return result
 
     def _rank(self, ids: np.ndarray, scores: np.ndarray, sort: str, start: int, end: int | None) -> list[int]:
         docs = self._docs
@@ -241,21 +274,17 @@ class SearchIndex:
             # Ties at the cut are kept whole so the name/kind tie-break below stays deterministic.
             cut = np.partition(-scores[ids], k - 1)[k - 1]
             ids = ids[-scores[ids] <= cut]
-        top = sorted(ids.tolist(), key=lambda d: (-float(scores[d]), int(docs.rank[d]), docs.names[d]))
+        top = sorted(ids.tolist(), key=lambda d: (-float(scores[d]), int(docs.rank[d]), docs.name(d)))
         return top[start:end]
 
     def search(self, q: str, limit: int = 20, sort: str = "relevance", **facets: Any) -> list[dict[str, Any]]:
         """Ranked hits; an empty query browses everything that matches the facets. limit=0 means all."""
         return self.query(q, facets, sort=sort, rows=limit or None).hits
 
-    def compact(self) -> None:
-        """Sort the vocabulary now (after a bulk load) rather than on the first query that needs a fallback."""
-        with self._lock:
-            self._vocab.compact(self._postings)
-
     def names(self) -> list[str]:
         with self._lock:
-            return [n for n, d in self._docs.ids.items() if self._docs.alive[d]]
+            return [self._docs.name(d) for d in np.flatnonzero(self._docs.alive[: self._docs.size]).tolist()]
 
 
-__all__ = ["FACETS", "HAN", "SearchIndex", "SearchResult", "add_words", "check_facets", "matches_facets", "stem"]
+__all__ = ["FACETS", "HAN", "SearchIndex", "SearchResult", "add_words", "check_facets", "matches_facets", "stem",
+           "zone_of"]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from countyhub.catalog import snapshot
 from countyhub.catalog import tables as t
 from countyhub.catalog.entry import (
     KINDS,
@@ -22,13 +25,21 @@ from countyhub.catalog.entry import (
 )
 from countyhub.catalog.facets import FACETS, check_facets, matches_facets
 from countyhub.catalog.records import SUCCESS_STATUSES, Records, gate_status
-from countyhub.catalog.search import SearchIndex, SearchResult
+from countyhub.catalog.search import SearchIndex, SearchResult, zone_of
+from countyhub.catalog.synonyms import Synonyms
 from countyhub.catalog.tables import make_engine, row_dict
 from countyhub.catalog.text import add_words
 from countyhub.core.masking import mask_rows, mask_text
 from countyhub.core.vocab import CLASSIFICATIONS, SHARING_TYPES
 
 MAX_SAMPLE_ROWS = 20
+log = logging.getLogger(__name__)
+
+
+def _resnapshot_at(documents: int) -> int:
+    """Documents indexed since the snapshot past which a new one is written: each costs a re-tokenization at
+    every process start until then."""
+    return max(200, documents // 20)
 _FACET_COLUMNS = {"department": "department_code"}
 _SQL_FACETS = ("department", "sharing_type", "kind", "classification")
 
@@ -36,23 +47,65 @@ _SQL_FACETS = ("department", "sharing_type", "kind", "classification")
 class Catalog(Records):
     """Every dataset of the county with its lineage, loads, gate runs and publications; searchable."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, index_dir: Path | None = None, vocabulary: Path | None = None) -> None:
+        """`index_dir` keeps the search index on disk (opened in well under a second, updated from the change log);
+        without it the index lives in memory. `vocabulary` is the county's own search-word file, if any."""
         self.url = url
         self.engine = make_engine(url)
         t.upgrade(self.engine)
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.vocabulary = Path(vocabulary) if vocabulary is not None else None
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
-        self._sync_lock = threading.Lock()
+        self._sync_lock = threading.RLock()
         self._own_changes: set[int] = set()
         self._last_change = 0
 
     @property
     def index(self) -> SearchIndex:
-        """The search index, built from every stored entry on first use: a run that only writes never pays for it."""
+        """The search index, opened on first use: a run that only writes never pays for it."""
         with self._index_lock:
             if self._index is None:
-                self._index = self._build_index()
+                self._index = self._open_index()
+            self._index.synonyms = Synonyms.load(self.vocabulary)  # an edited vocabulary applies to the next query
             return self._index
+
+    def _open_index(self) -> SearchIndex:
+        found = snapshot.current(self.index_dir) if self.index_dir is not None else None
+        if found is not None and self._stamp_holds(found[1]):
+            try:
+                index = snapshot.open_index(found[0])
+            except (OSError, ValueError, KeyError) as exc:  # damaged or half-deleted: it is only a cache
+                log.warning("search index %s unreadable (%s); rebuilding it from the catalog", found[0], exc)
+                return self._persist(self._build_index())
+            self._last_change = found[1]["change"]
+            self._own_changes.clear()
+            self._catch_up(index)
+            return self._persist(index) if index._docs.size - index._docs.base > _resnapshot_at(len(index)) else index
+        return self._persist(self._build_index())
+
+    def _stamp_holds(self, stamp: dict[str, Any]) -> bool:
+        """The snapshot was made from this catalog: its last change is still there, at the same time."""
+        if not stamp.get("change"):
+            return True
+        with self.engine.connect() as con:
+            at = con.execute(select(t.changes.c.at).where(t.changes.c.id == stamp["change"])).scalar()
+        return at is not None and at.isoformat() == stamp.get("change_at")
+
+    def _persist(self, index: SearchIndex) -> SearchIndex:
+        """Write the index as the current snapshot and read it back from there (postings then live in the page
+        cache, not the heap). Without an index folder the in-memory index is kept as it is."""
+        if self.index_dir is None:
+            return index
+        with self.engine.connect() as con:
+            at = con.execute(select(t.changes.c.at).where(t.changes.c.id == self._last_change)).scalar()
+        stamp = {"change": self._last_change, "change_at": at.isoformat() if at else None}
+        try:
+            folder = snapshot.write(index, self.index_dir, stamp)
+        except OSError as exc:  # a read-only or full disk costs speed at the next start, never a search
+            log.warning("search index not saved to %s: %s", self.index_dir, exc.strerror or exc)
+            return index
+        return snapshot.open_index(folder)
 
     def _build_index(self) -> SearchIndex:
         index = SearchIndex()
@@ -65,7 +118,6 @@ class Catalog(Records):
         statuses = self.index_statuses()
         for e in entries:
             index.add(e, statuses.get(e["name"]))
-        index.compact()
         return index
 
     def register_dataset(self, entry: DatasetEntry) -> None:
@@ -109,6 +161,14 @@ class Catalog(Records):
         """Catch the index up with writes made by other processes since the last sync; returns datasets touched."""
         if self._index is None:
             return 0  # nothing indexed yet: the first search reads everything as it is now
+        touched = self._catch_up(self._index)
+        index = self._index
+        if self.index_dir is not None and index._docs.size - index._docs.base > _resnapshot_at(len(index)):
+            with self._index_lock:
+                self._index = self._persist(index)
+        return touched
+
+    def _catch_up(self, index: SearchIndex) -> int:
         with self._sync_lock:
             c = t.changes.c
             with self.engine.connect() as con:
@@ -124,10 +184,10 @@ class Catalog(Records):
             for name in entries:
                 entry = self.get_entry(name)
                 if entry is not None:
-                    self.index.add(entry)
+                    index.add(entry)
             statuses = self.index_statuses(*touched) if touched else {}
             for name, status in statuses.items():
-                self.index.set_status(name, **status)
+                index.set_status(name, **status)
             return len(touched)
 
     def get_entry(self, name: str) -> dict[str, Any] | None:
@@ -199,7 +259,8 @@ class Catalog(Records):
             entry = json.loads(r.entry_json)
             item = row_dict(r, "entry_json") | {k: entry.get(k) for k in (
                 "description", "resource_code", "resource_class", "themes", "update_cycle", "steward")}
-            item |= {"department": r.department_code, "gate_status": status.get(r.name, "not_gated"),
+            item |= {"department": r.department_code, "zone": zone_of(r.name),
+                     "gate_status": status.get(r.name, "not_gated"),
                      "freshness": fresh.get(r.name)}
             if matches_facets(item, {k: v for k, v in facets.items() if k not in _SQL_FACETS}):
                 out.append(item)

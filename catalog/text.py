@@ -6,7 +6,9 @@ import itertools
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import jieba
 from pypinyin import Style, lazy_pinyin
@@ -19,6 +21,7 @@ STOP = frozenset(
 )
 
 _tokenizer: jieba.Tokenizer | None = None
+_query_tokenizer: jieba.Tokenizer | None = None  # the saved index's own words: no second to load the full one
 _tokenizer_lock = threading.Lock()
 _known_words: set[str] = set()
 
@@ -33,20 +36,55 @@ def _jieba() -> jieba.Tokenizer:
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()
+            # Sorted: documents split the same whatever order their keywords were taught in.
+            for word in sorted(_known_words):
+                tok.add_word(word)
             _tokenizer = tok
+            _han_terms.cache_clear()  # splits made with the query tokenizer are redone with the full one
         return _tokenizer
 
 
 def add_words(words: list[str]) -> None:
     """Teach the segmenter curated keywords (低保, 市场主体) so documents and queries split the same way."""
-    new = [w for w in words if isinstance(w, str) and HAN.search(w) and len(w) >= 2 and w not in _known_words]
+    new = sorted({w for w in words if isinstance(w, str) and HAN.search(w) and len(w) >= 2} - _known_words)
     if not new:
         return
-    tok = _jieba()
-    for word in new:
-        tok.add_word(word)
-        _known_words.add(word)
+    _known_words.update(new)
+    for tok in (_tokenizer, _query_tokenizer):
+        for word in new if tok is not None else ():
+            tok.add_word(word)
     _han_terms.cache_clear()  # segmentation changed: cached splits may be stale
+
+
+def query_words(terms: Iterable[str]) -> dict[str, Any]:
+    """What a query tokenizer needs to split queries as the full dictionary splits them into these index terms:
+    their dictionary frequencies, every single character's, the taught words', and the dictionary total."""
+    tok = _jieba()
+    freq = tok.FREQ
+    # Every dictionary word inside an index term: a query word that is one still splits out and finds the
+    # terms containing it (the substring fallback), as with the full dictionary.
+    words = {w: freq[w] for t in terms for i in range(len(t)) for j in range(i + 2, len(t) + 1)
+             if freq.get(w := t[i:j])}
+    words |= {w: f for w, f in freq.items() if len(w) == 1 and f}
+    words |= {w: freq[w] for w in _known_words if freq.get(w)}
+    return {"total": tok.total, "freq": words, "taught": sorted(_known_words)}
+
+
+def use_query_words(saved: dict[str, Any]) -> None:
+    """Split queries with a saved index's words until the full dictionary is loaded anyway (it takes a second
+    and 60 MB). A query of catalog words splits exactly as before; a dictionary word found nowhere in the catalog
+    (which matches nothing either way) is split into smaller words, so it counts as two query words, not one."""
+    global _query_tokenizer
+    freq = dict(saved["freq"])
+    for word in list(freq):
+        for i in range(1, len(word)):
+            freq.setdefault(word[:i], 0)  # jieba's prefix entries: the DAG walks a word through them
+    tok = jieba.Tokenizer()
+    tok.FREQ, tok.total, tok.initialized = freq, saved["total"], True
+    with _tokenizer_lock:
+        _query_tokenizer = tok
+        _known_words.update(saved.get("taught", []))
+    _han_terms.cache_clear()
 
 
 def stem(word: str) -> str:
@@ -75,9 +113,9 @@ def _pinyin(word: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=32768)
-def _han_terms(chunk: str, pinyin: bool) -> tuple[str, ...]:
+def _han_terms(chunk: str, pinyin: bool, query: bool = False) -> tuple[str, ...]:
     """Terms of one run of Chinese characters; cached because catalog titles repeat the same words endlessly."""
-    tok = _jieba()
+    tok = _query_tokenizer if query and _tokenizer is None and _query_tokenizer is not None else _jieba()
     terms: list[str] = []
     for word in tok.cut_for_search(chunk):
         if word in STOP:
@@ -107,12 +145,13 @@ def _han_terms(chunk: str, pinyin: bool) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def tokenize(text: str, pinyin: bool = True) -> list[str]:
-    """Index terms of a text: Chinese words (+ their pinyin and initials) and stemmed Latin words."""
+def tokenize(text: str, pinyin: bool = True, query: bool = False) -> list[str]:
+    """Index terms of a text: Chinese words (+ their pinyin and initials) and stemmed Latin words. A query may be
+    split with the saved index's words (use_query_words); documents always with the full dictionary."""
     terms: list[str] = []
     for chunk in _CHUNK.findall(text or ""):
         if HAN.match(chunk):
-            terms += _han_terms(chunk, pinyin)
+            terms += _han_terms(chunk, pinyin, query)
         else:
             word = latin(chunk)
             if word not in STOP:

@@ -14,6 +14,7 @@ from countyhub.cli.errors import CountyhubGroup
 from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
+    from countyhub.catalog.search import SearchResult
     from countyhub.flow.run import FlowReport
     from countyhub.flow.runtime import Runtime
 
@@ -143,25 +144,47 @@ def serve(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words in Chinese or English, pinyin (huji, hj), or a dataset name; '' browses.")],
+    query: Annotated[str, typer.Argument(help="Words in Chinese or English, pinyin (huji, hj), words staff use "
+                                              "(营业执照, 低保, 社保), or a dataset name; '' browses.")],
     department: Annotated[str | None, typer.Option(help="Only this department code, e.g. gaj.")] = None,
     kind: Annotated[str | None, typer.Option(help="published | model | raw_stream")] = None,
+    zone: Annotated[str | None, typer.Option(help="shared | raw | staging | intermediate | audit (audit is left "
+                                                  "out unless asked for)")] = None,
     sharing_type: Annotated[str | None, typer.Option(help="unconditional | conditional | not_shared")] = None,
     sort: Annotated[str, typer.Option(help="relevance | freshness")] = "relevance",
     limit: int = 10,
     config: ConfigOpt = None,
 ) -> None:
-    """Search the catalog, e.g. `countyhub search 户籍`, `countyhub search hj --kind raw_stream`."""
-    facets = {k: v for k, v in {"department": department, "kind": kind, "sharing_type": sharing_type}.items() if v}
-    hits = runtime(config).catalog.search(query, limit=limit, sort=sort, **facets)
+    """Search the catalog, e.g. `countyhub search 户籍`, `countyhub search 营业执照`, `countyhub search hj --kind
+    raw_stream`. Words of the county's vocabulary (search_vocabulary.yml) find their synonyms too."""
+    facets = {k: v for k, v in {"department": department, "kind": kind, "zone": zone,
+                                "sharing_type": sharing_type}.items() if v}
+    result = runtime(config).catalog.query(query, facets, sort=sort, rows=limit, facet_fields=())
+    if not result.hits:
+        console.print(f"nothing found for {query!r}")
+        for hint in no_result_hints(result):
+            console.print(hint)
+        return
     # On a narrow terminal names and titles fold onto more lines rather than end in "…": the name is what
     # the user copies into `countyhub show` or SQL.
     table = Table(Column("dataset", overflow="fold"), Column("title", overflow="fold"),
                   *(Column(c, no_wrap=True) for c in ("department", "sharing", "kind")))
-    for hit in hits:
+    for hit in result.hits:
         table.add_row(hit["name"], f"{hit['title_zh']} ({hit['title_en']})", hit.get("department", ""),
                       hit.get("sharing_type", ""), hit.get("kind", ""))
-    console.print(table if hits else f"nothing found for {query!r}")
+    console.print(table)
+
+
+def no_result_hints(result: SearchResult) -> list[str]:
+    """'did you mean' lines, and where the hits are when the filters (or the hidden audit zone) left them out."""
+    lines = []
+    if result.suggestions:
+        tried = ", ".join(f"{escape(s['q'])} ({s['total']})" for s in result.suggestions)
+        lines.append(f"did you mean: {tried}")
+    for facet, counts in result.elsewhere.items():
+        shown = ", ".join(f"--{facet.replace('_', '-')} {escape(v)} ({n})" for v, n in counts.most_common(5))
+        lines.append(f"found with another {facet.replace('_', ' ')}: {shown}")
+    return lines
 
 
 @app.command()

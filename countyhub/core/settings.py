@@ -37,6 +37,9 @@ class Settings:
     serving_mb: int = 256  # memory for the gateway's in-memory copies of published tables; 0 reads the lake each call
     service_rate: float = 100.0  # data service calls a second per caller and service, unless its grant says
     service_daily_quota: int = 1_000_000  # calls a day per caller and service, unless its grant says
+    # The county's own search words (same format as catalog/synonyms.yml); a missing file adds nothing.
+    search_vocabulary: Path = PROJECT_DIR / "search_vocabulary.yml"
+    search_index_dir: Path = Path(".countyhub/search-index")  # the persisted search index (a cache of the catalog)
 
     @property
     def lake_is_embedded(self) -> bool:
@@ -81,6 +84,8 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         "serving_mb": "256",
         "service_rate": "100",
         "service_daily_quota": "1000000",
+        "search_vocabulary": "{project}/search_vocabulary.yml",
+        "search_index_dir": "{home}/search-index",
     }
     values = {k: _expand(str(raw.get(k, d)), home) for k, d in defaults.items()}
     return Settings(
@@ -100,6 +105,8 @@ def load_settings(config_file: Path | None = None, environ: Mapping[str, str] | 
         serving_mb=_number(int, "serving_mb", values, where),
         service_rate=_number(float, "service_rate", values, where),
         service_daily_quota=_number(int, "service_daily_quota", values, where),
+        search_vocabulary=Path(values["search_vocabulary"]),
+        search_index_dir=Path(values["search_index_dir"]),
     )
 
 

@@ -37,8 +37,9 @@ class Runtime:
 
     @cached_property
     def catalog(self) -> Catalog:
-        """The one catalog store (schema upgraded once); its search index is built on the first search."""
-        return Catalog(self.settings.catalog_url)
+        """The one catalog store (schema upgraded once); its search index is opened (or built) on the first search."""
+        return Catalog(self.settings.catalog_url, index_dir=self.settings.search_index_dir,
+                       vocabulary=self.settings.search_vocabulary)
 
     @cached_property
     def sharing(self) -> Sharing:

@@ -166,7 +166,8 @@ def test_record_gate_stores_the_run_facts(monkeypatch: pytest.MonkeyPatch, tmp_p
     from countyhub.flow import register
 
     monkeypatch.setattr("countyhub.contracts.runs.store_gate_run", lambda *a: None)  # the lake side is tested with the gate
-    settings = SimpleNamespace(home=tmp_path, catalog_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    settings = SimpleNamespace(home=tmp_path, catalog_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}",
+                               search_index_dir=tmp_path / "search-index", search_vocabulary=tmp_path / "none.yml")
     cat = Catalog(settings.catalog_url)
     for e in county_entries():
         cat.register_dataset(e)

@@ -1,0 +1,96 @@
+"""A table of strings stored as one UTF-8 blob plus offsets, read in place (mmap): no Python object per string."""
+
+from __future__ import annotations
+
+import mmap
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+SEP = b"\n"
+
+
+class StringTable:
+    """Strings i = blob[offsets[i]:offsets[i+1]-1]. Sorted tables answer exact and prefix lookups by bisection."""
+
+    def __init__(self, blob: bytes | mmap.mmap, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+
+    @classmethod
+    def build(cls, strings: Iterable[str]) -> StringTable:
+        encoded = [s.encode("utf-8") for s in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        if encoded:
+            offsets[1:] = np.cumsum([len(b) + 1 for b in encoded])
+        return cls(SEP.join(encoded) + (SEP if encoded else b""), offsets)
+
+    def save(self, folder: Path, name: str) -> None:
+        (folder / f"{name}.bin").write_bytes(bytes(self.blob))
+        np.save(folder / f"{name}.offsets.npy", self.offsets)
+
+    @classmethod
+    def open(cls, folder: Path, name: str) -> StringTable:
+        path = folder / f"{name}.bin"
+        offsets = np.load(folder / f"{name}.offsets.npy", mmap_mode="r")
+        if path.stat().st_size == 0:
+            return cls(b"", offsets)
+        with path.open("rb") as f:
+            return cls(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.blob[int(self.offsets[i]): int(self.offsets[i + 1]) - 1].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def find(self, s: str) -> int:
+        """Index of `s` in a sorted table, or -1."""
+        i = self._left(s)
+        return i if i < len(self) and self[i] == s else -1
+
+    def equal_range(self, s: str) -> tuple[int, int]:
+        """[start, end) of the entries equal to `s` in a sorted table that may repeat strings."""
+        start = self._left(s)
+        end = start
+        while end < len(self) and self[end] == s:
+            end += 1
+        return start, end
+
+    def prefixed(self, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` entries of a sorted table starting with `prefix`, in order."""
+        out = []
+        i = self._left(prefix)
+        while i < len(self) and len(out) < limit:
+            s = self[i]
+            if not s.startswith(prefix):
+                break
+            out.append(s)
+            i += 1
+        return out
+
+    def containing(self, part: str) -> list[int]:
+        """Indexes (ascending) of the entries containing `part`: one scan of the blob, no decoding.
+        UTF-8 is self-synchronising and no entry holds a newline, so every hit lies inside one entry."""
+        if not len(self) or not part:
+            return []
+        hits = [m.start() for m in re.finditer(re.escape(part.encode("utf-8")), self.blob)]
+        if not hits:
+            return []
+        rows = np.searchsorted(self.offsets, np.array(hits, dtype=np.int64), side="right") - 1
+        return np.unique(rows).tolist()
+
+    def _left(self, s: str) -> int:
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self[mid] < s:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
