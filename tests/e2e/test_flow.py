@@ -154,11 +154,26 @@ def test_second_run_duplicates_nothing_and_bumps_the_version(twice) -> None:
     ("resident_profile", "shared.resident_profile"),
     ("乡镇", "shared.township_overview"),
     ("enterprises", "raw_scjgj.enterprises"),
+    # Words county staff use, not the titles' own (issue 17): a synonym, pinyin of one, a column's word.
+    ("营业执照", "shared.enterprise_registry"),
+    ("yingyezhizhao", "shared.enterprise_registry"),
+    ("qiye", "shared.enterprise_registry"),
+    ("低保", "shared.resident_profile"),
+    ("最低生活保障", "shared.resident_profile"),
+    ("shenfenzheng", "shared.resident_profile"),
 ])
 def test_catalog_finds_the_datasets(twice, query: str, expected: str) -> None:
     settings = twice[0]
     hits = [h["name"] for h in Catalog(settings.catalog_url).search(query, limit=3)]
     assert expected in hits
+
+
+def test_catalog_search_leaves_the_audit_zone_out_and_puts_the_published_dataset_first(twice) -> None:
+    catalog = Catalog(twice[0].catalog_url, index_dir=twice[0].search_index_dir)
+    for query in ("居民综合画像", "城管案件", "市场主体登记信息", "网格", ""):
+        assert not [h for h in catalog.search(query, limit=0) if h["name"].startswith("audit.")], query
+    assert catalog.search("城市管理网格", limit=1)[0]["name"] == "shared.urban_grids"
+    assert {h["name"] for h in catalog.search("城管案件", limit=0, zone="audit")} == {"audit.urban_cases"}
 
 
 def test_catalog_entry_carries_owner_gate_version_and_lineage(twice) -> None:
