@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,13 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 LOANWORDS = {"dibao", "hukou", "chengguan"}
 
 
-def _load() -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def _parsed() -> dict[str, Any]:
     return yaml.safe_load(FILE.read_text(encoding="utf-8"))
+
+
+def _load() -> dict[str, Any]:
+    return copy.deepcopy(_parsed())
 
 
 def _word_problems(word: Any, where: str) -> list[str]:
@@ -41,6 +47,7 @@ def _key(word: str) -> str:
     return word if HAN.search(word) else " ".join(stem(w) for w in word.lower().split())
 
 
+@cache
 def _pinyin(word: str) -> tuple[str, str]:
     return "".join(lazy_pinyin(word)).lower(), "".join(lazy_pinyin(word, style=Style.FIRST_LETTER)).lower()
 
@@ -149,7 +156,7 @@ def test_hierarchies_are_in_broader_not_same() -> None:
     (lambda d: d.update({"synonyms": []}), "top level"),
 ])
 def test_the_checks_catch_each_kind_of_mistake(breakage: Any, expected: str) -> None:
-    data = copy.deepcopy(_load())
+    data = _load()
     breakage(data)
     found = problems(data)
     assert any(expected in p for p in found), found
