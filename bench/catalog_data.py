@@ -1,12 +1,16 @@
-"""Synthetic county catalogs (1k–100k entries) and the fixed, labelled query set of the catalog benchmark."""
+"""Synthetic county catalogs (1k–100k entries) and the fixed, labelled query sets of the catalog benchmark: one
+derived from the titles (labelled_queries), one in the words county staff use instead (staff_queries)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
+
+from bench.catalog_words import BROADER_WORDS, COLUMN_WORD, DEPT_SHORT, ENGLISH, SYNONYM_WORDS, TOPIC_COLUMNS, TOPIC_CUE
 
 SEED = 2016
 MAX_N = 100_000
@@ -59,12 +63,15 @@ TOWNSHIPS = ["竹阳街道", "东柳街道", "白塔街道", "东湖街道", "�
              "中华镇", "朝阳乡", "四合镇", "天城镇", "神合镇", "乌木镇", "石子镇", "童家镇", "八渡乡", "张家镇"]
 YEARS = list(range(2016, 2025))
 CYCLES = ["@daily", "@weekly", "@monthly", "@yearly"]
+LEVELS = ["public", "internal", "sensitive", "secret"]
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct words, asked for twice per entry
 def _py(text: str) -> str:
     return "".join(lazy_pinyin(text))
 
 
+@lru_cache(maxsize=4096)
 def _initials(text: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))
 
@@ -83,6 +90,7 @@ class Labelled:
     expected: str
     kind: str
     facets: dict[str, Any] = field(default_factory=dict)
+    term: str = ""  # staff queries: the staff word the query turns on (a synonym, department short form, ...)
 
 
 def generate(n: int, seed: int = SEED) -> list[dict[str, Any]]:
@@ -106,16 +114,26 @@ def generate(n: int, seed: int = SEED) -> list[dict[str, Any]]:
         name = {"raw_stream": f"raw_{code}.{table}", "model": f"staging.stg_{code}__{table}",
                 "published": f"shared.{table}"}[kind]
         sensitive = theme in ("人口", "社会保障") and rng.random() < 0.7
+        # The random draws stay in their original order (sharing, classification, columns, cycle, code), so every
+        # field but the columns is what it was and the title-derived query set is unchanged.
+        sharing = rng.choices(["unconditional", "conditional", "not_shared"], [30, 60, 10])[0]
+        classification = "sensitive" if sensitive else rng.choice(["public", "internal"])
+        # A dataset is as restricted as its most restricted column: a column says no more than its dataset.
+        cap = LEVELS.index(classification)
+        columns = [{"name": c, "type": t, "description": d, "classification": LEVELS[min(LEVELS.index(k), cap)]}
+                   for c, t, d, k in TOPIC_COLUMNS[topic]]
+        taken = {c["name"] for c in columns}
+        generic = rng.sample(["id", "township_code", "name", "status", "amount", "category", "address", "updated_at",
+                              "created_at", "owner", "count"], 6)
+        columns += [{"name": c, "type": "VARCHAR", "description": "", "classification": LEVELS[min(1, cap)]}
+                    for c in generic if c not in taken]
         out.append({
             "name": name, "kind": kind, "title_zh": f"{town}{year}年{topic}{aspect}",
             "title_en": f"{_py(_place(town)).title()} {year} {topic_en} {aspect_en}",
             "description": f"{dept}提供的{town}{topic}{aspect}数据（{year}年度）。{dept_en}: {topic_en}, {aspect_en}.",
             "department_code": code, "department_name": dept,
-            "sharing_type": rng.choices(["unconditional", "conditional", "not_shared"], [30, 60, 10])[0],
-            "classification": "sensitive" if sensitive else rng.choice(["public", "internal"]),
-            "columns": [{"name": c, "type": "VARCHAR", "description": "", "classification": "internal"}
-                        for c in rng.sample(["id", "township_code", "name", "status", "amount", "category",
-                                             "address", "updated_at", "created_at", "owner", "count"], 6)],
+            "sharing_type": sharing, "classification": classification,
+            "columns": columns,
             "upstream": [], "keywords": [topic, theme, topic_en.split()[-1]], "themes": [theme],
             "update_cycle": rng.choice(CYCLES), "resource_class": "thematic" if kind == "published" else "departmental",
             "resource_code": f"{rng.randint(1, 3)}{kind[0].upper()}-{code.upper()}-{len(out):06d}",
@@ -165,4 +183,56 @@ def labelled_queries(entries: list[dict[str, Any]], seed: int = SEED) -> list[La
                 q = f"{place}{m['topic']}{m['aspect']} {m['year']}"
                 facets = {"department": m["code"], "classification": e["classification"]}
             out.append(Labelled(q, e["name"], kind, facets))
+    return out
+
+
+STAFF_PLAN = [("synonym", 40), ("broader", 15), ("dept_short", 20), ("column_pinyin", 20), ("english", 25)]
+# Departments of at most three topics, named without a topic word in dept_short queries.
+_SMALL_DEPTS = {code for code, _, _, _, topics in DEPARTMENTS if len(topics) <= 3}
+_STAFF_TABLES: dict[str, Any] = {
+    "synonym": SYNONYM_WORDS, "broader": BROADER_WORDS, "column_pinyin": COLUMN_WORD, "english": ENGLISH,
+    "dept_short": set(TOPIC_CUE) | {t for code, _, _, _, topics in DEPARTMENTS if code in _SMALL_DEPTS for t, _ in topics},
+}
+
+
+def _zh(rng: random.Random, place: str, word: str, aspect: str, year: int) -> str:
+    """The orders staff type a place, their word, the kind of table and a year in (with and without spaces)."""
+    return rng.choice([f"{place} {word} {aspect} {year}", f"{year} {place} {word} {aspect}",
+                       f"{place}{word}{aspect} {year}", f"{word} {place} {year} {aspect}"])
+
+
+def staff_queries(entries: list[dict[str, Any]], seed: int = SEED) -> list[Labelled]:
+    """120 fixed queries in the words county staff search with, not the words of the target's title: a synonym of
+    its topic (营业执照 for 市场主体), a broader word, the department's short form, the pinyin of one of its columns,
+    an English paraphrase; pass the 1k entries. Each also names the target's place, year and kind of table, as staff
+    do ("天城 营业执照 台账 2019"), so the target is the one dataset that fits at every catalog size. The staff word
+    is what tells the target from the other tables of that place, year and kind: about 4 of them in 10k entries,
+    27 in 100k (in 1k the place, year and kind alone mostly single the target out)."""
+    rng = random.Random(seed + 2)
+    used: set[str] = set()
+    out: list[Labelled] = []
+    for kind, count in STAFF_PLAN:
+        table = _STAFF_TABLES[kind]
+        pool = [e for e in entries if e["_meta"]["topic"] in table and e["name"] not in used]
+        for e in rng.sample(pool, count):
+            used.add(e["name"])
+            m = e["_meta"]
+            topic, year, aspect = m["topic"], m["year"], m["aspect"]
+            place = m["town"] if rng.random() < 0.25 else _place(m["town"])
+            if kind == "synonym":
+                phrase = rng.choice(SYNONYM_WORDS[topic])
+                term, q = phrase.split()[0], _zh(rng, place, phrase, aspect, year)
+            elif kind == "broader":
+                term = rng.choice(BROADER_WORDS[topic])
+                q = _zh(rng, place, term, aspect, year)
+            elif kind == "dept_short":
+                term = rng.choice(DEPT_SHORT[m["code"]])
+                q = _zh(rng, place, f"{term} {TOPIC_CUE[topic]}" if topic in TOPIC_CUE else term, aspect, year)
+            elif kind == "column_pinyin":
+                term = COLUMN_WORD[topic]
+                q = f"{_py(_place(m['town']))} {_py(term)} {_py(aspect)} {year}"
+            else:
+                term = ENGLISH[topic]
+                q = f"{term} {_py(_place(m['town']))} {year} {m['aspect_en']}"
+            out.append(Labelled(q, e["name"], kind, term=term))
     return out
