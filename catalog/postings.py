@@ -25,14 +25,24 @@ class Postings:
             self.impacts = np.zeros(0, dtype=np.float32)
         else:
             self.terms = StringTable.open(folder, "terms")
-            self.start = np.load(folder / "post_start.npy", mmap_mode="r")
-            self.ids = np.load(folder / "post_ids.npy", mmap_mode="r")
-            self.impacts = np.load(folder / "post_impacts.npy", mmap_mode="r")
+            # Plain ndarrays over the mapped files (numpy's memmap subclass is slow to slice).
+            self.start = np.asarray(np.load(folder / "post_start.npy", mmap_mode="r"))
+            self.ids = np.asarray(np.load(folder / "post_ids.npy", mmap_mode="r"))
+            self.impacts = np.asarray(np.load(folder / "post_impacts.npy", mmap_mode="r"))
         self.added: dict[str, tuple[array, array]] = {}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._where: dict[str, int] = {}  # term -> its row in the base table (-1: not there); queries repeat terms
+
+    def _find(self, term: str) -> int:
+        row = self._where.get(term)
+        if row is None:
+            if len(self._where) > 100_000:
+                self._where.clear()
+            row = self._where[term] = self.terms.find(term)
+        return row
 
     def __contains__(self, term: str) -> bool:
-        return term in self.added or self.terms.find(term) >= 0
+        return term in self.added or self._find(term) >= 0
 
     def __iter__(self) -> Iterator[str]:
         """Every indexed term: the snapshot's, then those added since."""
@@ -45,7 +55,7 @@ class Postings:
         new = posting is None
         if new:
             posting = self.added[term] = (array("i"), array("f"))
-            new = self.terms.find(term) < 0
+            new = self._find(term) < 0
         posting[0].append(doc)
         posting[1].append(impact)
         self._arrays.pop(term, None)
@@ -56,7 +66,7 @@ class Postings:
         cached = self._arrays.get(term)
         if cached is not None:
             return cached
-        i = self.terms.find(term)
+        i = self._find(term)
         base = (self.ids[self.start[i]: self.start[i + 1]], self.impacts[self.start[i]: self.start[i + 1]]) \
             if i >= 0 else (self.ids[:0], self.impacts[:0])
         added = self.added.get(term)
@@ -96,7 +106,9 @@ def save_postings(folder: Path, terms: list[str], term_of: np.ndarray, docs: np.
     keep = counts > 0  # a term whose documents are all gone is not written
     start = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
     start[1:] = np.cumsum(counts[keep])
-    StringTable.build([t for t, k in zip(terms, keep.tolist(), strict=True) if k]).save(folder, "terms")
+    table = StringTable.build([t for t, k in zip(terms, keep.tolist(), strict=True) if k])
+    table.save(folder, "terms")
+    table.save_pairs(folder, "terms")
     np.save(folder / "post_start.npy", start)
     np.save(folder / "post_ids.npy", docs[order].astype(np.int32))
     np.save(folder / "post_impacts.npy", impacts[order].astype(np.float32))

@@ -28,6 +28,7 @@ FIELD_WEIGHTS = {"name": 3.0, "title": 3.0, "keywords": 2.5, "department": 1.5, 
 # Fields with pinyin count those terms too (about three per Chinese word), hence the larger lengths.
 REF_LENGTH = {"name": 6, "title": 36, "keywords": 30, "department": 20, "description": 30, "columns": 80}
 K1, B = 1.2, 0.75
+TERMS_VERSION = 1  # bump when tokenizing or weighting changes: stored terms of older versions are recomputed
 EXACT_NAME_BOOST, SHORT_NAME_BOOST, NAME_SUBSTRING_BOOST = 1000.0, 500.0, 5.0
 # For about equal relevance the published dataset, the one an analyst should use, comes first (DocTable.rank:
 # 0 published, 1 model, 2 raw_stream). Kept small: a stronger prior (models x0.8) lost labelled model targets.
@@ -68,6 +69,12 @@ def _fields(entry: dict[str, Any]) -> dict[str, Counter]:
     }
 
 
+def entry_terms(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the catalog stores with an entry at registration: its terms' impacts, tagged with the term version."""
+    add_words([k for k in entry.get("keywords", []) + entry.get("themes", []) if isinstance(k, str)])
+    return {"v": TERMS_VERSION, "impacts": _impacts(_fields(entry))}
+
+
 def _impacts(fields: dict[str, Counter]) -> dict[str, float]:
     """BM25F saturation per term, length-normalised against the reference lengths; idf is applied at query time."""
     wtf: Counter[str] = Counter()
@@ -96,10 +103,15 @@ class SearchIndex:
     def __contains__(self, name: str) -> bool:
         return self._docs.lookup(name) is not None
 
-    def add(self, entry: dict[str, Any], status: dict[str, Any] | None = None) -> None:
-        """Index (or re-index) one dataset given as a dict with the DatasetEntry fields."""
+    def add(self, entry: dict[str, Any], status: dict[str, Any] | None = None,
+            terms: dict[str, Any] | None = None) -> None:
+        """Index (or re-index) one dataset given as a dict with the DatasetEntry fields; `terms` (entry_terms of
+        it, as stored at registration) saves tokenizing it again when its version is current."""
         add_words([k for k in entry.get("keywords", []) + entry.get("themes", []) if isinstance(k, str)])
-        impacts = _impacts(_fields(entry))
+        if terms is not None and terms.get("v") == TERMS_VERSION:
+            impacts = terms["impacts"]
+        else:
+            impacts = _impacts(_fields(entry))
         name = entry["name"]
         meta = {k: entry.get(k, "") for k in META_KEYS}
         meta |= {"department": entry.get("department_code", ""), "themes": list(entry.get("themes", [])),
@@ -173,18 +185,39 @@ class SearchIndex:
                 matched += best > 0
             return
         best = np.zeros(cap, dtype=np.float32)
-        for k, (terms, weight) in enumerate(slot.alternatives):
-            total = np.zeros(cap, dtype=np.float32)
-            hits = np.zeros(cap, dtype=np.float32)
-            for term in terms:
-                self._slot(Slot.word(term), total, hits, n_docs)
-            if k == 0:  # the words as typed: the same coordination as across the query
-                total *= (np.minimum(hits, len(terms)) / len(terms)) ** 2
-            else:  # a synonym counts only whole: 最低 and 生活 and 保障, not 生活 alone
-                total *= hits >= len(terms)
-            np.maximum(best, weight * total, out=best)
+        (typed, _), synonyms = slot.alternatives[0], slot.alternatives[1:]
+        total = np.zeros(cap, dtype=np.float32)
+        hits = np.zeros(cap, dtype=np.float32)
+        for term in typed:  # the words as typed: fallbacks and the same coordination as across the query
+            self._slot(Slot.word(term), total, hits, n_docs)
+        np.multiply(total, (np.minimum(hits, len(typed)) / len(typed)) ** 2, out=best)
+        for terms, weight in synonyms:
+            ids, values = self._whole(terms, n_docs)
+            if len(ids):
+                best[ids] = np.maximum(best[ids], weight * values)
         scores += best
         matched += best > 0
+
+    def _whole(self, terms: tuple[str, ...], n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+        """Documents having every term of a synonym (exactly: 最低 and 生活 and 保障, not 生活 alone, and no
+        substring or typo stand-ins), with their summed scores. Postings are in ascending document order, so the
+        rarest term's documents are looked up in the others by bisection: it costs that term, not the catalog."""
+        parts = []
+        for term in terms:
+            if term not in self._postings:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            ids, impacts = self._postings.get(term)
+            df = self._df_of(term, ids)
+            parts.append((ids, math.log(1 + (n_docs - df + 0.5) / (df + 0.5)) * impacts))
+        parts.sort(key=lambda part: len(part[0]))
+        docs, sums = parts[0]
+        for ids, values in parts[1:]:
+            if not len(docs):
+                break
+            at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+            found = ids[at] == docs
+            docs, sums = docs[found], sums[found] + values[at[found]]
+        return docs, sums
 
     def _score(self, q_norm: str) -> np.ndarray:
         query: Plan = plan(q_norm, self.synonyms)

@@ -18,7 +18,7 @@ from countyhub.catalog.strings import StringTable
 from countyhub.catalog.text import HAN, query_words, use_query_words
 
 # Bump when the index terms or the file layout change: an older snapshot is then rebuilt, never misread.
-FORMAT = 2
+FORMAT = 3
 CURRENT = "CURRENT"
 KEEP_OLD_S = 300  # a process may still be opening the previous snapshot; older ones are removed
 

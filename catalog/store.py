@@ -25,7 +25,7 @@ from countyhub.catalog.entry import (
 )
 from countyhub.catalog.facets import FACETS, check_facets, matches_facets
 from countyhub.catalog.records import SUCCESS_STATUSES, Records, gate_status
-from countyhub.catalog.search import SearchIndex, SearchResult, zone_of
+from countyhub.catalog.search import SearchIndex, SearchResult, entry_terms, zone_of
 from countyhub.catalog.synonyms import Synonyms
 from countyhub.catalog.tables import make_engine, row_dict
 from countyhub.catalog.text import add_words
@@ -67,7 +67,8 @@ class Catalog(Records):
         with self._index_lock:
             if self._index is None:
                 self._index = self._open_index()
-            self._index.synonyms = Synonyms.load(self.vocabulary)  # an edited vocabulary applies to the next query
+            # An edited vocabulary applies to the next query.
+            self._index.synonyms = Synonyms.load(self.vocabulary, self.index_dir)
             return self._index
 
     def _open_index(self) -> SearchIndex:
@@ -111,13 +112,15 @@ class Catalog(Records):
         index = SearchIndex()
         with self.engine.connect() as con:
             self._last_change = con.execute(select(func.coalesce(func.max(t.changes.c.id), 0))).scalar()
-            entries = [json.loads(row[0]) for row in con.execute(select(t.datasets.c.entry_json))]
+            rows = con.execute(select(t.datasets.c.entry_json, t.datasets.c.search_terms)).all()
+        entries = [json.loads(row.entry_json) for row in rows]
+        terms = [json.loads(row.search_terms) if row.search_terms else None for row in rows]
         self._own_changes.clear()
         # Teach the segmenter every keyword first, so documents split the same whatever order they load in.
         add_words([k for e in entries for k in e.get("keywords", []) + e.get("themes", []) if isinstance(k, str)])
         statuses = self.index_statuses()
-        for e in entries:
-            index.add(e, statuses.get(e["name"]))
+        for e, stored in zip(entries, terms, strict=True):
+            index.add(e, statuses.get(e["name"]), stored)
         return index
 
     def register_dataset(self, entry: DatasetEntry) -> None:
@@ -144,12 +147,14 @@ class Catalog(Records):
             column["description"] = mask_text(column["description"])
         values = {k: data[k] for k in ("kind", "title_zh", "title_en", "department_code", "department_name",
                                        "sharing_type", "classification", "row_count")}
+        terms = entry_terms(data)  # tokenized once here, so no search process has to load the dictionaries
         values |= {"entry_json": json.dumps(data, ensure_ascii=False, default=str),
+                   "search_terms": json.dumps(terms, ensure_ascii=False),
                    "registered_at": previous.registered_at if previous else now, "updated_at": now}
         self._upsert(t.datasets, {"name": entry.name}, values)
         self._changed(entry.name, "entry")
         if self._index is not None:
-            self._index.add(data, self.index_statuses(entry.name).get(entry.name))
+            self._index.add(data, self.index_statuses(entry.name).get(entry.name), terms)
 
     def _changed(self, dataset: str, what: str) -> None:
         with self.engine.begin() as con:
@@ -181,10 +186,13 @@ class Catalog(Records):
             self._own_changes.difference_update(r.id for r in rows)
             entries = {r.dataset for r in foreign if r.what == "entry"}
             touched = {r.dataset for r in foreign}
-            for name in entries:
-                entry = self.get_entry(name)
-                if entry is not None:
-                    index.add(entry)
+            if entries:
+                d = t.datasets.c
+                with self.engine.connect() as con:
+                    found = con.execute(select(d.entry_json, d.search_terms).where(d.name.in_(sorted(entries)))).all()
+                for row in found:
+                    index.add(json.loads(row.entry_json), None,
+                              json.loads(row.search_terms) if row.search_terms else None)
             statuses = self.index_statuses(*touched) if touched else {}
             for name, status in statuses.items():
                 index.set_status(name, **status)

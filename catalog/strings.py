@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import mmap
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,6 +18,7 @@ class StringTable:
     def __init__(self, blob: bytes | mmap.mmap, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
+        self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # see save_pairs
 
     @classmethod
     def build(cls, strings: Iterable[str]) -> StringTable:
@@ -31,10 +32,35 @@ class StringTable:
         (folder / f"{name}.bin").write_bytes(bytes(self.blob))
         np.save(folder / f"{name}.offsets.npy", self.offsets)
 
+    def save_pairs(self, folder: Path, name: str) -> None:
+        """Save which entries contain each pair of adjacent non-ASCII characters (户籍 -> every term with 户籍 in
+        it), so `containing` on the mapped table looks at those entries instead of scanning the whole blob."""
+        keys, rows = [], []
+        for row, text in enumerate(self):
+            if not text.isascii():
+                pairs = {ord(a) << 21 | ord(b) for a, b in itertools.pairwise(text) if ord(a) > 127}
+                keys += pairs
+                rows += [row] * len(pairs)
+        keys_arr, rows_arr = np.array(keys, dtype=np.int64), np.array(rows, dtype=np.int32)
+        order = np.argsort(keys_arr, kind="stable")
+        unique, start = np.unique(keys_arr[order], return_index=True)
+        np.save(folder / f"{name}.pair_keys.npy", unique)
+        np.save(folder / f"{name}.pair_start.npy", np.append(start, len(order)).astype(np.int64))
+        np.save(folder / f"{name}.pair_rows.npy", rows_arr[order])
+
     @classmethod
     def open(cls, folder: Path, name: str) -> StringTable:
+        table = cls._open(folder, name)
+        if (folder / f"{name}.pair_keys.npy").exists():
+            table.pairs = tuple(np.asarray(np.load(folder / f"{name}.pair_{part}.npy", mmap_mode="r"))
+                                for part in ("keys", "start", "rows"))
+        return table
+
+    @classmethod
+    def _open(cls, folder: Path, name: str) -> StringTable:
         path = folder / f"{name}.bin"
-        offsets = np.load(folder / f"{name}.offsets.npy", mmap_mode="r")
+        # A plain ndarray over the mapped file: numpy's memmap subclass costs a microsecond per element read.
+        offsets = np.asarray(np.load(folder / f"{name}.offsets.npy", mmap_mode="r"))
         if path.stat().st_size == 0:
             return cls(b"", offsets)
         with path.open("rb") as f:
@@ -79,7 +105,18 @@ class StringTable:
         UTF-8 is self-synchronising and no entry holds a newline, so every hit lies inside one entry."""
         if not len(self) or not part:
             return []
-        hits = [m.start() for m in re.finditer(re.escape(part.encode("utf-8")), self.blob)]
+        if self.pairs is not None and len(part) >= 2 and ord(part[0]) > 127:
+            keys, start, rows = self.pairs
+            i = int(np.searchsorted(keys, ord(part[0]) << 21 | ord(part[1])))
+            if i == len(keys) or keys[i] != ord(part[0]) << 21 | ord(part[1]):
+                return []
+            found = sorted(rows[start[i]: start[i + 1]].tolist())
+            return found if len(part) == 2 else [r for r in found if part in self[r]]
+        needle, blob, hits = part.encode("utf-8"), self.blob, []
+        at = blob.find(needle)
+        while at >= 0:  # find() is a memchr-speed scan; the regex engine was four times slower on 10 MB
+            hits.append(at)
+            at = blob.find(needle, at + len(needle))
         if not hits:
             return []
         rows = np.searchsorted(self.offsets, np.array(hits, dtype=np.int64), side="right") - 1

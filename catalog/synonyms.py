@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -9,12 +11,13 @@ from pathlib import Path
 
 import yaml
 
-from countyhub.catalog.text import HAN
+from countyhub.catalog.text import HAN, stem
 
 SHIPPED = Path(__file__).with_name("synonyms.yml")
 SAME_WEIGHT = 0.9  # a synonym finds what the typed word finds, a little below the word itself
 BROADER_WEIGHT = 0.5  # 低保 also finds 社会救助 datasets, ranked below ones that say 低保 or 最低生活保障
 MIN_PINYIN = 4  # "huji", "dibao": shorter pinyin keys (ga, mz) would hijack ordinary words
+PINYIN_CACHE = "vocabulary-pinyin.json"
 MAX_WORDS = 4  # longest Latin phrase matched ("minimum living allowance recipients")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -33,19 +36,23 @@ class Synonyms:
     longest: int = 0  # characters of the longest Chinese phrase, to bound the scan
 
     @classmethod
-    def load(cls, county_file: Path | None = None) -> Synonyms:
-        """The shipped vocabulary plus the county's own file (same format) when it is given and exists."""
+    def load(cls, county_file: Path | None = None, cache_dir: Path | None = None) -> Synonyms:
+        """The shipped vocabulary plus the county's own file (same format) when it is given and exists.
+        `cache_dir` keeps the pinyin of its phrases, so a process that only searches never loads pypinyin."""
         files = [SHIPPED] + ([county_file] if county_file is not None and Path(county_file).exists() else [])
-        return _load(tuple(str(f) for f in files), tuple(_mtime(f) for f in files))
+        return _load(tuple(str(f) for f in files), tuple(_mtime(f) for f in files),
+                     str(cache_dir) if cache_dir is not None else None)
 
     def _add(self, phrase: str, other: str, weight: float) -> None:
-        if phrase != other:
-            current = self.alternatives.setdefault(phrase, {})
+        key = _key(phrase)
+        if key != _key(other):
+            current = self.alternatives.setdefault(key, {})
             current[other] = max(current.get(other, 0.0), weight)
 
     def lookup(self, phrase: str) -> dict[str, float]:
-        """The phrases standing in for `phrase` (not itself), with weights; {} when it is not in the vocabulary."""
-        return self.alternatives.get(phrase.lower(), {})
+        """The phrases standing in for `phrase` (not itself), with weights; {} when it is not in the vocabulary.
+        English matches in any number: 'business licences' is 'business licence'."""
+        return self.alternatives.get(_key(phrase), {})
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Non-overlapping vocabulary phrases in a lowercased query, leftmost-longest: Chinese anywhere in a run of
@@ -66,7 +73,7 @@ class Synonyms:
         while k < len(words):
             for n in range(min(MAX_WORDS, len(words) - k), 0, -1):
                 start, end = words[k].start(), words[k + n - 1].end()
-                if " ".join(w.group() for w in words[k: k + n]) in self.alternatives:
+                if " ".join(stem(w.group()) for w in words[k: k + n]) in self.alternatives:
                     found.append((start, end))
                     k += n
                     break
@@ -79,15 +86,19 @@ class Synonyms:
         return self
 
 
+def _key(phrase: str) -> str:
+    """Chinese as written; English words lowercased and stemmed as the index stems them."""
+    phrase = phrase.lower()
+    return phrase if HAN.search(phrase) else " ".join(stem(w) for w in phrase.split())
+
+
 def _mtime(path: Path) -> float:
     return Path(path).stat().st_mtime if Path(path).exists() else 0.0
 
 
 @lru_cache(maxsize=8)
-def _load(files: tuple[str, ...], _mtimes: tuple[float, ...]) -> Synonyms:
+def _load(files: tuple[str, ...], _mtimes: tuple[float, ...], cache_dir: str | None) -> Synonyms:
     """Cached per file set and modification times: an edited county file is read again, nothing is re-indexed."""
-    from pypinyin import lazy_pinyin  # only here: a process that never searches never loads its dictionaries
-
     out = Synonyms(sources=files)
     groups: list[list[str]] = []
     broader: list[tuple[str, list[str]]] = []
@@ -107,13 +118,40 @@ def _load(files: tuple[str, ...], _mtimes: tuple[float, ...]) -> Synonyms:
                     if out.lookup(wide)[same_as_wide] == SAME_WEIGHT:
                         out._add(narrow, same_as_wide, BROADER_WEIGHT)
     # Pinyin keys: "yingyezhizhao" stands for 营业执照 and everything 营业执照 stands for.
-    for phrase in [p for p in out.alternatives if HAN.search(p)]:
-        key = "".join(lazy_pinyin(phrase)).lower()
+    phrases = [p for p in out.alternatives if HAN.search(p)]
+    spelled = _pinyin_of(phrases, Path(cache_dir) / PINYIN_CACHE if cache_dir else None)
+    for phrase in phrases:
+        key = spelled[phrase]
         if len(key) >= MIN_PINYIN and key.isascii() and key.isalpha() and key not in out.alternatives:
             out._add(key, phrase, 1.0)
             for other, weight in out.alternatives[phrase].items():
                 out._add(key, other, weight)
     return out._done()
+
+
+def _pinyin_of(phrases: list[str], cache: Path | None) -> dict[str, str]:
+    """Full pinyin of each phrase, from the cache file where it has them; pypinyin (56 MB of dictionaries) is
+    loaded only for phrases it lacks, and the cache is rewritten with them."""
+    known: dict[str, str] = {}
+    if cache is not None:
+        try:
+            known = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+    missing = [p for p in phrases if p not in known]
+    if missing:
+        from pypinyin import lazy_pinyin
+
+        known |= {p: "".join(lazy_pinyin(p)).lower() for p in missing}
+        if cache is not None:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, cache)
+            except OSError:
+                pass  # a cache that cannot be written costs the next process a second, never an answer
+    return known
 
 
 def _read(path: Path) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:

@@ -44,6 +44,9 @@ datasets = Table(
     Column("entry_json", Text, nullable=False),
     Column("registered_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # The entry's search terms and their weights, computed when it was registered (JSON {"v": .., "impacts": ..}):
+    # a search process applies a change without loading the Chinese dictionaries. NULL: tokenized when read.
+    Column("search_terms", Text, nullable=True),
 )
 
 loads = Table(
@@ -143,7 +146,7 @@ def row_dict(row: Any, *drop: str) -> dict[str, Any]:
 
 
 # Columns added after the first release: catalogs created before get them when they are next opened.
-_ADDED_COLUMNS = {gate_runs: ("status", "extra_json")}
+_ADDED_COLUMNS = {gate_runs: ("status", "extra_json"), datasets: ("search_terms",)}
 
 
 def upgrade(engine: Engine) -> None:

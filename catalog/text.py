@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Any
 
 import jieba
-from pypinyin import Style, lazy_pinyin
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 _CHUNK = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
@@ -109,6 +108,9 @@ def latin(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _pinyin(word: str) -> tuple[str, str]:
+    # Imported here: its phrase dictionary is 56 MB, and a process that only searches never needs it.
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(word)), "".join(lazy_pinyin(word, style=Style.FIRST_LETTER))
 
 

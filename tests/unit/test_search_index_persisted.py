@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.catalog_data import generate
-from countyhub.catalog import Catalog, snapshot
+from countyhub.catalog import Catalog, Column, snapshot
 from countyhub.catalog.search import SearchIndex
 from countyhub.catalog.synonyms import Synonyms
 from tests.unit.test_catalog import county_entries, entry
@@ -147,22 +147,28 @@ def test_an_unwritable_index_folder_costs_speed_not_answers(tmp_path: Path) -> N
     assert cat.search("营业执照")[0]["name"] == "raw_scjgj.enterprises"
 
 
-def test_a_fresh_process_answers_from_the_snapshot(tmp_path: Path) -> None:
+def test_a_fresh_process_answers_from_the_snapshot_without_loading_the_dictionaries(tmp_path: Path) -> None:
     cat = _catalog(tmp_path)
     for e in county_entries():
         cat.register_dataset(e)
     cat.search("户籍")
+    # Registered after the snapshot: the fresh process applies it from the terms stored at registration.
+    cat.register_dataset(entry("raw_gaj.migrations", "raw_stream", "户籍迁移记录", "household transfers", "gaj",
+                               "公安局", columns=[Column("from_address", "VARCHAR", "迁出地址")]))
     script = (
         "import json, sys\n"
-        "from countyhub.catalog import Catalog\n"
+        "from countyhub.catalog import Catalog, text\n"
         "cat = Catalog(sys.argv[1], index_dir=sys.argv[2])\n"
-        "hits = [h['name'] for h in cat.search('yingyezhizhao')]\n"
-        "print(json.dumps({'hits': hits, 'from_snapshot': cat._index._docs.base}))\n"
+        "hits = [[h['name'] for h in cat.search(q)] for q in ('yingyezhizhao', '户籍迁移', 'qianchudizhi')]\n"
+        "print(json.dumps({'hits': hits, 'from_snapshot': cat._index._docs.base,\n"
+        "                  'dictionaries': [text._tokenizer is not None, 'pypinyin' in sys.modules]}))\n"
     )
     out = subprocess.run([sys.executable, "-c", script, cat.url, str(tmp_path / "search-index")],
                          capture_output=True, text=True, check=True, timeout=120)
     got = json.loads(out.stdout)
-    assert got == {"hits": got["hits"], "from_snapshot": 9} and got["hits"][0] == "raw_scjgj.enterprises"
+    assert got["from_snapshot"] == 9 and got["dictionaries"] == [False, False]
+    assert got["hits"][0][0] == "raw_scjgj.enterprises"
+    assert got["hits"][1][0] == got["hits"][2][0] == "raw_gaj.migrations"
 
 
 def test_a_fresh_process_splits_queries_with_the_index_words_as_the_full_dictionary_does(tmp_path: Path) -> None:
