@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from countyhub.catalog.facets import FACET_KEYS, FACETS, facet_values
-from countyhub.catalog.strings import StringTable
+from countyhub.catalog.strings import StringTable, loaded
 
 KIND_ORDER = {"published": 0, "model": 1, "raw_stream": 2}
 SINGLE = tuple(f for f in FACETS if f not in FACET_KEYS) + ("schema",)  # one value a dataset: bincount
@@ -41,8 +41,8 @@ class DocTable:
             self.value_list |= info["values"]
             self._names, self._meta = StringTable.open(folder, "names"), StringTable.open(folder, "meta")
             self._sorted, self._short = StringTable.open(folder, "names_sorted"), StringTable.open(folder, "short")
-            self._name_order = np.load(folder / "name_order.npy", mmap_mode="r")
-            self._short_order = np.load(folder / "short_order.npy", mmap_mode="r")
+            self._name_order = loaded(folder / "name_order.npy")
+            self._short_order = loaded(folder / "short_order.npy")
             arrays = np.load(folder / "docs.npz")
             self.alive, self.fresh, self.rank = arrays["alive"], arrays["fresh"], arrays["rank"]
             self.codes = {f: arrays[f"code_{f}"] for f in SINGLE}
@@ -64,6 +64,7 @@ class DocTable:
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._orders: dict[str, np.ndarray] = {}
         self._groups: dict[tuple[str, str, str], np.ndarray] | None = None
+        self._prior: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -160,7 +161,14 @@ class DocTable:
             self.added_meta.pop(doc, None)
             self.changed()
 
+    def prior(self, by_rank: np.ndarray) -> np.ndarray:
+        """by_rank[rank] for every document, computed once per change instead of once per query."""
+        if self._prior is None or len(self._prior) != len(self.rank):
+            self._prior = by_rank[self.rank]
+        return self._prior
+
     def changed(self) -> None:
+        self._prior = None
         self._masks.clear()
         self._orders.clear()
         self._groups = None

@@ -1,21 +1,27 @@
-"""A table of strings stored as one UTF-8 blob plus offsets, read in place (mmap): no Python object per string."""
+"""A table of strings stored as one UTF-8 blob plus offsets, read by position: no Python object per string."""
 
 from __future__ import annotations
 
 import itertools
-import mmap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from countyhub.catalog.filed import Blob
+
 SEP = b"\n"
+
+
+def loaded(path: Path) -> np.ndarray:
+    """A small saved array (offsets, orders, pair keys), read whole: a few bytes a document."""
+    return np.load(path)
 
 
 class StringTable:
     """Strings i = blob[offsets[i]:offsets[i+1]-1]. Sorted tables answer exact and prefix lookups by bisection."""
 
-    def __init__(self, blob: bytes | mmap.mmap, offsets: np.ndarray) -> None:
+    def __init__(self, blob: bytes | Blob, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
         self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # see save_pairs
@@ -52,19 +58,12 @@ class StringTable:
     def open(cls, folder: Path, name: str) -> StringTable:
         table = cls._open(folder, name)
         if (folder / f"{name}.pair_keys.npy").exists():
-            table.pairs = tuple(np.asarray(np.load(folder / f"{name}.pair_{part}.npy", mmap_mode="r"))
-                                for part in ("keys", "start", "rows"))
+            table.pairs = tuple(loaded(folder / f"{name}.pair_{part}.npy") for part in ("keys", "start", "rows"))
         return table
 
     @classmethod
     def _open(cls, folder: Path, name: str) -> StringTable:
-        path = folder / f"{name}.bin"
-        # A plain ndarray over the mapped file: numpy's memmap subclass costs a microsecond per element read.
-        offsets = np.asarray(np.load(folder / f"{name}.offsets.npy", mmap_mode="r"))
-        if path.stat().st_size == 0:
-            return cls(b"", offsets)
-        with path.open("rb") as f:
-            return cls(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), offsets)
+        return cls(Blob(folder / f"{name}.bin"), loaded(folder / f"{name}.offsets.npy"))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -112,7 +111,7 @@ class StringTable:
                 return []
             found = sorted(rows[start[i]: start[i + 1]].tolist())
             return found if len(part) == 2 else [r for r in found if part in self[r]]
-        needle, blob, hits = part.encode("utf-8"), self.blob, []
+        needle, blob, hits = part.encode("utf-8"), bytes(self.blob), []  # a saved table: read whole, once
         at = blob.find(needle)
         while at >= 0:  # find() is a memchr-speed scan; the regex engine was four times slower on 10 MB
             hits.append(at)

@@ -45,7 +45,8 @@ class Synonyms:
 
     def _add(self, phrase: str, other: str, weight: float) -> None:
         key = _key(phrase)
-        if key != _key(other):
+        # One Chinese character (镇, 村, 县) is inside too many words and names (天城镇) to stand for anything.
+        if key != _key(other) and not _one_character(phrase) and not _one_character(other):
             current = self.alternatives.setdefault(key, {})
             current[other] = max(current.get(other, 0.0), weight)
 
@@ -84,6 +85,10 @@ class Synonyms:
     def _done(self) -> Synonyms:
         self.longest = max((len(p) for p in self.alternatives if HAN.match(p)), default=0)
         return self
+
+
+def _one_character(phrase: str) -> bool:
+    return len(phrase) == 1 and HAN.match(phrase) is not None
 
 
 def _key(phrase: str) -> str:
