@@ -1,4 +1,4 @@
-"""Term postings of the search index: a read-only base from the snapshot (mmap) plus postings added since."""
+"""Term postings of the search index: a read-only base from the snapshot (read by position) plus those added since."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from countyhub.catalog.filed import FiledArray
 from countyhub.catalog.strings import StringTable, loaded
 
 DENSE_MIN = 4096  # postings below which scattering is cheap anyway
-DENSE_BYTES = 32 << 20  # at 100k documents: the 64 most used frequent terms
-CACHE_MIN, CACHE_BYTES = 1024, 32 << 20  # postings read from the file and kept for the next query
+DENSE_BYTES = 16 << 20  # at 100k documents: the 32 most used frequent terms
+CACHE_MIN, CACHE_BYTES = 1024, 16 << 20  # postings read from the file and kept for the next query
 
 
 class Postings:
-    """term -> (doc ids, impacts). The base is a sorted term table over three flat arrays, read in place; terms of
+    """term -> (doc ids, impacts). The base is a sorted term table over three flat arrays, read by position; terms of
     documents indexed since the snapshot go to compact C arrays (8 bytes a posting) and are searched alongside.
     A replaced or removed document is not unlinked from its postings: it is dead in the document table, which the
     query masks out, and the next snapshot leaves it behind."""

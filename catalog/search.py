@@ -88,7 +88,7 @@ def _impacts(fields: dict[str, Counter]) -> dict[str, float]:
 
 class SearchIndex:
     """Postings with precomputed impacts over dense document ids; scores accumulate in numpy arrays, so a query
-    costs C loops, not one Python step per match. Opened from a snapshot folder, it reads postings in place."""
+    costs C loops, not one Python step per match. Opened from a snapshot folder, it reads postings from its files as queries need them."""
 
     def __init__(self, folder: Path | None = None, synonyms: Synonyms | None = None) -> None:
         self._lock = threading.RLock()

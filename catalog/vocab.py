@@ -19,7 +19,7 @@ def _latin(term: str) -> bool:
 
 
 class Vocabulary:
-    """Every indexed term: the snapshot's sorted term table (searched in place) plus the terms added since."""
+    """Every indexed term: the snapshot's sorted term table (searched in its file) plus the terms added since."""
 
     def __init__(self, postings: Postings) -> None:
         self._postings = postings
