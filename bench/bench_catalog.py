@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench import catalog_fts5
 from bench.catalog_data import Labelled, generate, labelled_queries, staff_queries
 from countyhub.catalog import Catalog, tables
 from countyhub.catalog.entry import Column, DatasetEntry
@@ -106,13 +107,29 @@ def _row(engine: str, n: int, build: float, mem: float, times: list[float], foun
             "top3": round(100 * sum(found) / len(found), 1)}
 
 
-def _probe(url: str, index_dir: Path, queries: list[Labelled], workdir: Path) -> dict[str, Any]:
-    """Run the queries in a fresh process (bench/catalog_probe.py), as a server or CLI would after a restart."""
+def _probe(module: str, args: list[str], queries: list[Labelled], workdir: Path) -> dict[str, Any]:
+    """Run the queries in a fresh process (`python -m bench.<module> ARGS QUERIES.json`), as a server or CLI would
+    after a restart."""
     qfile = workdir / "queries.json"
     qfile.write_text(json.dumps([{"q": q.q, "facets": q.facets} for q in queries], ensure_ascii=False))
-    out = subprocess.run([sys.executable, "-m", "bench.catalog_probe", url, str(index_dir), str(qfile)],
+    out = subprocess.run([sys.executable, "-m", f"bench.{module}", *args, str(qfile)],
                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(out.stdout)
+
+
+def _fts5_row(entries: list[dict[str, Any]], titled: list[Labelled], staff: list[Labelled], n: int,
+              workdir: Path) -> dict[str, Any]:
+    """The measured alternative store: the same terms in SQLite FTS5, ranked by its weighted bm25."""
+    path = workdir / f"fts5_{n}.sqlite"
+    build = catalog_fts5.build(entries, path)
+    probe = _probe("catalog_fts5", [str(path)], titled + staff, workdir)
+    steady = probe["steady"]
+    return {"engine": "SQLite FTS5, same terms (fresh process)", "entries": n, "build_s": round(build, 2),
+            "index_mb": round(path.stat().st_size / 2**20, 1), "first_query_s": round(probe["first_query_s"], 3),
+            "p50_ms": round(_pct(steady, 50), 2), "p95_ms": round(_pct(steady, 95), 2),
+            "p99_ms": round(_pct(steady, 99), 2), "rss_growth_mb": round(probe["rss_mb"] - probe["rss_imported_mb"]),
+            "top3": round(_top3(titled, probe["found"][: len(titled)])[0], 1),
+            "top3_staff": round(_top3(staff, probe["found"][len(titled):])[0], 1)}
 
 
 def _top3(queries: list[Labelled], found: list[list[str]]) -> tuple[float, dict[str, float]]:
@@ -142,7 +159,7 @@ def bench_size(n: int, workdir: Path) -> tuple[list[dict[str, Any]], dict[str, A
     cat.index  # noqa: B018 - what every process paid before the index was saved: read every entry, index it
     build = time.perf_counter() - started
     build_mem = _rss_mb() - before
-    probe = _probe(url, index_dir, titled + staff, workdir)
+    probe = _probe("catalog_probe", [url, str(index_dir)], titled + staff, workdir)
     steady = probe["steady"]
     top3_titled, kinds = _top3(titled, probe["found"][: len(titled)])
     top3_staff, staff_kinds = _top3(staff, probe["found"][len(titled):])
@@ -152,8 +169,10 @@ def bench_size(n: int, workdir: Path) -> tuple[list[dict[str, Any]], dict[str, A
             "p50_ms": round(_pct(steady, 50), 2), "p95_ms": round(_pct(steady, 95), 2),
             "p99_ms": round(_pct(steady, 99), 2), "cold_p95_ms": round(_pct(probe["cold"], 95), 2),
             "rss_mb": round(probe["rss_mb"]), "rss_after_import_mb": round(probe["rss_imported_mb"]),
+            "rss_growth_mb": round(probe["rss_mb"] - probe["rss_imported_mb"]),
             "top3": round(top3_titled, 1), "top3_staff": round(top3_staff, 1)}
-    rows = [ours]
+    rows = [ours, _fts5_row([{k: v for k, v in e.items() if k != "_meta"} for e in entries], titled, staff, n,
+                            workdir)]
     started = time.perf_counter()
     con = _like_db(entries)
     like_build = time.perf_counter() - started
@@ -200,11 +219,18 @@ def _print(rows: list[dict[str, Any]], extras: dict[int, dict[str, Any]]) -> Non
     console.print("build s: what every process paid before the index was saved (read every entry, tokenize it); "
                   "first query s: a fresh process opening the saved index and answering, after its imports; "
                   "RSS: that process, holding the web app's imports, after all queries.")
-    side = Table(title="Side by side, same queries: LIKE '%…%' scans of the same entries in SQLite")
-    for col in ("engine", "entries", "p50 ms", "p95 ms", "top-3 titles %", "top-3 staff %"):
+    side = Table(title="Side by side, same queries: SQLite FTS5 holding our terms (the store we measured against "
+                       "ours), and LIKE '%…%' scans")
+    for col in ("engine", "entries", "index MB", "first query s", "RSS growth MB", "p50 ms", "p95 ms",
+                "top-3 titles %", "top-3 staff %"):
         side.add_column(col, justify="left" if col == "engine" else "right")
+
+    def opt(r: dict[str, Any], key: str, fmt: str) -> str:
+        return format(r[key], fmt) if key in r else "—"
+
     for r in rows:
-        side.add_row(r["engine"], f"{r['entries']:,}", f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['top3']:.1f}",
+        side.add_row(r["engine"], f"{r['entries']:,}", opt(r, "index_mb", ".1f"), opt(r, "first_query_s", ".3f"),
+                     opt(r, "rss_growth_mb", ".0f"), f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['top3']:.1f}",
                      f"{r['top3_staff']:.1f}")
     console.print(side)
     for n, extra in extras.items():

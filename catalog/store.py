@@ -72,13 +72,16 @@ class Catalog(Records):
             return self._index
 
     def _open_index(self) -> SearchIndex:
-        found = snapshot.current(self.index_dir) if self.index_dir is not None else None
-        if found is not None and self._stamp_holds(found[1]):
+        for attempt in range(2):  # a second look: another process may have just replaced the snapshot we read
+            found = snapshot.current(self.index_dir) if self.index_dir is not None else None
+            if found is None or not self._stamp_holds(found[1]):
+                break
             try:
                 index = snapshot.open_index(found[0])
             except (OSError, ValueError, KeyError) as exc:  # damaged or half-deleted: it is only a cache
-                log.warning("search index %s unreadable (%s); rebuilding it from the catalog", found[0], exc)
-                return self._persist(self._build_index())
+                if attempt:
+                    log.warning("search index %s unreadable (%s); rebuilding it from the catalog", found[0], exc)
+                continue
             self._last_change = found[1]["change"]
             self._own_changes.clear()
             self._catch_up(index)

@@ -162,7 +162,7 @@ def _pinyin_of(phrases: list[str], cache: Path | None) -> dict[str, str]:
 def _read(path: Path) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
     """Parse one vocabulary file; every problem is a VocabularyError naming the file, line and entry."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
