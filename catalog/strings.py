@@ -72,7 +72,10 @@ class StringTable:
         return self.blob[int(self.offsets[i]): int(self.offsets[i + 1]) - 1].decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
-        return (self[i] for i in range(len(self)))
+        """Every entry in order: the blob read once and split (no entry holds a newline), not one read each."""
+        if not len(self):
+            return iter(())
+        return iter(bytes(self.blob).decode("utf-8").split("\n")[:-1])
 
     def find(self, s: str) -> int:
         """Index of `s` in a sorted table, or -1."""
