@@ -12,8 +12,8 @@ from countyhub.catalog.filed import FiledArray
 from countyhub.catalog.strings import StringTable, loaded
 
 DENSE_MIN = 4096  # postings below which scattering is cheap anyway
-DENSE_BYTES = 16 << 20  # at 100k documents: the 32 most used frequent terms
-CACHE_MIN, CACHE_BYTES = 1024, 16 << 20  # postings read from the file and kept for the next query
+DENSE_BYTES = 8 << 20  # at 100k documents: the 16 most used frequent terms
+CACHE_MIN, CACHE_BYTES = 1024, 8 << 20  # postings read from the file and kept for the next query
 
 
 class Postings:
