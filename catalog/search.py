@@ -353,10 +353,6 @@ class SearchIndex:
         """Ranked hits; an empty query browses everything that matches the facets. limit=0 means all."""
         return self.query(q, facets, sort=sort, rows=limit or None).hits
 
-    def names(self) -> list[str]:
-        with self._lock:
-            return [self._docs.name(d) for d in np.flatnonzero(self._docs.alive[: self._docs.size]).tolist()]
-
 
 __all__ = ["FACETS", "HAN", "SearchIndex", "SearchResult", "add_words", "check_facets", "matches_facets", "stem",
            "zone_of"]
