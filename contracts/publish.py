@@ -14,11 +14,12 @@ from countyhub.contracts.odcs import Contract
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.rules.predicates import violation_sql
 from countyhub.lakehouse import meta_gates
+from countyhub.lakehouse.fingerprint import content_hash, row_changes
 from countyhub.lakehouse.lake import LAKE, Lake
 from countyhub.lakehouse.meta_gates import Publication
 
 __all__ = ["Publication", "PublishError", "current_publication", "prepare_publications", "publications", "publish",
-           "publish_order", "published_contract_yaml", "quarantine_table", "rollback"]
+           "publish_order", "published_contract_yaml", "quarantine_table", "rollback", "unchanged_publication"]
 
 
 class PublishError(RuntimeError):
@@ -77,15 +78,18 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
     audit, shared = f"{LAKE}.audit.{dataset}", f"{LAKE}.shared.{dataset}"
     if gate.dataset != dataset or gate.table != audit:
         raise PublishError(f"gate run {gate.run_id} checked {gate.table}, not {audit}: refusing to publish it")
-    held = 0
+    held, changes, digest = 0, None, ""
 
     def build(con: duckdb.DuckDBPyConnection) -> int:
-        nonlocal held
+        nonlocal held, changes, digest
         total = con.execute(f"SELECT count(*) FROM {audit}").fetchone()[0]
         if gate.row_count is not None and total != gate.row_count:
             raise PublishError(f"{audit} has {total} rows but the gate checked {gate.row_count}: "
                                "it was rebuilt after the gate; run the gate again")
         keep, held = _quarantine(con, contract, gate, audit)
+        if _exists(con, "shared", dataset):
+            changes = row_changes(con, audit, shared, where=keep)
+        digest = content_hash(con, audit)  # the flow compares the next build with it: unchanged rows, no new version
         con.execute(f"CREATE OR REPLACE TABLE {shared} AS SELECT * FROM {audit} AS _b WHERE {keep}")
         rows = con.execute(f"SELECT count(*) FROM {shared}").fetchone()[0]
         if rows + held != total:
@@ -95,11 +99,37 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
     with lake.writer() as con:
         register_udfs(con)
         record = {"gate_run_id": gate.run_id, "contract_version": contract.version, "quarantined": lambda: held,
-                  "warnings": len(gate.warnings), "contract_yaml": contract.path.read_text(encoding="utf-8")}
+                  "warnings": len(gate.warnings), "contract_yaml": contract.path.read_text(encoding="utf-8"),
+                  "content_hash": lambda: digest,
+                  "rows_added": lambda: changes[0] if changes else None,
+                  "rows_removed": lambda: changes[1] if changes else None}
         version, snapshot_id, rows, at = _new_version(con, dataset, build, record, "publish {dataset} v{version}",
                                                       {"publish": dataset, "gate_run_id": gate.run_id})
     return Publication(dataset, version, snapshot_id, rows, at, gate.run_id, contract.version, held,
-                       len(gate.warnings))
+                       len(gate.warnings), content_hash=digest, rows_added=changes[0] if changes else None,
+                       rows_removed=changes[1] if changes else None)
+
+
+def unchanged_publication(lake: Lake, contract: Contract) -> Publication | None:
+    """The version shared serves now if publishing the audit table again would serve the same: the audit rows hash
+    as they did when that version was published, under the same contract text. None otherwise (gate it)."""
+    audit = f"{LAKE}.audit.{contract.dataset}"
+    with lake.reader() as con:
+        found = meta_gates.publications(con, contract.dataset)
+        if not found or found[0].content_hash is None or found[0].restored_version is not None:
+            return None  # never published, published before hashes were kept, or a rollback serves older rows
+        current = found[0]
+        if contract.path.read_text(encoding="utf-8") != meta_gates.contract_texts(con, contract.dataset).get(
+                current.version, (None, None))[0]:
+            return None
+        if not _exists(con, "audit", contract.dataset):
+            return None
+        return current if content_hash(con, audit) == current.content_hash else None
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                       "AND table_name = ?", [LAKE, schema, name]).fetchone()[0] > 0
 
 
 def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[duckdb.DuckDBPyConnection], int],

@@ -83,7 +83,7 @@ def build_dag(departments: list[Department]) -> DAG:
         def gate_and_publish(built: list[str]) -> list[dict]:
             from countyhub.flow.run import gate_and_publish_all
 
-            return [o.__dict__ for o in gate_and_publish_all(task_runtime())]
+            return [o.__dict__ for o in gate_and_publish_all(task_runtime(), built)]
 
         @task
         def register_catalog(outcomes: list[dict]) -> int:

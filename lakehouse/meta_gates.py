@@ -25,6 +25,9 @@ class Publication:
     quarantined: int | None = 0  # rows held back in lake.quarantine.shared__<dataset>
     warnings: int | None = 0  # failed warn rules: published with a flag
     restored_version: int | None = None  # set when this version is a rollback to an earlier one
+    content_hash: str | None = None  # of the audit table the gate passed (lakehouse.fingerprint), quarantined rows too
+    rows_added: int | None = None  # rows served now that the previous version did not serve (None: not compared)
+    rows_removed: int | None = None  # rows the previous version served that this one does not
 
 
 def publications(con: duckdb.DuckDBPyConnection, dataset: str) -> list[Publication]:

@@ -15,7 +15,7 @@ from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
     from countyhub.catalog.search import SearchResult
-    from countyhub.flow.run import FlowReport
+    from countyhub.flow.run import DatasetOutcome, FlowReport
     from countyhub.flow.runtime import Runtime
 
 app = typer.Typer(
@@ -203,13 +203,15 @@ def show(
 
 def print_summary(report: FlowReport) -> None:
     """One line per raw stream (load mode, rows read, +inserted ~updated -deleted, rows now) and per shared
-    dataset (rows served, contract result, published version); why a gate failed is printed under the table."""
+    dataset (rebuilt or not, rows added and removed, rows served, contract result, version); why a gate failed is
+    printed under the table."""
     # Numbers and verdicts never shrink into "…" on a narrow terminal; the load column wraps instead.
-    table = Table(Column("dataset", no_wrap=True), Column("load", overflow="fold"),
+    table = Table(Column("dataset", no_wrap=True), Column("load / build", overflow="fold"),
                   Column("rows", justify="right", no_wrap=True, min_width=6),
                   Column("contract", no_wrap=True, min_width=6), Column("version", no_wrap=True, min_width=9),
                   title="countyhub run summary",
-                  caption="load: mode: rows read, +inserted ~updated -deleted; rows: in the table now")
+                  caption="load: mode: rows read, +inserted ~updated -deleted; build: rebuilt or not, rows +added "
+                          "-removed against the version served before; rows: in the table now")
     for load in report.loads:
         changes = f"{load.mode}: {load.rows_read}, +{load.rows_inserted} ~{load.rows_updated} -{load.rows_deleted}"
         if load.rows_quarantined:
@@ -219,10 +221,8 @@ def print_summary(report: FlowReport) -> None:
         rows = report.raw_rows.get(load.table)
         table.add_row(load.table.removeprefix("lake."), changes, "—" if rows is None else str(rows), "—", "—")
     for d in report.datasets:
-        verdict = "[green]passed[/green]" if d.gate_passed else \
-            "[yellow]skipped[/yellow]" if d.status == "skipped" else "[red]failed[/red]"
-        version = "—" if d.published_version is None else f"v{d.published_version}" + ("" if d.published_now else " (kept)")
-        table.add_row(d.dataset, "—", "—" if d.rows is None else str(d.rows), verdict, version)
+        table.add_row(d.dataset, _build_text(d), "—" if d.rows is None else str(d.rows), _VERDICTS.get(
+            d.status, "[green]passed[/green]" if d.gate_passed else "[red]failed[/red]"), _version_text(d))
     console.print(table)
     for f in report.failures:
         console.print(f"[red]department {f.department} failed to load:[/red] {escape(f.cause)}", soft_wrap=True)
@@ -231,6 +231,24 @@ def print_summary(report: FlowReport) -> None:
             console.print(f"[yellow]{d.dataset}[/yellow] {escape(d.reason)}", soft_wrap=True)
         elif not d.gate_passed:
             console.print(f"[red]{d.dataset}[/red] gate failed: {d.reason}")
+
+
+_VERDICTS = {"skipped": "[yellow]skipped[/yellow]", "unchanged": "not gated"}
+
+
+def _build_text(d: DatasetOutcome) -> str:
+    text = "rebuilt" if d.rebuilt else "not rebuilt"
+    if d.status == "unchanged":
+        return f"{text}, rows unchanged"
+    if d.rows_added is not None and d.rows_removed is not None:
+        return f"{text}, rows +{d.rows_added} -{d.rows_removed}"
+    return text
+
+
+def _version_text(d: DatasetOutcome) -> str:
+    if d.published_version is None:
+        return "—"
+    return f"v{d.published_version}" + ("" if d.published_now else " (kept)")
 
 
 def _check_port(settings: Settings, port: int | None) -> int:

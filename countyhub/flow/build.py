@@ -81,7 +81,7 @@ def _dbt_output_tail(proc: subprocess.CompletedProcess[str], lines: int = 20) ->
 
 
 def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None,
-            exclude: str | None = None) -> BuildResult:
+            exclude: str | None = None, state: Path | None = None) -> BuildResult:
     """`dbt build` (seeds, models, tests) into the lake; raise DbtBuildError naming failed nodes.
 
     Prepares the project first (countyhub.flow.dbt_prep) unless given one already prepared. run_dbt takes no
@@ -92,6 +92,8 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     args = [*_DBT, "build", *project.args(), "--quiet"]
     if select:
         args += ["--select", select]
+    if state is not None:  # a selection with state:modified compares with this earlier manifest
+        args += ["--state", str(state)]
     if exclude:  # e.g. "source:raw_gaj+": a department that failed to load, and everything built from it
         args += ["--exclude", *exclude.split()]
     run_results = project.target_dir / "run_results.json"

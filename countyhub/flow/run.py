@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from countyhub.connectors import check_departments
 from countyhub.contracts.gate import run_gate
-from countyhub.contracts.odcs import load_contracts
-from countyhub.contracts.publish import current_publication, prepare_publications, publish, publish_order
+from countyhub.contracts.odcs import Contract, load_contracts
+from countyhub.contracts.publish import (
+    current_publication,
+    prepare_publications,
+    publish,
+    publish_order,
+    unchanged_publication,
+)
 from countyhub.core.departments import load_departments
-from countyhub.flow.build import run_dbt
+from countyhub.flow import changes
+from countyhub.flow.build import DbtBuildError, manifest_file, run_dbt
+from countyhub.flow.dbt_prep import prepare_for
 from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
@@ -31,9 +41,15 @@ class DatasetOutcome:
     reason: str
     published_version: int | None
     published_now: bool
-    status: str = ""  # passed, warn (published with a flag), quarantined (published without some rows), failed
+    # passed, warn (published with a flag), quarantined (published without some rows), failed, skipped (its
+    # department failed to load), unchanged (the served version already has these rows: not gated again)
+    status: str = ""
     warnings: list[str] = field(default_factory=list)  # messages of failed warn rules
     quarantined: int = 0  # rows held back in lake.quarantine.shared__<dataset> by this publication
+    rebuilt: bool = True  # dbt rebuilt its model in this run (False: none of its inputs changed)
+    rows_added: int | None = None  # rows the new version serves that the previous did not (None: not compared)
+    rows_removed: int | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # "gate", "publish": where its time went
 
 
 @dataclass(frozen=True)
@@ -92,54 +108,97 @@ def raw_row_counts(runtime: Runtime, loads: list[LoadResult]) -> dict[str, int]:
 
 
 def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> list[str]:
-    """dbt builds every model into staging/intermediate/audit, except those built from a department in
-    `skip_departments` (its raw sources and everything downstream); returns the built node names."""
+    """dbt builds what changed into staging/intermediate/audit — the models downstream of a raw stream a load
+    changed or of a project file that changed since the last complete build (everything when there is none) —
+    except those built from a department in `skip_departments`; returns the built node names ([] when nothing
+    changed: dbt does not even start)."""
+    lake, settings = runtime.lake, runtime.settings
     exclude = " ".join(f"source:raw_{code}+" for code in sorted(skip_departments)) or None
-    with runtime.lake.lock():  # dbt opens its own connection: serialize it with every other writer
-        return [n.name for n in run_dbt(runtime.lake, exclude=exclude).nodes]
+    with lake.lock():  # dbt opens its own connection: serialize it with every other writer
+        changes.discard_pending(settings)
+        project = prepare_for(lake)
+        started, digest = datetime.now(UTC), changes.project_digest(project)
+        plan = changes.plan_build(settings, lake, digest)
+        _log.info("dbt build: %s", plan.why)
+        if plan.nothing:
+            return []
+        try:
+            result = run_dbt(lake, select=plan.select, project=project, exclude=exclude, state=plan.state)
+        except DbtBuildError:
+            changes.forget_builds(settings)  # what the failed build left behind is unknown: rebuild it all next time
+            raise
+        if not skip_departments:  # an excluded model may have changed too: compare with the older build next time
+            changes.remember_pending(settings, project, started, digest)
+        return [n.name for n in result.nodes]
 
 
-def gate_and_publish_all(runtime: Runtime, built: Collection[str] | None = None,
-                         skipped_because: str = "") -> list[DatasetOutcome]:
+def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
+                         held_back: Mapping[str, str] | None = None) -> list[DatasetOutcome]:
     """Each contract gates its dataset in audit; passing ones publish to shared.
 
-    A dataset whose gate fails keeps its last good version in shared and never blocks the others. With `built`
-    (the dbt nodes this run built), a dataset whose model was not rebuilt is not gated again: it keeps its
-    version, and its line says why (`skipped_because`).
+    A dataset whose audit rows hash as they did when its served version was published, under the same contract,
+    is not gated again and keeps its version ("unchanged"), unless a dataset its rules read was published in this
+    run. A dataset whose gate fails keeps its last good version
+    in shared and never blocks the others. `held_back` (dataset -> why) keeps datasets built from a department
+    that failed to load out of it. `built`: the dbt nodes this run rebuilt, for the summary.
     """
-    lake, outcomes = runtime.lake, []
+    lake, outcomes, held_back, republished = runtime.lake, [], held_back or {}, set()
     prepare_publications(lake)
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
     for contract in publish_order(load_contracts(runtime.settings.contracts_dir)):
-        if built is not None and contract.dataset not in built:
+        rebuilt = contract.dataset in built
+        if contract.dataset in held_back:
             kept = current_publication(lake, contract.dataset)
             outcomes.append(DatasetOutcome(
                 dataset=f"shared.{contract.dataset}", rows=kept.rows if kept else None, gate_passed=False,
-                reason=skipped_because or "its model was not built in this run",
-                published_version=kept.version if kept else None, published_now=False, status="skipped"))
+                reason=held_back[contract.dataset], published_version=kept.version if kept else None,
+                published_now=False, status="skipped", rebuilt=False))
             continue
-        gate = run_gate(lake, contract)
-        publication = publish(lake, contract, gate)
-        record_gate(runtime, contract, gate, publication)
-        if publication is not None:  # a new version of shared data is something the audit log must show
-            runtime.sharing.audit.append(AuditEntry(
-                action="publish", actor="countyhub", department=contract.department,
-                dataset=f"shared.{contract.dataset}", rows=publication.rows,
-                detail={"version": publication.version, "gate_run": gate.run_id, "status": gate.status}))
-        current = publication or current_publication(lake, contract.dataset)
-        outcomes.append(DatasetOutcome(
-            dataset=f"shared.{contract.dataset}",
-            rows=current.rows if current else None,
-            gate_passed=gate.success,
-            reason=gate.reason,
-            published_version=current.version if current else None,
-            published_now=publication is not None,
-            status=gate.status,
-            warnings=[w.message for w in gate.warnings],
-            quarantined=publication.quarantined or 0 if publication else 0,
-        ))
+        # A rule that reads a parent published in this run may judge the same rows differently: gate them again.
+        same = None if contract.references & republished else unchanged_publication(lake, contract)
+        if same is not None:
+            outcomes.append(DatasetOutcome(
+                dataset=f"shared.{contract.dataset}", rows=same.rows, gate_passed=True,
+                reason="its rows and contract are those of the version served", published_version=same.version,
+                published_now=False, status="unchanged", rebuilt=rebuilt, rows_added=0, rows_removed=0))
+            continue
+        outcomes.append(_gate_and_publish(runtime, contract, rebuilt))
+        if outcomes[-1].published_now:
+            republished.add(contract.dataset)
     runtime.sharing.audit.flush()
+    changes.promote_pending(runtime.settings)  # every dataset of the pending build went through its gate
     return outcomes
+
+
+def _gate_and_publish(runtime: Runtime, contract: Contract, rebuilt: bool) -> DatasetOutcome:
+    lake = runtime.lake
+    started = time.perf_counter()
+    gate = run_gate(lake, contract)
+    gated = time.perf_counter()
+    publication = publish(lake, contract, gate)
+    published = time.perf_counter()
+    record_gate(runtime, contract, gate, publication)
+    if publication is not None:  # a new version of shared data is something the audit log must show
+        runtime.sharing.audit.append(AuditEntry(
+            action="publish", actor="countyhub", department=contract.department,
+            dataset=f"shared.{contract.dataset}", rows=publication.rows,
+            detail={"version": publication.version, "gate_run": gate.run_id, "status": gate.status}))
+    current = publication or current_publication(lake, contract.dataset)
+    return DatasetOutcome(
+        dataset=f"shared.{contract.dataset}",
+        rows=current.rows if current else None,
+        gate_passed=gate.success,
+        reason=gate.reason,
+        published_version=current.version if current else None,
+        published_now=publication is not None,
+        status=gate.status,
+        warnings=[w.message for w in gate.warnings],
+        quarantined=publication.quarantined or 0 if publication else 0,
+        rebuilt=rebuilt,
+        rows_added=publication.rows_added if publication else None,
+        rows_removed=publication.rows_removed if publication else None,
+        seconds={"gate": round(gated - started, 3), "publish": round(published - gated, 3)},
+    )
 
 
 def register_catalog(runtime: Runtime) -> int:
@@ -147,14 +206,22 @@ def register_catalog(runtime: Runtime) -> int:
     return register_all(runtime)
 
 
+def held_back_by(runtime: Runtime, failed: Collection[str]) -> dict[str, str]:
+    """{dataset: why} for the datasets built from a department in `failed`: they keep their last good version."""
+    manifest = manifest_file(runtime.settings)
+    if not failed or not manifest.is_file():
+        return {}
+    names = ", ".join(sorted(failed))
+    because = (f"not rebuilt: department{'s' if len(failed) > 1 else ''} {names} failed to load; "
+               "the last good version stays")
+    return {model: because for model in changes.downstream_models(manifest, set(failed))}
+
+
 def build_gate_publish(runtime: Runtime, failed: Collection[str] = ()) -> list[DatasetOutcome]:
     """Build, gate, publish and register: the county build DAG's three tasks in one call. Datasets built from a
     `failed` department are neither rebuilt nor gated: they keep their last good version."""
     built = build_models(runtime, failed)
-    names = ", ".join(sorted(failed))
-    because = (f"not rebuilt: department{'s' if len(failed) > 1 else ''} {names} failed to load; "
-               "the last good version stays")
-    outcomes = gate_and_publish_all(runtime, set(built) if failed else None, because)
+    outcomes = gate_and_publish_all(runtime, built, held_back_by(runtime, failed))
     register_catalog(runtime)
     return outcomes
 

@@ -136,10 +136,14 @@ def test_second_run_of_an_unchanged_county_is_incremental(twice) -> None:
     assert all(n < 10 for s in CURSOR_STREAMS for n in expected[s][1:])  # far fewer than the tables hold
 
 
-def test_second_run_duplicates_nothing_and_bumps_the_version(twice) -> None:
+def test_second_run_duplicates_nothing_and_rebuilds_nothing(twice) -> None:
     settings, manifest, first, second = twice
-    assert [d.published_version for d in first.datasets] == [1] * len(first.datasets)
-    assert [d.published_version for d in second.datasets] == [2] * len(second.datasets)
+    assert [(d.published_version, d.published_now, d.rebuilt) for d in first.datasets] == [
+        (1, True, True)] * len(first.datasets)
+    # Nothing changed at any source: dbt does not run, no gate runs, every dataset keeps version 1.
+    assert [(d.published_version, d.published_now, d.rebuilt, d.status, d.gate_passed) for d in second.datasets] == [
+        (1, False, False, "unchanged", True)] * len(second.datasets)
+    assert second.ok
     assert {d.dataset for d in first.datasets} >= {"shared.resident_profile", "shared.township_overview"}
     with Lake(settings).reader() as con:
         dupes = con.execute("SELECT count(*) - count(DISTINCT id_number) FROM lake.shared.resident_profile").fetchone()[0]
@@ -181,7 +185,7 @@ def test_catalog_entry_carries_owner_gate_version_and_lineage(twice) -> None:
     catalog = Catalog(twice[0].catalog_url)
     entry = catalog.get("shared.resident_profile")
     assert entry["department_code"] == "dsj" and entry["sharing_type"] == "conditional"
-    assert entry["published_version"] == 2 and entry["gate_status"] == "passed"
+    assert entry["published_version"] == 1 and entry["gate_status"] == "passed"
     assert {c["name"] for c in entry["columns"]} >= {"id_number", "township_code", "receives_subsidy"}
     # Lineage comes from the dbt manifest: the mart reads the staging models straight from raw.
     assert set(catalog.get("audit.resident_profile")["upstream"]) >= {
@@ -251,6 +255,7 @@ class Changes:
     roll: list[list[str]]  # the roll as it is now (header first)
     added_id: str
     kept_enterprises: int
+    lost_reps: set[str]  # legal representatives of the enterprises the broken API no longer returns
 
 
 def _read_roll(path: Path) -> list[list[str]]:
@@ -302,12 +307,13 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Changes]:
 
         records = json.loads((home / ENTERPRISES_JSON).read_text(encoding="utf-8"))
         kept = math.ceil(len(records) * 0.05)
+        lost_reps = {r["legal_rep_id_number"] for r in records[kept:]}
         (home / ENTERPRISES_JSON).write_text(json.dumps(records[:kept], ensure_ascii=False), encoding="utf-8")
 
         with demo_api(rt) as demo:  # run the flow over the changed sources (run_demo would regenerate them)
             changed = run_flow(demo)
         yield Changes(settings, load_manifest(settings.home), good, broken, changed, renamed, old_cursor, deleted_grid,
-                      roll, person[0], kept)
+                      roll, person[0], kept, lost_reps)
 
 
 # What is built from gaj: resident_profile and township_overview (both through int_townships_unioned too).
@@ -325,8 +331,10 @@ def test_an_unreachable_department_fails_alone_and_the_rest_of_the_county_is_pub
     assert b.loaded == {"cgj": 3, "mzj": 1, "scjgj": 1}  # every stream of the other departments; none of gaj's
     assert set(b.after) == NOT_FROM_GAJ | {"shared.resident_profile", "shared.township_overview"}
     for name, (version, rows, digest) in b.after.items():
-        if name in NOT_FROM_GAJ:  # built, gated and published: a new version
-            assert version == b.before[name][0] + 1, name
+        if name in NOT_FROM_GAJ:  # their sources loaded and found nothing new: not rebuilt, same version
+            assert (version, rows, digest) == b.before[name], name
+            assert re.search(rf"{re.escape(name)}\W.*not rebuilt, rows unchanged\W.*not gated\W+v{version} \(kept\)",
+                             b.output), b.output
         else:  # not rebuilt: the last good version and its rows stay served, and the summary says so
             assert (version, rows, digest) == b.before[name], name
             assert re.search(rf"{re.escape(name)}\W.*\Wskipped\W+v{version} \(kept\)", b.output), b.output
@@ -361,10 +369,19 @@ def test_changed_rows_are_all_the_next_run_loads(changes: Changes) -> None:
 def test_shared_datasets_reflect_the_changes_exactly(changes: Changes) -> None:
     c = changes
     outcomes = {o.dataset: o for o in c.changed.datasets}
-    # The datasets built from gaj kept version 1 through the run without it and catch up now that it is back.
-    for name, version in (("resident_profile", 2), ("township_overview", 2), ("urban_grids", 3), ("urban_cases", 3)):
+    # Every dataset kept version 1 through the run without gaj (nothing else had changed); the changed ones get v2.
+    # urban_cases is not rebuilt (no case changed), but its parent urban_grids lost a cell: it is gated again.
+    for name in ("resident_profile", "township_overview", "urban_grids", "urban_cases"):
         assert outcomes[f"shared.{name}"].gate_passed, outcomes[f"shared.{name}"].reason
-        assert outcomes[f"shared.{name}"].published_version == version and outcomes[f"shared.{name}"].published_now
+        assert outcomes[f"shared.{name}"].published_version == 2 and outcomes[f"shared.{name}"].published_now
+    assert not outcomes["shared.urban_cases"].rebuilt and outcomes["shared.urban_grids"].rebuilt
+    # 3 renamed persons, 1 new on the roll and the legal representatives of the enterprises the broken API dropped
+    # (resident_profile counts them from staging): each changed row is one row out and one in.
+    registered = {i for (i,) in _source(c.settings, GAJ_DB, "SELECT id_number FROM persons")}
+    changed = set(c.renamed) | {c.added_id} | (c.lost_reps & registered)
+    profile = outcomes["shared.resident_profile"]
+    assert (profile.rows_added, profile.rows_removed) == (len(changed), len(changed)) and len(changed) > 4
+    assert (outcomes["shared.urban_grids"].rows_added, outcomes["shared.urban_grids"].rows_removed) == (0, 1)
     persons = _source(c.settings, GAJ_DB, "SELECT count(*) FROM persons")[0][0]
     grids = {g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM grids")}
     cases = [g for (g,) in _source(c.settings, CGJ_DB, "SELECT grid_code FROM cases")]
@@ -392,7 +409,7 @@ def test_a_shrunken_source_fails_the_volume_rule_and_keeps_the_served_version(ch
     c, served = changes, changes.manifest.counts["scjgj.enterprises"]
     registry = {o.dataset: o for o in c.changed.datasets}["shared.enterprise_registry"]
     assert not registry.gate_passed and not registry.published_now
-    assert registry.published_version == 2 and registry.rows == served  # v2: the run without gaj
+    assert registry.published_version == 1 and registry.rows == served  # v1: nothing had changed before
     assert f"{c.kept_enterprises} rows (volume" in registry.reason and f"last published {served}" in registry.reason
     with Lake(c.settings).reader() as con:
         assert con.execute("SELECT count(*) FROM lake.audit.enterprise_registry").fetchone()[0] == c.kept_enterprises
@@ -400,4 +417,4 @@ def test_a_shrunken_source_fails_the_volume_rule_and_keeps_the_served_version(ch
     assert len(good) == served
     entry = Catalog(c.settings.catalog_url).get("shared.enterprise_registry")
     assert entry["gate_status"] == "failed" and "volume" in entry["latest_gate"]["reason"]
-    assert entry["published_version"] == 2
+    assert entry["published_version"] == 1
