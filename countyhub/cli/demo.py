@@ -31,15 +31,31 @@ def demo_api(runtime: Runtime) -> Iterator[Runtime]:
         yield runtime.with_environ(SCJGJ_API_URL=api.url, SCJGJ_API_TOKEN=token)
 
 
-def run_demo(runtime: Runtime, persons: int = 5000, console: Console | None = None) -> FlowReport:
-    """Generate the demo sources (fixed seed) and run the flow; a re-run replaces, never duplicates."""
-    from countyhub.demo import generate
+class NoDemoCounty(RuntimeError):
+    """--next-day asked for a county that was never generated under this home."""
+
+
+def run_demo(runtime: Runtime, persons: int | None = None, console: Console | None = None, scale: str = "demo",
+             next_day: bool = False) -> FlowReport:
+    """Generate the demo sources (fixed seed) at `scale` — or, with `next_day`, advance the generated ones by one
+    simulated day — and run the flow; a re-run replaces, never duplicates."""
+    from countyhub.demo import generate, load_manifest
+    from countyhub.demo import next_day as advance
 
     console = console or Console()
     home = runtime.settings.home
-    manifest = generate(home, persons=persons)
-    console.print(f"demo county generated in {home / 'demo'}: "
-                  + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
+    if next_day:
+        try:
+            load_manifest(home)
+        except FileNotFoundError:
+            raise NoDemoCounty(f"no demo county under {home / 'demo'} to advance: run `countyhub demo` (or "
+                               "`countyhub demo --scale county`) first") from None
+        manifest = advance(home)
+        console.print(f"demo county ({manifest.scale}) advanced to day {manifest.day} in {home / 'demo'}")
+    else:
+        manifest = generate(home, persons=persons, scale=scale)
+        console.print(f"demo county ({manifest.scale}) generated in {home / 'demo'}: "
+                      + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
     with demo_api(runtime) as demo, load_progress(console) as progress:
         report = run_flow(demo, progress)
     tokens = demo_users(runtime)

@@ -43,23 +43,38 @@ def _root(
 
 @app.command()
 def demo(
-    persons: Annotated[int, typer.Option(help="Residents in the demo household registry.")] = 5000,
+    scale: Annotated[str, typer.Option(help="demo: 5,000 residents, the quick default; county: Dazhu's real size "
+                                            "(~1M residents, 2,087 grids, 109,053 facilities, ~300k cases).")] = "demo",
+    next_day: Annotated[bool, typer.Option("--next-day", help="Advance the generated county by one simulated day "
+                                           "(~1 % of rows new, changed or deleted) instead of generating it again.")]
+    = False,
+    persons: Annotated[int | None, typer.Option(help="Residents in the household registry (default: the scale's).")]
+    = None,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the catalog page afterwards until Ctrl-C.")] = True,
     port: Annotated[int | None, typer.Option(help="Catalog port (default from config: 8080).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Seed the demo county (Dazhu, 511724), run the whole flow once, print a summary and serve the catalog.
 
-    Running it again regenerates the same sources (fixed seed) and duplicates nothing. When a department failed
-    to load or a gate failed, the catalog is still served (the rest of the county is there) and the command exits
-    2 when the server stops; with --no-serve it exits 2 right after the summary.
+    Running it again regenerates the same sources (fixed seed) and duplicates nothing: nothing changed, so nothing
+    is rebuilt or republished. `--next-day` moves every department's system one day on and runs the flow over what
+    changed. When a department failed to load or a gate failed, the catalog is still served (the rest of the county
+    is there) and the command exits 2 when the server stops; with --no-serve it exits 2 right after the summary.
     """
-    from countyhub.cli.demo import run_demo
+    from countyhub.cli.demo import NoDemoCounty, run_demo
+    from countyhub.demo import SCALES
 
+    if scale not in SCALES:
+        fail(f"--scale {scale}: not a scale; use one of {', '.join(SCALES)}")
+    if next_day and persons is not None:
+        fail("--next-day advances the county already generated: --persons applies only when generating one")
     rt = runtime(config)
     if serve:  # find out now, not after the whole flow has run
         _check_port(rt.settings, port)
-    report = run_demo(rt, persons=persons, console=console)
+    try:
+        report = run_demo(rt, persons=persons, console=console, scale=scale, next_day=next_day)
+    except NoDemoCounty as exc:
+        fail(str(exc))
     print_summary(report)
     if serve:
         _serve(rt, port)
