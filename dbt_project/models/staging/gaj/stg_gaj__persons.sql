@@ -1,4 +1,5 @@
--- 户籍人口: the raw table is the current state (one row per person_id), typed.
+-- 户籍人口: the raw table is the current state (one row per person_id), typed. A cancelled registration (死亡,
+-- 迁出) deletes the row at the source, which a cursor load cannot see: its 户口注销 record takes it out here.
 select
     try_cast(person_id as bigint) as person_id,
     upper(trim(cast(id_number as varchar))) as id_number,
@@ -13,4 +14,8 @@ select
     try_cast(updated_at as timestamp) as updated_at,
     cast(_load_id as varchar) as load_id,
     try_cast(_loaded_at as timestamp) as loaded_at
-from {{ source('raw_gaj', 'persons') }}
+from {{ source('raw_gaj', 'persons') }} as persons
+where not exists (
+    select 1 from {{ source('raw_gaj', 'person_cancellations') }} as cancelled
+    where try_cast(cancelled.person_id as bigint) = try_cast(persons.person_id as bigint)
+)
