@@ -21,7 +21,8 @@ conflicts as (
             -- equal once spaces (also the full-width 　) and middle dots are gone: only typed differently
             when regexp_replace(other.value, '[\s　·・]', '', 'g') = regexp_replace(winners.value, '[\s　·・]', '', 'g')
                 then 'format'
-            when other.recorded_at < winners.recorded_at then 'stale'
+            -- an address or township goes out of date when a move is not reported; a name or birth date does not
+            when other.field in ('address', 'township_code') and other.recorded_at < winners.recorded_at then 'stale'
             else 'mismatch'
         end as conflict_kind
     from ranked as other

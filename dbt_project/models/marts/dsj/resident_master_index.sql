@@ -14,9 +14,22 @@ people as (
     group by id_number
 ),
 fields as (
-    pivot (select id_number, field, value, department from winners)
-    on field in ('name', 'gender', 'birth_date', 'address', 'phone', 'township_code')
-    using any_value(value) as value, any_value(department) as source
+    -- one winner per person and field, so any_value picks the only one
+    select
+        id_number,
+        any_value(value) filter (where field = 'name') as name_value,
+        any_value(department) filter (where field = 'name') as name_source,
+        any_value(value) filter (where field = 'gender') as gender_value,
+        any_value(department) filter (where field = 'gender') as gender_source,
+        any_value(value) filter (where field = 'birth_date') as birth_date_value,
+        any_value(department) filter (where field = 'birth_date') as birth_date_source,
+        any_value(value) filter (where field = 'address') as address_value,
+        any_value(department) filter (where field = 'address') as address_source,
+        any_value(value) filter (where field = 'phone') as phone_value,
+        any_value(department) filter (where field = 'phone') as phone_source,
+        any_value(value) filter (where field = 'township_code') as township_code_value,
+        any_value(department) filter (where field = 'township_code') as township_code_source
+    from winners
     group by id_number
 ),
 registered as (
