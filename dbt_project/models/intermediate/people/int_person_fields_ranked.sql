@@ -5,14 +5,24 @@ with records as (
     select * from {{ ref('int_person_records_unioned') }}
 ),
 values_ as (
-    unpivot (
-        select
-            id_number, department, recorded_at,
-            name, gender, strftime(birth_date, '%Y-%m-%d') as birth_date, address, phone, township_code
-        from records
-    )
-    on name, gender, birth_date, address, phone, township_code
-    into name field value value
+    -- one row per value held (a union, not UNPIVOT: the catalog's column lineage can follow it)
+    select id_number, department, recorded_at, 'name' as field, name as value
+    from records where name is not null
+    union all
+    select id_number, department, recorded_at, 'gender' as field, gender as value
+    from records where gender is not null
+    union all
+    select id_number, department, recorded_at, 'birth_date' as field, strftime(birth_date, '%Y-%m-%d') as value
+    from records where birth_date is not null
+    union all
+    select id_number, department, recorded_at, 'address' as field, address as value
+    from records where address is not null
+    union all
+    select id_number, department, recorded_at, 'phone' as field, phone as value
+    from records where phone is not null
+    union all
+    select id_number, department, recorded_at, 'township_code' as field, township_code as value
+    from records where township_code is not null
 ),
 per_department as (
     -- a department's own records can disagree (a duplicate insured row, two properties): its newest one counts
