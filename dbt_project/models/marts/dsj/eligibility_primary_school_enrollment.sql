@@ -53,14 +53,14 @@ select
     guardian_permit_valid::boolean as guardian_permit_valid,
     guardian_owns_home::boolean as guardian_owns_home,
     (child_registered or guardian_permit_valid)::boolean as residence_met,
-    (case when child_registered or guardian_permit_valid then 'gaj' end)::varchar as residence_evidence,
+    {{ evidence('child_registered or guardian_permit_valid', 'gaj') }} as residence_evidence,
     (guardian_owns_home or guardian_permit_valid)::boolean as housing_met,
     (case when guardian_owns_home then 'zjj' when guardian_permit_valid then 'gaj' end)::varchar
         as housing_evidence,
     coalesce(age_met, false)::boolean as age_met,
     (case when age_met then birth_date_source end)::varchar as age_evidence,
     vaccination_met::boolean as vaccination_met,
-    (case when vaccination_met then 'wjj' end)::varchar as vaccination_evidence,
+    {{ evidence('vaccination_met', 'wjj') }} as vaccination_evidence,
     missing_list::varchar as missing_vaccinations,
     ((child_registered or guardian_permit_valid) and (guardian_owns_home or guardian_permit_valid)
         and coalesce(age_met, false) and vaccination_met)::boolean as eligible

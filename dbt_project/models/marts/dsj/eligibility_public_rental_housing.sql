@@ -30,12 +30,12 @@ select
     household_size::integer as household_size,
     monthly_income_per_person::decimal(12, 2) as monthly_income_per_person,
     coalesce(income_met, false)::boolean as income_met,
-    (case when income_met then 'zjj' end)::varchar as income_evidence,
+    {{ evidence('income_met', 'zjj') }} as income_evidence,
     no_home_met::boolean as no_home_met,
-    (case when no_home_met then 'zjj' end)::varchar as no_home_evidence,
+    {{ evidence('no_home_met', 'zjj') }} as no_home_evidence,
     residence_met::boolean as residence_met,
-    (case when residence_met then 'gaj' end)::varchar as residence_evidence,
+    {{ evidence('residence_met', 'gaj') }} as residence_evidence,
     not_allocated_met::boolean as not_allocated_met,
-    (case when not_allocated_met then 'zjj' end)::varchar as not_allocated_evidence,
+    {{ evidence('not_allocated_met', 'zjj') }} as not_allocated_evidence,
     (coalesce(income_met, false) and no_home_met and residence_met and not_allocated_met)::boolean as eligible
 from checks

@@ -37,10 +37,10 @@ select
     'rsj'::varchar as talent_evidence,
     months_paid::integer as months_paid,
     insured_met::boolean as insured_met,
-    (case when insured_met then 'rsj' end)::varchar as insured_evidence,
+    {{ evidence('insured_met', 'rsj') }} as insured_evidence,
     no_home_met::boolean as no_home_met,
-    (case when no_home_met then 'zjj' end)::varchar as no_home_evidence,
+    {{ evidence('no_home_met', 'zjj') }} as no_home_evidence,
     residence_met::boolean as residence_met,
-    (case when residence_met then 'gaj' end)::varchar as residence_evidence,
+    {{ evidence('residence_met', 'gaj') }} as residence_evidence,
     (insured_met and no_home_met and residence_met)::boolean as eligible
 from checks
