@@ -1,7 +1,8 @@
 -- 新生入学申请: one row per student and intake year. A school sends a new workbook whenever its list changes, so
 -- only the loads since the last build are read and merged on the key; a student on two schools' lists keeps the
 -- latest application. The intake year is the one in the file name (enrollment_<school>_<YYYY>.xlsx), else the
--- year the application was made.
+-- year the application was made. A student dropped from a school's newer workbook keeps the earlier row until a
+-- full refresh (the merge adds and replaces; it never deletes).
 {{ config(
     materialized='incremental',
     incremental_strategy='merge',
