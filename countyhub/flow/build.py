@@ -104,7 +104,9 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     if proc.returncode not in (0, 1) or not run_results.exists():
         raise DbtBuildError(f"dbt build could not run: {_dbt_output_tail(proc)}")
     raw = _read_json(run_results)["results"]
-    manifest = _read_json(project.target_dir / "manifest.json")["nodes"]
+    # dbt reports unit tests and exposures too; the manifest keeps them apart from the nodes
+    parsed = _read_json(project.target_dir / "manifest.json")
+    manifest = {**parsed["nodes"], **parsed.get("unit_tests", {}), **parsed.get("exposures", {})}
     relations = {r["unique_id"]: f"{LAKE}.{n['schema']}.{n['alias']}" for r in raw
                  if (n := manifest[r["unique_id"]])["resource_type"] in ("model", "seed")}
     tables = [relations[r["unique_id"]] for r in raw if r["unique_id"] in relations and r["status"] == "success"

@@ -22,13 +22,17 @@ def _variant(tmp_path: Path, change) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+# The people marts (issue 16): the master index, its conflicts, households, property and the eligibility marts.
+PEOPLE = ("resident_master_index", "resident_conflicts", "household", "property_housing",
+          "eligibility_primary_school_enrollment", "eligibility_talent_housing_subsidy",
+          "eligibility_public_rental_housing")
 
 
 def test_shipped_contracts_are_valid_odcs() -> None:
     paths = sorted(CONTRACTS.glob("*/*.odcs.yaml"))
     assert {p.name for p in paths} == {"resident_profile.odcs.yaml", "township_overview.odcs.yaml",
                                        "urban_grids.odcs.yaml", "urban_cases.odcs.yaml",
-                                       "enterprise_registry.odcs.yaml"}
+                                       "enterprise_registry.odcs.yaml", *(f"{n}.odcs.yaml" for n in PEOPLE)}
     for path in paths:
         odcs = OpenDataContractStandard.from_file(str(path))
         assert odcs.kind == "DataContract" and odcs.apiVersion in ("v3.0.2", "v3.1.0")
@@ -96,7 +100,8 @@ def test_township_overview_view() -> None:
 
 def test_load_contracts_reads_every_department_folder() -> None:
     assert [c.dataset for c in load_contracts(CONTRACTS)] == [
-        "urban_cases", "urban_grids", "resident_profile", "township_overview", "enterprise_registry"]
+        "urban_cases", "urban_grids", *sorted(set(PEOPLE) - {"property_housing"}), "resident_profile",
+        "township_overview", "enterprise_registry", "property_housing"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
