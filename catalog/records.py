@@ -59,6 +59,16 @@ class Records(QualityStore, LineageStore):
         if self._index is not None:  # an index not built yet reads the new status when it is
             self._index.set_status(dataset, **self.index_statuses(dataset).get(dataset, {}))
 
+    def recorded_loads(self) -> set[tuple[str, str]]:
+        """(dataset, load_id) of every load recorded: a run records only the loads not there yet."""
+        with self.engine.connect() as con:
+            return {(r.dataset, r.load_id) for r in con.execute(select(t.loads.c.dataset, t.loads.c.load_id))}
+
+    def has_column_lineage(self) -> bool:
+        """Whether any column edge is stored (a catalog database that was reset has none)."""
+        with self.engine.connect() as con:
+            return con.execute(select(func.count()).select_from(t.column_lineage)).scalar() > 0
+
     def record_load(self, dataset: str, load_id: str, rows: int, status: str, started_at: datetime,
                     finished_at: datetime, message: str = "") -> None:
         """One connector run over a stream; the latest successful one is the dataset's freshness."""

@@ -131,8 +131,8 @@ class Catalog(Records):
         entry.columns = coerce_columns(entry.columns)
         now = datetime.now(UTC).replace(tzinfo=None)
         with self.engine.connect() as con:
-            previous = con.execute(select(t.datasets.c.registered_at, t.datasets.c.entry_json)
-                                   .where(t.datasets.c.name == entry.name)).first()
+            previous = con.execute(select(t.datasets.c.registered_at, t.datasets.c.entry_json,
+                                          t.datasets.c.search_terms).where(t.datasets.c.name == entry.name)).first()
         if previous is not None and not entry.issued:
             entry.issued = json.loads(previous.entry_json).get("issued", "")
         fill_defaults(entry, now.replace(tzinfo=UTC).isoformat(timespec="seconds"))
@@ -148,6 +148,8 @@ class Catalog(Records):
         data["themes"] = [mask_text(k) for k in data["themes"]]
         for column in data["columns"]:
             column["description"] = mask_text(column["description"])
+        if previous is not None and previous.search_terms is not None and _same_entry(data, previous.entry_json):
+            return  # a daily run re-registers what did not change: no write, no re-indexing, no change-log line
         values = {k: data[k] for k in ("kind", "title_zh", "title_en", "department_code", "department_name",
                                        "sharing_type", "classification", "row_count")}
         terms = entry_terms(data)  # tokenized once here, so no search process has to load the dictionaries
@@ -306,3 +308,10 @@ def _utc(ts: datetime | None) -> datetime | None:
 
 __all__ = ["CLASSIFICATIONS", "FACETS", "KINDS", "SHARING_TYPES", "SUCCESS_STATUSES", "Catalog", "Column",
            "DatasetEntry", "gate_status"]
+
+
+def _same_entry(data: dict[str, Any], stored_json: str) -> bool:
+    """Whether an entry about to be stored says what the stored one says (its `modified` stamp aside)."""
+    stored = json.loads(stored_json)
+    fresh = json.loads(json.dumps(data, ensure_ascii=False, default=str))
+    return {**fresh, "modified": stored.get("modified")} == stored

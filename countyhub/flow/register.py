@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
 from datetime import UTC
@@ -197,6 +198,19 @@ def _column_lineage(catalog: Catalog, manifest_path: Path, entries: list[Dataset
     catalog.set_column_lineage(edges, datasets=set(cols))
 
 
+def _lineage_digest(manifest_path: Path, entries: list[DatasetEntry], catalog_url: str) -> str:
+    """What column lineage is computed from: every model's code and inputs, and the columns the lake has.
+
+    The same digest means the same edges: sqlglot, the slowest part of registering, is not run again.
+    """
+    nodes = json.loads(manifest_path.read_text(encoding="utf-8")).get("nodes", {})
+    code = sorted((uid, n.get("raw_code"), n.get("depends_on"), n.get("config", {}).get("materialized"))
+                  for uid, n in nodes.items())
+    cols = sorted((e.name, [(c.name, c.type) for c in e.columns]) for e in entries)
+    text = json.dumps([code, cols, catalog_url], ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     """(Re-)register every dataset that exists in the lake; upserts, so a re-run adds nothing twice."""
     from countyhub.flow.build import manifest_file
@@ -214,10 +228,15 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
         entries += _published_entries(con, contracts, by_code)
         loads = meta.loads(con)
     for entry in entries:
-        catalog.register_dataset(entry)
+        catalog.register_dataset(entry)  # an entry that says what it said before is not written again
     if manifest_path.exists():
-        _column_lineage(catalog, manifest_path, entries, contracts)
-    for load in loads:
+        digest = _lineage_digest(manifest_path, entries, settings.catalog_url)
+        marker = manifest_path.parent / "lineage.digest"
+        if not catalog.has_column_lineage() or not marker.is_file() or marker.read_text() != digest:
+            _column_lineage(catalog, manifest_path, entries, contracts)
+            marker.write_text(digest)
+    recorded = catalog.recorded_loads()
+    for load in (x for x in loads if (f"raw_{x.department}.{x.stream}", x.load_id) not in recorded):
         catalog.record_load(f"raw_{load.department}.{load.stream}", load.load_id, load.rows_loaded, load.status,
                             load.started_at, load.finished_at, load.message)
     return len(entries)
