@@ -102,7 +102,9 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     if proc.returncode not in (0, 1) or not run_results.exists():
         raise DbtBuildError(f"dbt build could not run: {_dbt_output_tail(proc)}")
     raw = _read_json(run_results)["results"]
-    manifest = _read_json(project.target_dir / "manifest.json")["nodes"]
+    parsed = _read_json(project.target_dir / "manifest.json")
+    # dbt unit tests (`unit_tests:`) are results too, but the manifest keeps them apart from the other nodes.
+    manifest = {**parsed["nodes"], **parsed.get("unit_tests", {})}
     relations = {r["unique_id"]: f"{LAKE}.{n['schema']}.{n['alias']}" for r in raw
                  if (n := manifest[r["unique_id"]])["resource_type"] in ("model", "seed")}
     tables = [relations[r["unique_id"]] for r in raw if r["unique_id"] in relations and r["status"] == "success"
