@@ -51,13 +51,13 @@ def _name(rng: random.Random, kind: str, business: str, shop: str, rep: Person, 
     return f"大竹县{prefix}{business}有限公司"
 
 
-def build_enterprises(rng: random.Random, persons: list[Person]) -> list[dict]:
-    """One enterprise per ~12 residents; each legal representative is an adult resident."""
+def build_enterprises(rng: random.Random, persons: list[Person], per: int = PERSONS_PER_ENTERPRISE) -> list[dict]:
+    """One enterprise per `per` (~12) residents; each legal representative is an adult resident."""
     adult_cutoff = years_before(AS_OF.date(), 18).isoformat()
     adults = [p for p in persons if p.birth_date <= adult_cutoff]
     taken: set[str] = set()
     records: list[dict] = []
-    for _ in range(max(1, len(persons) // PERSONS_PER_ENTERPRISE) if adults else 0):
+    for _ in range(max(1, len(persons) // per) if adults else 0):
         kind, _weight, registrar, (low, high) = rng.choices(TYPES, weights=[t[1] for t in TYPES])[0]
         # Cooperatives are farming by law (农民专业合作社法); other types trade in any industry.
         industry, business, shop = INDUSTRIES[1] if kind == "农民专业合作社" else rng.choice(INDUSTRIES)

@@ -9,16 +9,30 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from countyhub.demo import enterprises, household, subsidy, urban
+from countyhub.demo import departments, elderly, enterprises, household, subsidy, urban
+from countyhub.demo.case_steps import with_steps
 from countyhub.demo.divisions import TOWNSHIPS, validate_county
+from countyhub.demo.education import COHORT
+from countyhub.demo.permits import CANCELLATIONS_DDL, PERMITS_DDL, build_cancellations, build_permits
+from countyhub.demo.scale import Scale, resolve
+from countyhub.demo.store import (
+    CGJ_DB,
+    DEFAULT_SEED,
+    ENTERPRISES_JSON,
+    GAJ_DB,
+    JYJ_DB,
+    JYJ_DROP,
+    MANIFEST_JSON,
+    MZJ_DROP,
+    RSJ_DB,
+    WJJ_DB,
+    ZJJ_DB,
+    demo_dir,
+    rng_for,
+    write_json,
+    write_sqlite,
+)
 from countyhub.demo.timeline import DATETIME_FORMAT
-
-DEFAULT_SEED = 2016
-GAJ_DB = "gaj_household.db"
-CGJ_DB = "cgj_urban.db"
-ENTERPRISES_JSON = "scjgj_enterprises.json"
-MZJ_DROP = Path("drops") / "mzj"
-MANIFEST_JSON = "manifest.json"
 
 
 @dataclass
@@ -30,6 +44,8 @@ class Manifest:
     townships: int
     township_codes: list[str]
     files: dict[str, str] = field(default_factory=dict)  # source -> path relative to {home}/demo
+    day: int = 0  # simulated days next_day() advanced the county since generate()
+    scale: str = "demo"
 
     def save(self, home: Path) -> Path:
         path = demo_dir(home) / MANIFEST_JSON
@@ -38,91 +54,94 @@ class Manifest:
         return path
 
 
-def demo_dir(home: Path) -> Path:
-    return Path(home) / "demo"
-
-
 def load_manifest(home: Path) -> Manifest:
     """The manifest of the last generate() into this home."""
     data = json.loads((demo_dir(home) / MANIFEST_JSON).read_text(encoding="utf-8"))
     return Manifest(**data)
 
 
-def _rng(seed: int, part: str) -> random.Random:
-    # One stream per source system, so e.g. the urban grid does not change when the population does.
-    return random.Random(f"{seed}:{part}")
-
-
-def _write_sqlite(path: Path, tables: dict[str, tuple[str, list[tuple]]]) -> None:
-    """Build into a temporary file and swap it in: a re-run replaces the database, never appends."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    with sqlite3.connect(tmp) as conn:
-        for name, (ddl, rows) in tables.items():
-            conn.execute(ddl)
-            if rows:
-                marks = ",".join("?" * len(rows[0]))
-                conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-    conn.close()
-    tmp.replace(path)
-
-
-def _write_json(path: Path, records: list[dict]) -> None:
-    path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-
-def generate(home: Path, seed: int = DEFAULT_SEED, persons: int = 5000) -> Manifest:
-    """Write gaj/cgj SQLite databases, the mzj CSV drop and the scjgj API records; return the manifest."""
-    if persons < 1:
+def generate(home: Path, seed: int = DEFAULT_SEED, persons: int | None = None,
+             scale: str | Scale = "demo") -> Manifest:
+    """Write every department's source system under {home}/demo (SQLite databases, CSV and Excel drops, the
+    scjgj API records) at the given scale (`persons` overrides its population); return the manifest."""
+    size = resolve(scale, persons)
+    if size.persons < 1:
         raise ValueError("persons must be at least 1")
     validate_county()
     out = demo_dir(home)
     drop = out / MZJ_DROP
     drop.mkdir(parents=True, exist_ok=True)
 
-    registry = household.build_registry(_rng(seed, "gaj"), persons)
-    _write_sqlite(out / GAJ_DB, {
+    registry = household.build_registry(rng_for(seed, "gaj"), size.persons)
+    permits = build_permits(rng_for(seed, "gaj.permits"), size.persons, COHORT)
+    cancellations = build_cancellations(rng_for(seed, "gaj.cancellations"), registry.persons)
+    write_sqlite(out / GAJ_DB, {
         "persons": (household.PERSONS_DDL, registry.person_rows()),
         "households": (household.HOUSEHOLDS_DDL, registry.household_rows()),
+        "residence_permits": (PERMITS_DDL, permits.rows),
+        "person_cancellations": (CANCELLATIONS_DDL, cancellations),
     })
 
-    grid = urban.build_urban(_rng(seed, "cgj"))
-    _write_sqlite(out / CGJ_DB, {
+    if size.grids is None:
+        grid = urban.build_urban(rng_for(seed, "cgj"))
+    else:
+        grid = urban.build_urban_county(rng_for(seed, "cgj"), size.grids, size.facilities or 0, size.cases or 0)
+    cases = with_steps(rng_for(seed, "cgj.cases"), grid["cases"])
+    write_sqlite(out / CGJ_DB, {
         "grids": (urban.GRIDS_DDL, grid["grids"]),
         "facilities": (urban.FACILITIES_DDL, grid["facilities"]),
-        "cases": (urban.CASES_DDL, grid["cases"]),
+        "cases": (urban.CASES_DDL, cases),
     })
 
-    roll = subsidy.build_roll(_rng(seed, "mzj"), registry.persons)
+    roll = subsidy.build_roll(rng_for(seed, "mzj"), registry.persons)
     roll_path = drop / subsidy.roll_file_name()
     # The demo owns this drop folder: older rolls would be read as extra months.
     for stale in drop.glob("subsidy_roll_*.csv"):
         if stale != roll_path:
             stale.unlink()
     subsidy.write_roll(roll_path, roll)
+    allowances = elderly.build_allowances(rng_for(seed, "mzj.elderly"), registry.persons)
+    allowance_path = drop / elderly.file_name()
+    for stale in drop.glob("elderly_allowance_*.csv"):
+        if stale != allowance_path:
+            stale.unlink()
+    elderly.write_allowances(allowance_path, allowances)
 
-    records = enterprises.build_enterprises(_rng(seed, "scjgj"), registry.persons)
-    _write_json(out / ENTERPRISES_JSON, records)
+    records = enterprises.build_enterprises(rng_for(seed, "scjgj"), registry.persons, size.persons_per_enterprise)
+    write_json(out / ENTERPRISES_JSON, records)
 
+    counts = {
+        "gaj.persons": len(registry.persons),
+        "gaj.households": len(registry.households),
+        "gaj.residence_permits": len(permits.rows),
+        "gaj.person_cancellations": len(cancellations),
+        "cgj.grids": len(grid["grids"]),
+        "cgj.facilities": len(grid["facilities"]),
+        "cgj.cases": len(cases),
+        "mzj.subsidy_roll": len(roll),
+        "mzj.elderly_allowances": len(allowances),
+        "scjgj.enterprises": len(records),
+    }
+    counts |= departments.write_rsj_zjj(out, seed, registry, permits, records)
+    counts |= departments.write_jyj_wjj(out, seed, registry, permits)
     manifest = Manifest(
         seed=seed,
-        counts={
-            "gaj.persons": len(registry.persons),
-            "gaj.households": len(registry.households),
-            "cgj.grids": len(grid["grids"]),
-            "cgj.facilities": len(grid["facilities"]),
-            "cgj.cases": len(grid["cases"]),
-            "mzj.subsidy_roll": len(roll),
-            "scjgj.enterprises": len(records),
-        },
+        counts=counts,
         townships=len(TOWNSHIPS),
         township_codes=[t.code for t in TOWNSHIPS],
         files={
             "gaj.household_registry": GAJ_DB,
             "cgj.urban_grid": CGJ_DB,
             "mzj.subsidy_drop": str(MZJ_DROP / subsidy.roll_file_name()),
+            "mzj.elderly_allowance": str(MZJ_DROP / elderly.file_name()),
             "scjgj.enterprise_api": ENTERPRISES_JSON,
+            "rsj.social_insurance": RSJ_DB,
+            "zjj.housing": ZJJ_DB,
+            "jyj.school_registry": JYJ_DB,
+            "jyj.enrollment_drop": str(JYJ_DROP),
+            "wjj.health_records": WJJ_DB,
         },
+        scale=size.name,
     )
     manifest.save(home)
     return manifest

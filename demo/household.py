@@ -82,7 +82,7 @@ def person_name(rng: random.Random, male: bool) -> str:
     return surname + name
 
 
-def _address(rng: random.Random, township: Township) -> str:
+def address_in(rng: random.Random, township: Township) -> str:
     if township.is_urban:
         street = rng.choice(_SURNAMES) + rng.choice(AddressTables.street_suffixes)
         return f"{township.full_address_prefix}{street}{rng.randint(1, 300)}号"
@@ -105,7 +105,7 @@ def build_registry(rng: random.Random, persons: int) -> Registry:
     while len(people) < persons:
         household_id = len(households) + 1
         township = rng.choices(TOWNSHIPS, weights=_TOWNSHIP_WEIGHTS)[0]
-        address = _address(rng, township)
+        address = address_in(rng, township)
         ethnicity = rng.choices(ethnic_names, weights=ethnic_weights)[0]
         size = min(rng.choices(sizes, weights=size_weights)[0], persons - len(people))
         head_phone = mobile(rng)

@@ -49,19 +49,29 @@ def build_roll(rng: random.Random, persons: list[Person]) -> list[tuple[str, ...
 
 
 def write_roll(path: Path, rows: list[tuple[str, ...]]) -> None:
+    """The roll laid out as the bureau prints it (see write_printed_csv), the total under 月发放金额."""
+    year, month = ROLL_MONTH.split("-")
+    write_printed_csv(path, f"大竹县民政局社会救助发放名册（{year}年{int(month)}月）", "填报单位：大竹县民政局社会救助股",
+                      HEADERS, rows, HEADERS.index("月发放金额"))
+
+
+def write_printed_csv(path: Path, title: str, unit: str, headers: tuple[str, ...], rows: list[tuple[str, ...]],
+                      total_column: int, month: str = ROLL_MONTH) -> None:
     """CSV with CRLF line ends and Chinese headers, encoded GB18030 like the bureau's Excel export, laid out as
     it is printed: a title and the reporting unit above the header, the total and signatures below the rows."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    blank = [""] * (len(HEADERS) - 1)
-    year, month = ROLL_MONTH.split("-")
-    writer.writerow([f"大竹县民政局社会救助发放名册（{year}年{int(month)}月）", *blank])
-    writer.writerow(["填报单位：大竹县民政局社会救助股", *blank])
-    writer.writerow(HEADERS)
+    blank = [""] * (len(headers) - 1)
+    year, month = month.split("-")
+    writer.writerow([title, *blank])
+    writer.writerow([unit, *blank])
+    writer.writerow(headers)
     writer.writerows(rows)
-    total = sum(float(r[3]) for r in rows)
-    writer.writerow(["合计", "", "", f"{total:.2f}", "", "", ""])
-    writer.writerow(["制表人：李明", "", "审核人：王芳", "", "", "", ""])
+    total = sum(float(r[total_column]) for r in rows)
+    footer = ["合计", *blank]
+    footer[total_column] = f"{total:.2f}"
+    writer.writerow(footer)
+    writer.writerow(["制表人：李明", "", "审核人：王芳", *blank[2:]])
     writer.writerow([f"填报日期：{year}年{int(month)}月30日", *blank])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue().encode(ENCODING))

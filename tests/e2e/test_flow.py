@@ -27,7 +27,7 @@ from countyhub.contracts.publish import current_publication
 from countyhub.core.settings import Settings, load_settings
 from countyhub.demo import Manifest, load_manifest
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE
-from countyhub.demo.generate import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, demo_dir
+from countyhub.demo.generate import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, RSJ_DB, WJJ_DB, ZJJ_DB, demo_dir
 from countyhub.demo.subsidy import ENCODING, roll_file_name
 from countyhub.flow.run import FlowReport, run_flow
 from countyhub.flow.runtime import Runtime
@@ -35,13 +35,20 @@ from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
 PERSONS = 800
-RAW_STREAMS = ("gaj.persons", "gaj.households", "cgj.grids", "cgj.facilities", "cgj.cases", "mzj.subsidy_roll",
-               "scjgj.enterprises")
+# Cursor streams and the demo database each is read from.
+CURSOR_STREAMS = {"gaj.persons": GAJ_DB, "gaj.households": GAJ_DB, "gaj.residence_permits": GAJ_DB,
+                  "gaj.person_cancellations": GAJ_DB, "cgj.facilities": CGJ_DB, "cgj.cases": CGJ_DB,
+                  "rsj.insured_persons": RSJ_DB, "rsj.talents": RSJ_DB, "zjj.property_records": ZJJ_DB,
+                  "zjj.rental_applications": ZJJ_DB, "wjj.vaccinations": WJJ_DB}
+SNAPSHOT_STREAMS = ("cgj.grids", "scjgj.enterprises", "jyj.schools", "wjj.clinics")
+FILES_STREAMS = ("mzj.subsidy_roll", "mzj.elderly_allowances", "jyj.enrollment_applications")
+RAW_STREAMS = (*CURSOR_STREAMS, *SNAPSHOT_STREAMS, *FILES_STREAMS)
 # The load mode each stream resolves to with no `mode:` line (enterprises: the deliberate snapshot in scjgj.yml).
-MODES = {"gaj.persons": "incremental", "gaj.households": "incremental", "cgj.grids": "snapshot",
-         "cgj.facilities": "incremental", "cgj.cases": "incremental", "mzj.subsidy_roll": "files",
-         "scjgj.enterprises": "snapshot"}
-CURSOR_STREAMS = {"gaj.persons": GAJ_DB, "gaj.households": GAJ_DB, "cgj.facilities": CGJ_DB, "cgj.cases": CGJ_DB}
+MODES = {**dict.fromkeys(CURSOR_STREAMS, "incremental"), **dict.fromkeys(SNAPSHOT_STREAMS, "snapshot"),
+         **dict.fromkeys(FILES_STREAMS, "files")}
+# The streams the `changes` fixture leaves alone: the next run reads them as an unchanged county.
+UNTOUCHED = ("gaj.residence_permits", "gaj.person_cancellations", "rsj.insured_persons", "rsj.talents",
+             "zjj.property_records", "zjj.rental_applications", "wjj.vaccinations")
 
 
 def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch, name: str) -> Settings:
@@ -126,10 +133,9 @@ def test_second_run_of_an_unchanged_county_is_incremental(twice) -> None:
     expected = {
         # cursor streams read again only the rows at the saved cursor, find them unchanged and write nothing
         **{s: ("incremental", _at_cursor(settings, s), 0, 0, 0) for s in CURSOR_STREAMS},
-        # snapshots read everything and find no difference; the unchanged roll file is not read at all
-        "cgj.grids": ("snapshot", manifest.counts["cgj.grids"], 0, 0, 0),
-        "scjgj.enterprises": ("snapshot", manifest.counts["scjgj.enterprises"], 0, 0, 0),
-        "mzj.subsidy_roll": ("files", 0, 0, 0, 0),
+        # snapshots read everything and find no difference; unchanged files (roll, workbooks) are not read at all
+        **{s: ("snapshot", manifest.counts[s], 0, 0, 0) for s in SNAPSHOT_STREAMS},
+        **{s: ("files", 0, 0, 0, 0) for s in FILES_STREAMS},
     }
     assert _loads(second) == expected
     assert _logged(settings, second) == expected
@@ -322,7 +328,8 @@ def test_an_unreachable_department_fails_alone_and_the_rest_of_the_county_is_pub
     failed = [line for line in b.output.splitlines() if line.startswith("department gaj failed to load:")]
     assert len(failed) == 1, b.output
     assert "departments/gaj.yml: source household_registry:" in failed[0] and "Connection refused" in failed[0]
-    assert b.loaded == {"cgj": 3, "mzj": 1, "scjgj": 1}  # every stream of the other departments; none of gaj's
+    # every stream of the other departments; none of gaj's
+    assert b.loaded == {"cgj": 3, "mzj": 2, "scjgj": 1, "rsj": 2, "zjj": 2, "jyj": 2, "wjj": 2}
     assert set(b.after) == NOT_FROM_GAJ | {"shared.resident_profile", "shared.township_overview"}
     for name, (version, rows, digest) in b.after.items():
         if name in NOT_FROM_GAJ:  # built, gated and published: a new version
@@ -350,6 +357,12 @@ def test_changed_rows_are_all_the_next_run_loads(changes: Changes) -> None:
         # the re-exported file replaces its own rows: every line in, every old line out
         "mzj.subsidy_roll": ("files", lines, lines, 0, lines - 1),
         "scjgj.enterprises": ("snapshot", c.kept_enterprises, 0, 0, counts["scjgj.enterprises"] - c.kept_enterprises),
+        # the departments the fixture does not change: as in an unchanged county
+        **{s: ("incremental", _at_cursor(c.settings, s), 0, 0, 0) for s in UNTOUCHED},
+        "jyj.schools": ("snapshot", counts["jyj.schools"], 0, 0, 0),
+        "wjj.clinics": ("snapshot", counts["wjj.clinics"], 0, 0, 0),
+        "mzj.elderly_allowances": ("files", 0, 0, 0, 0),
+        "jyj.enrollment_applications": ("files", 0, 0, 0, 0),
     }
     assert _loads(c.changed) == expected
     assert _logged(c.settings, c.changed) == expected

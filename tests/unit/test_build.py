@@ -69,7 +69,8 @@ def test_sources_are_generated_under_home_from_department_files(settings: Settin
     gaj = yaml.safe_load((project.project_dir / "models/staging/gaj/_sources.yml").read_text(encoding="utf-8"))
     source_doc = gaj["sources"][0]
     assert (source_doc["name"], source_doc["schema"], source_doc["database"]) == ("raw_gaj", "raw_gaj", "lake")
-    assert [t["name"] for t in source_doc["tables"]] == ["persons", "households"]
+    assert [t["name"] for t in source_doc["tables"]] == ["persons", "households", "residence_permits",
+                                                         "person_cancellations"]
     assert source_doc["tables"][0]["meta"]["primary_key"] == ["person_id"]
     assert sources_yaml(DEPARTMENTS[0]).startswith("# GENERATED")
     # Everything else is the repository's project, byte for byte (plus the seeds generated from the same files).

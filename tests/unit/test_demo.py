@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 from stdnum.cn import ric, uscc
 
@@ -19,6 +20,12 @@ from countyhub.demo.identifiers import organization_code_check
 
 PERSONS = 500
 ROLL = Path("drops/mzj/subsidy_roll_2026-11.csv")
+ELDERLY = Path("drops/mzj/elderly_allowance_2026-11.csv")
+# The SQLite tables of every department database, for counts straight from the files.
+TABLES = {"gaj_household.db": ("persons", "households", "residence_permits", "person_cancellations"),
+          "cgj_urban.db": ("grids", "facilities", "cases"), "rsj_social_insurance.db": ("insured_persons", "talents"),
+          "zjj_housing.db": ("property_records", "rental_applications"), "jyj_education.db": ("schools",),
+          "wjj_health.db": ("clinics", "vaccinations")}
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -28,12 +35,22 @@ def _rows(db: Path, sql: str) -> list[tuple]:
     return rows
 
 
-def _roll(demo: Path) -> list[dict[str, str]]:
+def _roll(demo: Path, name: Path = ROLL) -> list[dict[str, str]]:
     """The roll's data rows: below the title and 填报单位 lines, above the 合计 and signature lines."""
-    lines = list(csv.reader(io.StringIO((demo / ROLL).read_bytes().decode("gb18030"), newline="")))
-    assert lines[0][0].startswith("大竹县民政局社会救助发放名册") and lines[1][0].startswith("填报单位：")
+    lines = list(csv.reader(io.StringIO((demo / name).read_bytes().decode("gb18030"), newline="")))
+    title = "大竹县民政局社会救助发放名册" if name == ROLL else "大竹县民政局高龄津贴发放名册"
+    assert lines[0][0].startswith(title) and lines[1][0].startswith("填报单位：")
     assert [line[0][:4] for line in lines[-3:]] == ["合计", "制表人：", "填报日期"]
     return [dict(zip(lines[2], line, strict=True)) for line in lines[3:-3]]
+
+
+def _workbook(path: Path) -> list[tuple]:
+    """The data rows of an enrollment workbook: below its title row and header."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book["新生登记"].iter_rows(values_only=True))
+    book.close()
+    assert rows[0][0].endswith("2027年秋季一年级新生入学申请表") and rows[1][:2] == ("序号", "学生姓名")
+    return rows[2:]
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -56,7 +73,10 @@ def demo(home: Path) -> Path:
 def test_same_seed_gives_byte_identical_files(home: Path, tmp_path: Path) -> None:
     generate(tmp_path, persons=PERSONS)
     assert _digests(tmp_path / "demo") == _digests(home / "demo")
-    assert len(_digests(home / "demo")) == 5
+    # 6 SQLite databases, 2 mzj CSV exports, the scjgj JSON, the manifest and one workbook per primary school
+    workbooks = len(list((home / "demo/drops/jyj").glob("enrollment_*.xlsx")))
+    assert workbooks >= len(TOWNSHIPS)
+    assert len(_digests(home / "demo")) == 10 + workbooks
 
 
 def test_other_seed_gives_other_data(home: Path, tmp_path: Path) -> None:
@@ -69,7 +89,7 @@ def test_rerun_overwrites_without_duplicating(tmp_path: Path) -> None:
     (tmp_path / "demo/drops/mzj/subsidy_roll_2026-10.csv").write_bytes(b"stale")
     generate(tmp_path, persons=50)
     assert _rows(tmp_path / "demo/gaj_household.db", "SELECT COUNT(*) FROM persons") == [(50,)]
-    assert [p.name for p in (tmp_path / "demo/drops/mzj").iterdir()] == [ROLL.name]
+    assert sorted(p.name for p in (tmp_path / "demo/drops/mzj").iterdir()) == [ELDERLY.name, ROLL.name]
 
 
 def test_county_is_real_and_townships_coded_under_it() -> None:
@@ -144,10 +164,12 @@ def test_urban_grid_shape(demo: Path) -> None:
 
 def test_manifest_counts_match_files(home: Path, demo: Path) -> None:
     manifest = load_manifest(home)
-    gaj, cgj = demo / "gaj_household.db", demo / "cgj_urban.db"
-    actual = {f"gaj.{t}": _rows(gaj, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("persons", "households")}
-    actual |= {f"cgj.{t}": _rows(cgj, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("grids", "facilities", "cases")}
+    gaj = demo / "gaj_household.db"
+    actual = {f"{db[:db.index('_')]}.{t}": _rows(demo / db, f"SELECT COUNT(*) FROM {t}")[0][0]
+              for db, tables in TABLES.items() for t in tables}
     actual["mzj.subsidy_roll"] = len(_roll(demo))
+    actual["mzj.elderly_allowances"] = len(_roll(demo, ELDERLY))
+    actual["jyj.enrollment_applications"] = sum(len(_workbook(p)) for p in (demo / "drops/jyj").glob("*.xlsx"))
     actual["scjgj.enterprises"] = len(json.loads((demo / "scjgj_enterprises.json").read_text(encoding="utf-8")))
     assert manifest.counts == actual
     codes = sorted({r[0] for r in _rows(gaj, "SELECT township_code FROM households")})
