@@ -67,6 +67,18 @@ def mart_path(contract: Contract) -> Path:
     return Path("models") / "marts" / contract.department / f"{contract.dataset}.yml"
 
 
+def materialization(contract: Contract) -> dict[str, Any]:
+    """A table, rebuilt whole; or, when the contract says `dbtMaterialization: incremental` (rows that arrive and
+    change by key, e.g. cases), merged on its primary key. DuckLake takes MERGE INTO (dbt-duckdb's `merge` strategy,
+    DuckDB >= 1.4). A contract version that adds columns alters the table (append_new_columns; dbt allows only that or
+    `fail` with an enforced contract); one that drops or retypes a column needs `dbt build --full-refresh`."""
+    if contract.custom.get("dbtMaterialization") != "incremental":
+        return {"materialized": "table"}
+    keys = [c.name for c in contract.columns if c.primary_key]
+    return {"materialized": "incremental", "incremental_strategy": "merge",
+            "unique_key": keys[0] if len(keys) == 1 else keys, "on_schema_change": "append_new_columns"}
+
+
 def mart_yaml(contract: Contract) -> str:
     """The dbt model contract (names + types, enforced) of a mart, derived from its ODCS contract."""
     columns = [{"name": c.name, "data_type": c.physical_type.lower(),
@@ -75,7 +87,7 @@ def mart_yaml(contract: Contract) -> str:
     model = {
         "name": contract.dataset,
         "description": (contract.description or "").strip(),
-        "config": {"materialized": "table", "schema": "audit", "contract": {"enforced": True},
+        "config": {**materialization(contract), "schema": "audit", "contract": {"enforced": True},
                    "meta": {"odcs": contract.id, "contract_version": contract.version,
                             "department": contract.department, "sharing_type": contract.sharing_type}},
         "columns": columns,
