@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ DATE_FORMS = ("iso", "slash", "chinese", "excel")
 OTHER_FORM_SHARE = 0.1
 # Zip entries and document properties carry this time, so the same county gives byte-identical workbooks.
 FIXED_TIME = datetime(2026, 11, 20, 18, 0, 0)
+MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
 
 
 def file_name(school_code: str) -> str:
@@ -68,5 +70,9 @@ def _fixed_times(data: bytes) -> bytes:
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets `modified` to the wall clock on save
+                data = MODIFIED.sub(f"<dcterms:modified\\1>{FIXED_TIME:%Y-%m-%dT%H:%M:%SZ}</dcterms:modified>".encode(),
+                                    data)
+            target.writestr(fixed, data)
     return out.getvalue()

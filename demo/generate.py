@@ -60,6 +60,15 @@ def load_manifest(home: Path) -> Manifest:
     return Manifest(**data)
 
 
+def _only_export(drop: Path, name: str) -> Path:
+    """The path of this month's export, with the older months' files of the same roll removed: the demo owns the
+    drop folder, and an older roll would be read as an extra month."""
+    for stale in drop.glob(name.rsplit("_", 1)[0] + "_*.csv"):
+        if stale.name != name:
+            stale.unlink()
+    return drop / name
+
+
 def generate(home: Path, seed: int = DEFAULT_SEED, persons: int | None = None,
              scale: str | Scale = "demo") -> Manifest:
     """Write every department's source system under {home}/demo (SQLite databases, CSV and Excel drops, the
@@ -94,18 +103,9 @@ def generate(home: Path, seed: int = DEFAULT_SEED, persons: int | None = None,
     })
 
     roll = subsidy.build_roll(rng_for(seed, "mzj"), registry.persons)
-    roll_path = drop / subsidy.roll_file_name()
-    # The demo owns this drop folder: older rolls would be read as extra months.
-    for stale in drop.glob("subsidy_roll_*.csv"):
-        if stale != roll_path:
-            stale.unlink()
-    subsidy.write_roll(roll_path, roll)
+    subsidy.write_roll(_only_export(drop, subsidy.roll_file_name()), roll)
     allowances = elderly.build_allowances(rng_for(seed, "mzj.elderly"), registry.persons)
-    allowance_path = drop / elderly.file_name()
-    for stale in drop.glob("elderly_allowance_*.csv"):
-        if stale != allowance_path:
-            stale.unlink()
-    elderly.write_allowances(allowance_path, allowances)
+    elderly.write_allowances(_only_export(drop, elderly.file_name()), allowances)
 
     records = enterprises.build_enterprises(rng_for(seed, "scjgj"), registry.persons, size.persons_per_enterprise)
     write_json(out / ENTERPRISES_JSON, records)

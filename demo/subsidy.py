@@ -23,11 +23,11 @@ RECIPIENT_SHARE = 0.08
 SECOND_TYPE_SHARE = 0.12
 
 
-def roll_file_name() -> str:
-    return f"subsidy_roll_{ROLL_MONTH}.csv"
+def roll_file_name(month: str = ROLL_MONTH) -> str:
+    return f"subsidy_roll_{month}.csv"
 
 
-def build_roll(rng: random.Random, persons: list[Person]) -> list[tuple[str, ...]]:
+def build_roll(rng: random.Random, persons: list[Person], month: str = ROLL_MONTH) -> list[tuple[str, ...]]:
     """About 8% of persons, some with a second, different 救助类型; ordered by township as exported."""
     count = max(1, round(len(persons) * RECIPIENT_SHARE))
     recipients = rng.sample(persons, min(count, len(persons)))
@@ -43,16 +43,16 @@ def build_roll(rng: random.Random, persons: list[Person]) -> list[tuple[str, ...
             start = f"{rng.randint(2016, 2026)}-{rng.randint(1, 12):02d}"
             township = TOWNSHIP_BY_CODE[person.township_code]
             rows.append((person.id_number, person.name, kind, f"{rng.choice(amounts[kind]):.2f}",
-                         min(start, ROLL_MONTH), township.code, township.name))
+                         min(start, month), township.code, township.name))
     rows.sort(key=lambda r: (r[5], r[0], kinds.index(r[2])))
     return rows
 
 
-def write_roll(path: Path, rows: list[tuple[str, ...]]) -> None:
+def write_roll(path: Path, rows: list[tuple[str, ...]], month: str = ROLL_MONTH) -> None:
     """The roll laid out as the bureau prints it (see write_printed_csv), the total under 月发放金额."""
-    year, month = ROLL_MONTH.split("-")
-    write_printed_csv(path, f"大竹县民政局社会救助发放名册（{year}年{int(month)}月）", "填报单位：大竹县民政局社会救助股",
-                      HEADERS, rows, HEADERS.index("月发放金额"))
+    year, mon = month.split("-")
+    write_printed_csv(path, f"大竹县民政局社会救助发放名册（{year}年{int(mon)}月）", "填报单位：大竹县民政局社会救助股",
+                      HEADERS, rows, HEADERS.index("月发放金额"), month)
 
 
 def write_printed_csv(path: Path, title: str, unit: str, headers: tuple[str, ...], rows: list[tuple[str, ...]],

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 AS_OF = datetime(2026, 11, 20, 18, 0, 0)
 ROLL_MONTH = "2026-11"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# next_day() changes about this share of each system's rows per simulated day.
+CHANGE_SHARE = 0.01
 
 
 def random_date(rng: random.Random, start: date, end: date) -> date:
@@ -32,3 +34,19 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
+
+
+def day_clock(day: int) -> tuple[datetime, datetime]:
+    """The simulated day `day` after AS_OF: (its start, its end); changes are stamped inside it."""
+    end = AS_OF + timedelta(days=day)
+    return end - timedelta(days=1), end
+
+
+def moment(rng: random.Random, day: int) -> str:
+    start, _ = day_clock(day)
+    return stamp(start + timedelta(seconds=rng.randrange(1, 86400)))
+
+
+def share(rng: random.Random, total: int, rate: float = CHANGE_SHARE) -> int:
+    """How many of `total` rows change today: `rate` of them, at least one when there are any."""
+    return min(total, max(1, round(total * rate * rng.uniform(0.8, 1.2)))) if total else 0
