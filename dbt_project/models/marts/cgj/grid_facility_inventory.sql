@@ -34,4 +34,6 @@ select
     counted.last_updated_at::timestamp as last_updated_at
 from counted
 left join {{ ref('stg_cgj__grids') }} as grids on counted.grid_code = grids.grid_code
-left join {{ ref('int_townships_unioned') }} as townships on grids.township_code = townships.township_code
+-- The seed, not int_townships_unioned: that one reads every department, and a failed load elsewhere (scjgj) must
+-- not hold back cgj's inventory.
+left join {{ ref('townships') }} as townships on grids.township_code = townships.township_code
