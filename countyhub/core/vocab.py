@@ -8,8 +8,8 @@ from typing import Literal, get_args
 SharingType = Literal["unconditional", "conditional", "not_shared"]
 # Ordered from least to most restricted: a dataset takes the most restricted of its columns.
 Classification = Literal["public", "internal", "sensitive", "secret"]
-# Schemas of the lake besides each department's raw_<code>.
-Zone = Literal["staging", "intermediate", "audit", "shared", "quarantine", "meta"]
+# Schemas of the lake besides each department's raw_<code>. history: dbt snapshots (what held as of a date).
+Zone = Literal["staging", "intermediate", "audit", "shared", "quarantine", "meta", "history"]
 
 # Who a signed-in principal is in its department: reads, loads, decides its department's requests, runs the platform.
 Role = Literal["analyst", "engineer", "steward", "admin", "app"]  # app: a department's system calling services

@@ -32,7 +32,9 @@ def test_shipped_contracts_are_valid_odcs() -> None:
     paths = sorted(CONTRACTS.glob("*/*.odcs.yaml"))
     assert {p.name for p in paths} == {"resident_profile.odcs.yaml", "township_overview.odcs.yaml",
                                        "urban_grids.odcs.yaml", "urban_cases.odcs.yaml",
-                                       "enterprise_registry.odcs.yaml", *(f"{n}.odcs.yaml" for n in PEOPLE)}
+                                       "enterprise_registry.odcs.yaml", *(f"{n}.odcs.yaml" for n in PEOPLE),
+                                       "grid_facility_inventory.odcs.yaml", "urban_case_sla.odcs.yaml",
+                                       "department_inventory.odcs.yaml"}
     for path in paths:
         odcs = OpenDataContractStandard.from_file(str(path))
         assert odcs.kind == "DataContract" and odcs.apiVersion in ("v3.0.2", "v3.1.0")
@@ -99,9 +101,12 @@ def test_township_overview_view() -> None:
 
 
 def test_load_contracts_reads_every_department_folder() -> None:
-    assert [c.dataset for c in load_contracts(CONTRACTS)] == [
-        "urban_cases", "urban_grids", *sorted(set(PEOPLE) - {"property_housing"}), "resident_profile",
-        "township_overview", "enterprise_registry", "property_housing"]
+    contracts = load_contracts(CONTRACTS)
+    assert [c.path for c in contracts] == sorted(CONTRACTS.glob("*/*.odcs.yaml"))
+    assert {c.department for c in contracts} >= {"cgj", "dsj", "scjgj", "zjj"}
+    assert set(PEOPLE) <= {c.dataset for c in contracts}
+    assert [c.dataset for c in contracts if c.dataset in ("urban_cases", "urban_grids", "enterprise_registry")] == [
+        "urban_cases", "urban_grids", "enterprise_registry"]
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -2,17 +2,26 @@
 -- the civil affairs roll (the one source that carries names), so no township silently disappears.
 with codes as (
     select township_code from {{ ref('townships') }}
-    union select township_code from {{ ref('stg_gaj__persons') }}
-    union select township_code from {{ ref('stg_gaj__households') }}
-    union select township_code from {{ ref('stg_cgj__grids') }}
-    union select township_code from {{ ref('stg_scjgj__enterprises') }}
-    union select township_code from {{ ref('int_subsidies_filtered_to_latest_file') }}
+    union
+    select township_code from {{ ref('stg_gaj__persons') }}
+    union
+    select township_code from {{ ref('stg_gaj__households') }}
+    union
+    select township_code from {{ ref('stg_cgj__grids') }}
+    union
+    select township_code from {{ ref('stg_scjgj__enterprises') }}
+    union
+    select township_code from {{ ref('int_subsidies_filtered_to_latest_file') }}
 ),
+
 roll_names as (
-    select township_code, mode(township_name) as township_name
+    select
+        township_code,
+        mode(township_name) as township_name
     from {{ ref('int_subsidies_filtered_to_latest_file') }}
     group by township_code
 )
+
 select
     codes.township_code,
     coalesce(seed.township_name, roll_names.township_name) as township_name,

@@ -3,42 +3,72 @@
 with townships as (
     select * from {{ ref('int_townships_unioned') }}
 ),
+
 residents as (
-    select township_code, count(*) as n from {{ ref('stg_gaj__persons') }} group by 1
+    select
+        township_code,
+        count(*) as n
+    from {{ ref('stg_gaj__persons') }}
+    group by 1
 ),
+
 households as (
-    select township_code, count(*) as n from {{ ref('stg_gaj__households') }} group by 1
+    select
+        township_code,
+        count(*) as n
+    from {{ ref('stg_gaj__households') }}
+    group by 1
 ),
+
 subsidies as (
-    select township_code, count(distinct id_number) as recipients, sum(monthly_amount) as total
+    select
+        township_code,
+        count(distinct id_number) as recipients,
+        sum(monthly_amount) as total
     from {{ ref('int_subsidies_filtered_to_latest_file') }}
     group by 1
 ),
+
 enterprises as (
-    select township_code, count(*) as n
+    select
+        township_code,
+        count(*) as n
     from {{ ref('stg_scjgj__enterprises') }}
     where status = '存续'
     group by 1
 ),
+
 grids as (
     select * from {{ ref('stg_cgj__grids') }}
 ),
+
 grid_counts as (
-    select township_code, count(*) as n from grids group by 1
-),
-facilities as (
-    select grids.township_code, count(*) as n
-    from {{ ref('stg_cgj__facilities') }} as f
-    join grids using (grid_code)
+    select
+        township_code,
+        count(*) as n
+    from grids
     group by 1
 ),
+
+facilities as (
+    select
+        grids.township_code,
+        count(*) as n
+    from {{ ref('stg_cgj__facilities') }}
+    inner join grids using (grid_code)
+    group by 1
+),
+
 open_cases as (
-    select grids.township_code, count(*) as n
+    select
+        grids.township_code,
+        count(*) as n
     from {{ ref('stg_cgj__cases') }} as c
-    join grids using (grid_code)
+    inner join grids using (grid_code)
     where c.status = 'open'
     group by 1
 )
+
 select
     t.township_code::varchar as township_code,
     t.township_name::varchar as township_name,
