@@ -16,11 +16,16 @@ with applications as (
             year(applied_on)
         ) as intake_year
     from {{ ref('stg_jyj__enrollment_applications') }}
-    where student_id_number is not null
-    {% if is_incremental() %}
-        and loaded_at > (select coalesce(max(loaded_at), timestamp '1900-01-01') from {{ this }})
-    {% endif %}
+    where
+        student_id_number is not null
+        {% if is_incremental() %}
+            and loaded_at > (
+                select coalesce(max(existing.loaded_at), timestamp '1900-01-01')
+                from {{ this }} as existing
+            )
+        {% endif %}
 )
+
 select
     student_id_number,
     intake_year,

@@ -4,37 +4,86 @@
 with records as (
     select * from {{ ref('int_person_records_unioned') }}
 ),
+
 values_ as (
     -- one row per value held (a union, not UNPIVOT: the catalog's column lineage can follow it)
-    select id_number, department, recorded_at, 'name' as field, name as value
-    from records where name is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'name' as field,
+        name as value
+    from records
+    where name is not null
     union all
-    select id_number, department, recorded_at, 'gender' as field, gender as value
-    from records where gender is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'gender' as field,
+        gender as value
+    from records
+    where gender is not null
     union all
-    select id_number, department, recorded_at, 'birth_date' as field, strftime(birth_date, '%Y-%m-%d') as value
-    from records where birth_date is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'birth_date' as field,
+        strftime(birth_date, '%Y-%m-%d') as value
+    from records
+    where birth_date is not null
     union all
-    select id_number, department, recorded_at, 'address' as field, address as value
-    from records where address is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'address' as field,
+        address as value
+    from records
+    where address is not null
     union all
-    select id_number, department, recorded_at, 'phone' as field, phone as value
-    from records where phone is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'phone' as field,
+        phone as value
+    from records
+    where phone is not null
     union all
-    select id_number, department, recorded_at, 'township_code' as field, township_code as value
-    from records where township_code is not null
+    select
+        id_number,
+        department,
+        recorded_at,
+        'township_code' as field,
+        township_code as value
+    from records
+    where township_code is not null
 ),
+
 per_department as (
     -- a department's own records can disagree (a duplicate insured row, two properties): its newest one counts
-    select id_number, field, department, value, recorded_at
+    select
+        id_number,
+        field,
+        department,
+        value,
+        recorded_at
     from values_
     qualify row_number() over (
-        partition by id_number, field, department order by recorded_at desc nulls last, value
+        partition by id_number, field, department order by recorded_at desc nulls last, value asc
     ) = 1
 ),
+
 rules as (
-    select field, department, rank from {{ ref('survivorship_rules') }}
+    select
+        field,
+        department,
+        rank
+    from {{ ref('survivorship_rules') }}
 )
+
 select
     per_department.id_number,
     per_department.field,
@@ -44,7 +93,7 @@ select
     rules.rank as rule_rank,
     row_number() over (
         partition by per_department.id_number, per_department.field
-        order by rules.rank, per_department.recorded_at desc nulls last, per_department.department
+        order by rules.rank asc, per_department.recorded_at desc nulls last, per_department.department asc
     ) as field_rank
 from per_department
-join rules using (field, department)
+inner join rules using (field, department)

@@ -4,6 +4,7 @@ with applications as (
     select * from {{ ref('stg_zjj__rental_applications') }}
     where applicant_id_number is not null
 )
+
 select
     applicant_id_number,
     application_id,

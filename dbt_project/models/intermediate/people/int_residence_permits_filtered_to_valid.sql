@@ -7,8 +7,9 @@ select
     issued_on,
     valid_until
 from {{ ref('stg_gaj__residence_permits') }}
-where status = '有效'
+where
+    status = '有效'
     and id_number is not null
     and (issued_on is null or issued_on <= {{ as_of_date() }})
     and valid_until >= {{ as_of_date() }}
-qualify row_number() over (partition by id_number order by valid_until desc, permit_no) = 1
+qualify row_number() over (partition by id_number order by valid_until desc, permit_no asc) = 1

@@ -19,10 +19,14 @@ select
     updated_at,
     loaded_at
 from {{ ref('stg_wjj__vaccinations') }}
-where child_id_number is not null and vaccine_code is not null and dose_no is not null
-{% if is_incremental() %}
-    and loaded_at > (select coalesce(max(loaded_at), timestamp '1900-01-01') from {{ this }})
-{% endif %}
+where
+    child_id_number is not null and vaccine_code is not null and dose_no is not null
+    {% if is_incremental() %}
+        and loaded_at > (
+            select coalesce(max(existing.loaded_at), timestamp '1900-01-01')
+            from {{ this }} as existing
+        )
+    {% endif %}
 qualify row_number() over (
     partition by child_id_number, vaccine_code, dose_no order by updated_at desc nulls last, record_id desc
 ) = 1

@@ -9,9 +9,11 @@
 with applications as (
     select * from {{ ref('int_enrollment_applications_deduplicated') }}
 ),
+
 master as (
     select * from {{ ref('resident_master_index') }}
 ),
+
 checks as (
     select
         a.student_id_number,
@@ -34,12 +36,13 @@ checks as (
         coalesce(vaccinations.is_complete, false) as vaccination_met,
         vaccinations.missing_list
     from applications as a
-    left join master as child on child.id_number = a.student_id_number
-    left join master as guardian on guardian.id_number = a.guardian_id_number
-    left join {{ ref('int_properties_aggregated_to_owners') }} as homes on homes.id_number = a.guardian_id_number
+    left join master as child on a.student_id_number = child.id_number
+    left join master as guardian on a.guardian_id_number = guardian.id_number
+    left join {{ ref('int_properties_aggregated_to_owners') }} as homes on a.guardian_id_number = homes.id_number
     left join {{ ref('int_children_vaccinations_checked') }} as vaccinations
-        on vaccinations.child_id_number = a.student_id_number
+        on a.student_id_number = vaccinations.child_id_number
 )
+
 select
     student_id_number::varchar as student_id_number,
     student_name::varchar as student_name,
@@ -62,6 +65,8 @@ select
     vaccination_met::boolean as vaccination_met,
     {{ evidence('vaccination_met', 'wjj') }} as vaccination_evidence,
     missing_list::varchar as missing_vaccinations,
-    ((child_registered or guardian_permit_valid) and (guardian_owns_home or guardian_permit_valid)
-        and coalesce(age_met, false) and vaccination_met)::boolean as eligible
+    (
+        (child_registered or guardian_permit_valid) and (guardian_owns_home or guardian_permit_valid)
+        and coalesce(age_met, false) and vaccination_met
+    )::boolean as eligible
 from checks

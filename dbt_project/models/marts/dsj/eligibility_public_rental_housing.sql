@@ -8,19 +8,21 @@
 with applications as (
     select * from {{ ref('int_rental_applications_filtered_to_latest') }}
 ),
+
 checks as (
     select
         applications.*,
         applications.monthly_income_per_person
-            < {{ eligibility_parameter('rental_income_per_person_max') }} as income_met,
+        < {{ eligibility_parameter('rental_income_per_person_max') }} as income_met,
         not coalesce(homes.owns_residential, false) as no_home_met,
         coalesce(master.is_registered_resident or master.has_residence_permit, false) as residence_met,
         not applications.ever_allocated as not_allocated_met
     from applications
     left join {{ ref('int_properties_aggregated_to_owners') }} as homes
-        on homes.id_number = applications.applicant_id_number
-    left join {{ ref('resident_master_index') }} as master on master.id_number = applications.applicant_id_number
+        on applications.applicant_id_number = homes.id_number
+    left join {{ ref('resident_master_index') }} as master on applications.applicant_id_number = master.id_number
 )
+
 select
     applicant_id_number::varchar as applicant_id_number,
     applicant_name::varchar as applicant_name,

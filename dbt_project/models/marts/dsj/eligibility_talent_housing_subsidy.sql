@@ -10,6 +10,7 @@ with talents as (
     where id_number is not null
     qualify row_number() over (partition by id_number order by recognized_on desc nulls last, talent_id desc) = 1
 ),
+
 checks as (
     select
         talents.id_number,
@@ -27,6 +28,7 @@ checks as (
     left join {{ ref('int_properties_aggregated_to_owners') }} as homes using (id_number)
     left join {{ ref('resident_master_index') }} as master using (id_number)
 )
+
 select
     id_number::varchar as id_number,
     name::varchar as name,

@@ -4,6 +4,7 @@
 with households as (
     select * from {{ ref('stg_gaj__households') }}
 ),
+
 members as (
     select
         persons.household_id,
@@ -15,9 +16,14 @@ members as (
     left join {{ ref('int_subsidies_aggregated_to_persons') }} as subsidies using (id_number)
     group by persons.household_id
 ),
+
 heads as (
-    select id_number, name from {{ ref('stg_gaj__persons') }}
+    select
+        id_number,
+        name
+    from {{ ref('stg_gaj__persons') }}
 )
+
 select
     households.household_id::bigint as household_id,
     households.head_id_number::varchar as head_id_number,
@@ -33,5 +39,5 @@ select
     coalesce(members.subsidy_recipients, 0)::integer as subsidy_recipients
 from households
 left join members using (household_id)
-left join heads on heads.id_number = households.head_id_number
-left join {{ ref('townships') }} as townships on townships.township_code = households.township_code
+left join heads on households.head_id_number = heads.id_number
+left join {{ ref('townships') }} as townships on households.township_code = townships.township_code

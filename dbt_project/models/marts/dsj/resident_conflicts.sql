@@ -3,11 +3,15 @@
 -- department another number). Columns and types are the ODCS contract's
 -- (contracts/dsj/resident_conflicts.odcs.yaml); resident_conflicts.yml is generated from it.
 with ranked as (
-    select * from {{ ref('int_person_fields_ranked') }} where field <> 'phone'
+    select * from {{ ref('int_person_fields_ranked') }}
+    where field <> 'phone'
 ),
+
 winners as (
-    select * from ranked where field_rank = 1
+    select * from ranked
+    where field_rank = 1
 ),
+
 conflicts as (
     select
         other.id_number,
@@ -26,9 +30,10 @@ conflicts as (
             else 'mismatch'
         end as conflict_kind
     from ranked as other
-    join winners using (id_number, field)
+    inner join winners using (id_number, field)
     where other.field_rank > 1 and other.value <> winners.value
 )
+
 select
     id_number::varchar as id_number,
     field::varchar as field,

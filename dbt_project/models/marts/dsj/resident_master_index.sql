@@ -5,14 +5,20 @@
 with records as (
     select * from {{ ref('int_person_records_unioned') }}
 ),
+
 winners as (
-    select * from {{ ref('int_person_fields_ranked') }} where field_rank = 1
+    select * from {{ ref('int_person_fields_ranked') }}
+    where field_rank = 1
 ),
+
 people as (
-    select id_number, string_agg(distinct department, ',' order by department) as source_departments
+    select
+        id_number,
+        string_agg(distinct department, ',' order by department) as source_departments
     from records
     group by id_number
 ),
+
 fields as (
     -- one winner per person and field, so any_value picks the only one
     select
@@ -32,9 +38,11 @@ fields as (
     from winners
     group by id_number
 ),
+
 registered as (
     select distinct id_number from {{ ref('stg_gaj__persons') }}
 )
+
 select
     people.id_number::varchar as id_number,
     fields.name_value::varchar as name,
@@ -61,4 +69,4 @@ left join registered using (id_number)
 left join {{ ref('int_residence_permits_filtered_to_valid') }} as permits using (id_number)
 left join {{ ref('int_insured_persons_aggregated_to_persons') }} as insured using (id_number)
 left join {{ ref('int_properties_aggregated_to_owners') }} as properties using (id_number)
-left join {{ ref('townships') }} as townships on townships.township_code = fields.township_code_value
+left join {{ ref('townships') }} as townships on fields.township_code_value = townships.township_code

@@ -4,14 +4,17 @@
 with owners as (
     select * from {{ ref('int_properties_aggregated_to_owners') }}
 ),
+
 applications as (
     select * from {{ ref('int_rental_applications_filtered_to_latest') }}
 ),
+
 people as (
     select id_number from owners
     union
     select applicant_id_number from applications
 )
+
 select
     people.id_number::varchar as id_number,
     master.name::varchar as name,
@@ -26,5 +29,5 @@ select
     coalesce(applications.ever_allocated, false)::boolean as rental_ever_allocated
 from people
 left join owners using (id_number)
-left join applications on applications.applicant_id_number = people.id_number
+left join applications on people.id_number = applications.applicant_id_number
 left join {{ ref('resident_master_index') }} as master using (id_number)
