@@ -55,9 +55,9 @@ def _gaj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
     taken |= {r[0] for r in conn.execute("SELECT id_number FROM person_cancellations")}
     next_id = conn.execute("SELECT max(m) FROM (SELECT max(person_id) m FROM persons UNION ALL "
                            "SELECT max(person_id) FROM person_cancellations)").fetchone()[0] + 1
-    born_today = share(rng, total, 0.00003)
+    registered = share(rng, total, 0.00003)
     homes = rows_at(conn, "households", "household_id, township_code, address",
-                    sample_rowids(conn, "households", rng, born_today))
+                    sample_rowids(conn, "households", rng, registered))
     births = []
     for n, (_, household_id, township_code, address) in enumerate(homes):
         born = today - timedelta(days=rng.randint(0, 30))  # registered within a month

@@ -6,8 +6,10 @@ import json
 import math
 import random
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
+from typing import Self
 
 DEFAULT_SEED = 2016
 GAJ_DB = "gaj_household.db"
@@ -74,6 +76,26 @@ def open_for_day(path: Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA cache_size = -{DAY_CACHE_KIB}")
     ensure_day_indexes(conn, path.name)
     return conn
+
+
+class BackgroundWrites:
+    """write_sqlite() on one background thread, so the databases are written while the next system is drawn
+    (sqlite3 lets go of the GIL while it inserts). Leaving the block waits for every write and raises the first
+    failure; each database still appears only when complete (write_sqlite's swap)."""
+
+    def __enter__(self) -> Self:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-sqlite")
+        self._pending: list[Future] = []
+        return self
+
+    def write(self, path: Path, tables: dict[str, tuple[str, list[tuple]]]) -> None:
+        self._pending.append(self._pool.submit(write_sqlite, path, tables))
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        if exc[0] is None:  # else the block's own error is the one to see
+            for done in self._pending:
+                done.result()
 
 
 def ensure_day_indexes(conn: sqlite3.Connection, name: str) -> None:
