@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from countyhub.demo.timeline import AS_OF, DATETIME_FORMAT, stamp
+from countyhub.demo.draws import choice, pick
+from countyhub.demo.timeline import AS_OF, stamp
 
 # Hours the handling department has from dispatch to disposal, by category (the county's 处置时限).
 DEADLINE_HOURS = {"占道经营": 4, "乱堆乱放": 24, "设施损坏": 48, "违章搭建": 168}
@@ -21,7 +22,7 @@ CASE_COLUMNS = """dispatched_at TEXT, disposed_at TEXT, handling_department TEXT
 
 
 def _at(text: str) -> datetime:
-    return datetime.strptime(text, DATETIME_FORMAT)
+    return datetime.fromisoformat(text)  # the DATETIME_FORMAT text, parsed without strptime's cost
 
 
 def steps(rng: random.Random, category: str, reported_at: str, closed_at: str | None) -> tuple:
@@ -37,12 +38,12 @@ def steps(rng: random.Random, category: str, reported_at: str, closed_at: str | 
         end, step = _at(closed_at), "disposed"
     else:
         end = AS_OF
-        step = rng.choices([s for s, _ in OPEN_STEPS], weights=[w for _, w in OPEN_STEPS])[0]
+        step = pick(rng, OPEN_STEPS)
     if step == "reported":
         return None, None, None, deadline
     span = (end - reported).total_seconds()
     dispatched = reported + timedelta(seconds=int(span * rng.uniform(0.02, 0.3)))
-    department = rng.choice(DEPARTMENTS_BY_CATEGORY[category])
+    department = choice(rng, DEPARTMENTS_BY_CATEGORY[category])
     if step == "dispatched":
         return stamp(dispatched), None, department, deadline
     # Most disposals meet the deadline; the rest take up to the whole span (SLA breaches).

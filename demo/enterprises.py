@@ -8,6 +8,7 @@ from datetime import date, datetime
 from faker.providers.company.zh_CN import Provider as CompanyTables
 
 from countyhub.demo.divisions import COUNTY_CODE, TOWNSHIP_BY_CODE
+from countyhub.demo.draws import choice, randint
 from countyhub.demo.household import Person
 from countyhub.demo.identifiers import credit_code
 from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
@@ -39,7 +40,7 @@ _TRADE_NAMES = tuple(p for p in CompanyTables.company_prefixes if len(p) == 2)
 
 
 def _name(rng: random.Random, kind: str, business: str, shop: str, rep: Person, township: str) -> str:
-    prefix = rng.choice(_TRADE_NAMES)
+    prefix = choice(rng, _TRADE_NAMES)
     if kind == "个体工商户":
         return f"{township}{rep.name[0]}记{shop}"
     if kind == "农民专业合作社":
@@ -60,8 +61,8 @@ def build_enterprises(rng: random.Random, persons: list[Person], per: int = PERS
     for _ in range(max(1, len(persons) // per) if adults else 0):
         kind, _weight, registrar, (low, high) = rng.choices(TYPES, weights=[t[1] for t in TYPES])[0]
         # Cooperatives are farming by law (农民专业合作社法); other types trade in any industry.
-        industry, business, shop = INDUSTRIES[1] if kind == "农民专业合作社" else rng.choice(INDUSTRIES)
-        rep = rng.choice(adults)
+        industry, business, shop = INDUSTRIES[1] if kind == "农民专业合作社" else choice(rng, INDUSTRIES)
+        rep = choice(rng, adults)
         township = TOWNSHIP_BY_CODE[rep.township_code]
         of_age = years_before(date.fromisoformat(rep.birth_date), -18)
         established = random_date(rng, max(of_age, date(1995, 1, 1)), AS_OF.date())
@@ -75,8 +76,8 @@ def build_enterprises(rng: random.Random, persons: list[Person], per: int = PERS
             "registered_capital": round(rng.uniform(low, high), 2),
             "established_date": established.isoformat(),
             "township_code": township.code,
-            "address": f"{township.full_address_prefix}{rng.choice(_SITES[township.is_urban])}"
-                       f"{rng.randint(1, 200)}号",
+            "address": f"{township.full_address_prefix}{choice(rng, _SITES[township.is_urban])}"
+                       f"{randint(rng, 1, 200)}号",
             "status": rng.choices([s[0] for s in STATUSES], weights=[s[1] for s in STATUSES])[0],
             "updated_at": stamp(random_datetime(rng, datetime.combine(established, datetime.min.time()), AS_OF)),
         })

@@ -27,10 +27,10 @@ from countyhub.demo.store import (
     RSJ_DB,
     WJJ_DB,
     ZJJ_DB,
+    BackgroundWrites,
     demo_dir,
     rng_for,
     write_json,
-    write_sqlite,
 )
 from countyhub.demo.timeline import DATETIME_FORMAT
 
@@ -81,49 +81,50 @@ def generate(home: Path, seed: int = DEFAULT_SEED, persons: int | None = None,
     drop = out / MZJ_DROP
     drop.mkdir(parents=True, exist_ok=True)
 
-    registry = household.build_registry(rng_for(seed, "gaj"), size.persons)
-    permits = build_permits(rng_for(seed, "gaj.permits"), size.persons, COHORT)
-    cancellations = build_cancellations(rng_for(seed, "gaj.cancellations"), registry.persons)
-    write_sqlite(out / GAJ_DB, {
-        "persons": (household.PERSONS_DDL, registry.person_rows()),
-        "households": (household.HOUSEHOLDS_DDL, registry.household_rows()),
-        "residence_permits": (PERMITS_DDL, permits.rows),
-        "person_cancellations": (CANCELLATIONS_DDL, cancellations),
-    })
+    with BackgroundWrites() as writes:
+        registry = household.build_registry(rng_for(seed, "gaj"), size.persons)
+        permits = build_permits(rng_for(seed, "gaj.permits"), size.persons, COHORT)
+        cancellations = build_cancellations(rng_for(seed, "gaj.cancellations"), registry.persons)
+        writes.write(out / GAJ_DB, {
+            "persons": (household.PERSONS_DDL, registry.person_rows()),
+            "households": (household.HOUSEHOLDS_DDL, registry.household_rows()),
+            "residence_permits": (PERMITS_DDL, permits.rows),
+            "person_cancellations": (CANCELLATIONS_DDL, cancellations),
+        })
 
-    if size.grids is None:
-        grid = urban.build_urban(rng_for(seed, "cgj"))
-    else:
-        grid = urban.build_urban_county(rng_for(seed, "cgj"), size.grids, size.facilities or 0, size.cases or 0)
-    cases = with_steps(rng_for(seed, "cgj.cases"), grid["cases"])
-    write_sqlite(out / CGJ_DB, {
-        "grids": (urban.GRIDS_DDL, grid["grids"]),
-        "facilities": (urban.FACILITIES_DDL, grid["facilities"]),
-        "cases": (urban.CASES_DDL, cases),
-    })
+        if size.grids is None:
+            grid = urban.build_urban(rng_for(seed, "cgj"))
+        else:
+            grid = urban.build_urban_county(rng_for(seed, "cgj"), size.grids, size.facilities or 0, size.cases or 0)
+        cases = with_steps(rng_for(seed, "cgj.cases"), grid["cases"])
+        writes.write(out / CGJ_DB, {
+            "grids": (urban.GRIDS_DDL, grid["grids"]),
+            "facilities": (urban.FACILITIES_DDL, grid["facilities"]),
+            "cases": (urban.CASES_DDL, cases),
+        })
 
-    roll = subsidy.build_roll(rng_for(seed, "mzj"), registry.persons)
-    subsidy.write_roll(_only_export(drop, subsidy.roll_file_name()), roll)
-    allowances = elderly.build_allowances(rng_for(seed, "mzj.elderly"), registry.persons)
-    elderly.write_allowances(_only_export(drop, elderly.file_name()), allowances)
+        roll = subsidy.build_roll(rng_for(seed, "mzj"), registry.persons)
+        subsidy.write_roll(_only_export(drop, subsidy.roll_file_name()), roll)
+        allowances = elderly.build_allowances(rng_for(seed, "mzj.elderly"), registry.persons)
+        elderly.write_allowances(_only_export(drop, elderly.file_name()), allowances)
 
-    records = enterprises.build_enterprises(rng_for(seed, "scjgj"), registry.persons, size.persons_per_enterprise)
-    write_json(out / ENTERPRISES_JSON, records)
+        records = enterprises.build_enterprises(rng_for(seed, "scjgj"), registry.persons, size.persons_per_enterprise)
+        write_json(out / ENTERPRISES_JSON, records)
 
-    counts = {
-        "gaj.persons": len(registry.persons),
-        "gaj.households": len(registry.households),
-        "gaj.residence_permits": len(permits.rows),
-        "gaj.person_cancellations": len(cancellations),
-        "cgj.grids": len(grid["grids"]),
-        "cgj.facilities": len(grid["facilities"]),
-        "cgj.cases": len(cases),
-        "mzj.subsidy_roll": len(roll),
-        "mzj.elderly_allowances": len(allowances),
-        "scjgj.enterprises": len(records),
-    }
-    counts |= departments.write_rsj_zjj(out, seed, registry, permits, records)
-    counts |= departments.write_jyj_wjj(out, seed, registry, permits)
+        counts = {
+            "gaj.persons": len(registry.persons),
+            "gaj.households": len(registry.households),
+            "gaj.residence_permits": len(permits.rows),
+            "gaj.person_cancellations": len(cancellations),
+            "cgj.grids": len(grid["grids"]),
+            "cgj.facilities": len(grid["facilities"]),
+            "cgj.cases": len(cases),
+            "mzj.subsidy_roll": len(roll),
+            "mzj.elderly_allowances": len(allowances),
+            "scjgj.enterprises": len(records),
+        }
+        counts |= departments.write_rsj_zjj(out, seed, registry, permits, records, writes.write)
+        counts |= departments.write_jyj_wjj(out, seed, registry, permits, writes.write)
     manifest = Manifest(
         seed=seed,
         counts=counts,

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from functools import cache
 
 from countyhub.demo.defects import spelled
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE, TOWNSHIPS, Township
+from countyhub.demo.draws import choice, randint
 from countyhub.demo.timeline import AS_OF, random_datetime, stamp
 
 MISSED_DOSE_SHARE = 0.08
@@ -58,11 +60,11 @@ def build_clinics(rng: random.Random) -> list[tuple]:
     for township in TOWNSHIPS:
         kind = "社区卫生服务中心" if township.is_urban else "乡镇卫生院"
         rows.append((clinic_code(township, 1), f"大竹县{township.name}{kind}", kind, township.code,
-                     f"{township.full_address_prefix}{'健康路' if township.is_urban else '场镇街'}{rng.randint(1, 99)}号"))
-        for n in range(2, 2 + (0 if township.is_urban else rng.randint(2, 4))):
-            village = rng.choice(("新华", "石岭", "双河", "龙门", "太平", "高峰", "青杠", "柏林"))
+                     f"{township.full_address_prefix}{'健康路' if township.is_urban else '场镇街'}{randint(rng, 1, 99)}号"))
+        for n in range(2, 2 + (0 if township.is_urban else randint(rng, 2, 4))):
+            village = choice(rng, ("新华", "石岭", "双河", "龙门", "太平", "高峰", "青杠", "柏林"))
             rows.append((clinic_code(township, n), f"{township.name}{village}村卫生室", "村卫生室", township.code,
-                         f"{township.full_address_prefix}{village}村{rng.randint(1, 12)}组"))
+                         f"{township.full_address_prefix}{village}村{randint(rng, 1, 12)}组"))
     return [(*row, stamp(random_datetime(rng, datetime(2023, 1, 1), AS_OF))) for row in rows]
 
 
@@ -71,13 +73,19 @@ def _due(birth: date, months: int) -> date:
     return birth.replace(year=birth.year + year, month=month + 1, day=min(birth.day, 28))
 
 
+@cache
+def _due_days(birth_date: str) -> tuple[int, ...]:
+    """The day (ordinal) each dose of DOSES falls due for a child born on `birth_date` (many children share it)."""
+    birth = date.fromisoformat(birth_date)
+    return tuple(_due(birth, months).toordinal() for _, _, _, months in DOSES)
+
+
 def vaccination_rows(rng: random.Random, child: Child, first_id: int, until: date) -> list[tuple]:
     """The doses `child` got up to `until`: each due dose, given 0-30 days late, unless this child missed it."""
-    birth = date.fromisoformat(child.birth_date)
     local = clinic_code(TOWNSHIP_BY_CODE[child.township_code], 1)
     hospital = clinic_code(TOWNSHIPS[0], 903)  # the birth doses at the maternity hospital
-    due = [(code, vaccine, dose, months, _due(birth, months) + timedelta(days=rng.randint(0, 30) if months else 0))
-           for code, vaccine, dose, months in DOSES]
+    due = [(code, vaccine, dose, months, date.fromordinal(day + (randint(rng, 0, 30) if months else 0)))
+           for (code, vaccine, dose, months), day in zip(DOSES, _due_days(child.birth_date))]
     due = [d for d in due if d[4] <= until]
     missed = rng.randrange(len(due)) if due and rng.random() < MISSED_DOSE_SHARE else -1
     name = spelled(rng, child.name)
@@ -85,9 +93,10 @@ def vaccination_rows(rng: random.Random, child: Child, first_id: int, until: dat
     for index, (code, vaccine, dose, months, given) in enumerate(due):
         if index == missed:
             continue
+        day = given.isoformat()
         rows.append((first_id + len(rows), child.id_number, name, child.birth_date, code, vaccine, dose,
-                     given.isoformat(), hospital if months == 0 else local,
-                     f"{given.isoformat()} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00"))
+                     day, hospital if months == 0 else local,
+                     f"{day} {randint(rng, 8, 17):02d}:{randint(rng, 0, 59):02d}:00"))
     return rows
 
 

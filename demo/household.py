@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from faker.providers.address.zh_CN import Provider as AddressTables
 from faker.providers.person.zh_CN import Provider as NameTables
 
 from countyhub.demo.divisions import TOWNSHIPS, Township, id_division_code
+from countyhub.demo.draws import Weighted, choice, randint
 from countyhub.demo.identifiers import mobile, resident_id
 from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
 
@@ -20,7 +21,12 @@ _HOUSEHOLD_SIZES = ((1, 15), (2, 25), (3, 30), (4, 20), (5, 10))
 _TOWNSHIP_WEIGHTS = tuple(30 if t.is_urban else 10 for t in TOWNSHIPS)
 _VILLAGES = ("新华", "石岭", "双河", "龙门", "太平", "高峰", "青杠", "柏林", "金竹", "团结", "白鹤", "三合")
 _SURNAMES = tuple(NameTables.last_names)
-_SURNAME_WEIGHTS = tuple(itertools.accumulate(NameTables.last_names.values()))
+_SURNAME_PICK = Weighted(_SURNAMES, NameTables.last_names.values())
+_TOWNSHIP_PICK = Weighted(TOWNSHIPS, _TOWNSHIP_WEIGHTS)
+_ETHNICITY_PICK = Weighted(*zip(*ETHNICITIES))
+_SIZE_PICK = Weighted(*zip(*_HOUSEHOLD_SIZES))
+# A member younger than this is a minor, reached through the household head's phone.
+_MINOR_SINCE = years_before(AS_OF.date(), 16)
 _SINGLE_MALE = tuple(n for n in NameTables.first_names_male if len(n) == 1)
 _SINGLE_FEMALE = tuple(n for n in NameTables.first_names_female if len(n) == 1)
 
@@ -74,25 +80,30 @@ class Registry:
 def person_name(rng: random.Random, male: bool) -> str:
     """Surname by real frequency (faker's zh_CN tables); a one- or two-character given name."""
     given = NameTables.first_names_male if male else NameTables.first_names_female
-    surname = rng.choices(_SURNAMES, cum_weights=_SURNAME_WEIGHTS)[0]
-    name = rng.choice(given)
+    surname = _SURNAME_PICK.pick(rng)
+    name = choice(rng, given)
     # Faker's lists are mostly single characters; pairing two widens the pool so fewer residents share a name.
     if len(name) == 1 and rng.random() < 0.6:
-        name += rng.choice(_SINGLE_MALE if male else _SINGLE_FEMALE)
+        name += choice(rng, _SINGLE_MALE if male else _SINGLE_FEMALE)
     return surname + name
 
 
 def address_in(rng: random.Random, township: Township) -> str:
     if township.is_urban:
-        street = rng.choice(_SURNAMES) + rng.choice(AddressTables.street_suffixes)
-        return f"{township.full_address_prefix}{street}{rng.randint(1, 300)}号"
-    village = rng.choice(_VILLAGES)
-    return f"{township.full_address_prefix}{village}村{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
+        street = choice(rng, _SURNAMES) + choice(rng, AddressTables.street_suffixes)
+        return f"{township.full_address_prefix}{street}{randint(rng, 1, 300)}号"
+    village = choice(rng, _VILLAGES)
+    return f"{township.full_address_prefix}{village}村{randint(rng, 1, 12)}组{randint(rng, 1, 80)}号"
 
 
 def _birth(rng: random.Random, min_age: int, max_age: int) -> date:
+    return random_date(rng, *_birth_span(min_age, max_age))
+
+
+@cache
+def _birth_span(min_age: int, max_age: int) -> tuple[date, date]:
     today = AS_OF.date()
-    return random_date(rng, years_before(today, max_age + 1), years_before(today, min_age))
+    return years_before(today, max_age + 1), years_before(today, min_age)
 
 
 def build_registry(rng: random.Random, persons: int) -> Registry:
@@ -100,27 +111,25 @@ def build_registry(rng: random.Random, persons: int) -> Registry:
     taken: set[str] = set()
     people: list[Person] = []
     households: list[Household] = []
-    ethnic_names, ethnic_weights = zip(*ETHNICITIES)
-    sizes, size_weights = zip(*_HOUSEHOLD_SIZES)
     while len(people) < persons:
         household_id = len(households) + 1
-        township = rng.choices(TOWNSHIPS, weights=_TOWNSHIP_WEIGHTS)[0]
+        township = _TOWNSHIP_PICK.pick(rng)
         address = address_in(rng, township)
-        ethnicity = rng.choices(ethnic_names, weights=ethnic_weights)[0]
-        size = min(rng.choices(sizes, weights=size_weights)[0], persons - len(people))
+        ethnicity = _ETHNICITY_PICK.pick(rng)
+        size = min(_SIZE_PICK.pick(rng), persons - len(people))
         head_phone = mobile(rng)
         for member in range(size):
             male = rng.random() < 0.5
             birth = _birth(rng, 22, 85) if member == 0 else _birth(rng, 0, 90)
             # Minors are reached through the household head's phone, as the registry records it.
-            phone = head_phone if member == 0 or birth > years_before(AS_OF.date(), 16) else mobile(rng)
+            phone = head_phone if member == 0 or birth > _MINOR_SINCE else mobile(rng)
             people.append(Person(
                 person_id=len(people) + 1,
                 id_number=resident_id(rng, id_division_code(birth.year), birth, male, taken),
                 name=person_name(rng, male),
                 gender="男" if male else "女",
                 birth_date=birth.isoformat(),
-                ethnicity=ethnicity if rng.random() < 0.9 else rng.choices(ethnic_names, ethnic_weights)[0],
+                ethnicity=ethnicity if rng.random() < 0.9 else _ETHNICITY_PICK.pick(rng),
                 household_id=household_id,
                 township_code=township.code,
                 address=address,

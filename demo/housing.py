@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from countyhub.demo.defects import maybe_stale, spelled
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE
+from countyhub.demo.draws import choice, pick, randint
 from countyhub.demo.household import Household, Person
 from countyhub.demo.permits import Newcomer
 from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp
@@ -34,7 +35,7 @@ RENTAL_DDL = """CREATE TABLE rental_applications (
 
 
 def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([t[0] for t in table], weights=[t[1] for t in table])[0]
+    return pick(rng, table)
 
 
 def certificate_no(year: int, serial: int) -> str:
@@ -75,7 +76,7 @@ def build_properties(rng: random.Random, households: list[Household], persons: l
         if rng.random() < SHOP_SHARE:
             township = TOWNSHIP_BY_CODE[household.township_code]
             rows.append(register.record(rng, household.head_id_number, name, household.township_code,
-                                        f"{township.full_address_prefix}商业街{rng.randint(1, 200)}号门市",
+                                        f"{township.full_address_prefix}商业街{randint(rng, 1, 200)}号门市",
                                         "商业", random_date(rng, date(2016, 1, 1), AS_OF.date())))
     for holder in newcomers:
         if rng.random() < NEWCOMER_OWNER_SHARE:
@@ -91,14 +92,14 @@ def build_rentals(rng: random.Random, persons: list[Person], household_sizes: di
     applicants: list[tuple[str, str, int, str]] = [
         (p.id_number, spelled(rng, p.name), household_sizes[p.household_id], p.township_code)
         for p in rng.sample(persons, max(1, round(len(persons) * RENTAL_SHARE)))]
-    applicants += [(n.id_number, n.name, rng.randint(1, 4), n.township_code)
+    applicants += [(n.id_number, n.name, randint(rng, 1, 4), n.township_code)
                    for n in rng.sample(newcomers, min(len(newcomers), max(1, len(applicants) // 4)))]
     rows = []
     for number, (id_number, name, size, township_code) in enumerate(applicants, start=1):
         applied = random_date(rng, date(2020, 1, 1), AS_OF.date())
         status = _weighted(rng, RENTAL_STATUSES)
-        unit = (f"大竹县{rng.choice(ESTATES)}{rng.randint(1, 12)}栋{rng.randint(1, 3)}单元"
-                f"{rng.randint(1, 18)}{rng.randint(1, 4):02d}室") if status in ("已配租", "已退出") else None
+        unit = (f"大竹县{choice(rng, ESTATES)}{randint(rng, 1, 12)}栋{randint(rng, 1, 3)}单元"
+                f"{randint(rng, 1, 18)}{randint(rng, 1, 4):02d}室") if status in ("已配租", "已退出") else None
         rows.append((number, id_number, name, size, round(rng.uniform(300.0, 3000.0), 2), township_code,
                      applied.isoformat(), status, unit,
                      stamp(random_datetime(rng, datetime.combine(applied, datetime.min.time()), AS_OF))))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from functools import cache
 
 from stdnum.cn import ric, uscc
+
+from countyhub.demo.draws import choice
 
 _MOBILE_PREFIXES = tuple(
     [f"13{d}" for d in range(10)]
@@ -18,11 +21,18 @@ _MOBILE_PREFIXES = tuple(
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
+@cache
+def _digits(birth: date) -> str:
+    """YYYYMMDD of a birth date (a county has a few tens of thousands of them, each for many residents)."""
+    return birth.strftime("%Y%m%d")
+
+
 def resident_id(rng: random.Random, division: str, birth: date, male: bool, taken: set[str]) -> str:
     """A resident ID not in `taken` (then added): the sequence's parity carries the gender (odd = 男)."""
-    birth_part = birth.strftime("%Y%m%d")
+    birth_part = _digits(birth)
     for _ in range(1000):
-        sequence = rng.randrange(1, 1000, 2) if male else rng.randrange(2, 1000, 2)
+        # rng.randrange(1, 1000, 2) or (2, 1000, 2): an odd or even sequence, the same draw without its checks
+        sequence = 1 + 2 * rng._randbelow(500) if male else 2 + 2 * rng._randbelow(499)  # type: ignore[attr-defined]
         body = f"{division}{birth_part}{sequence:03d}"
         # stdnum's calc_check_digit expects the full 18 characters and ignores the last one.
         number = body + ric.calc_check_digit(body + "0")
@@ -51,4 +61,4 @@ def credit_code(rng: random.Random, registrar: str, division: str, taken: set[st
 
 
 def mobile(rng: random.Random) -> str:
-    return rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+    return choice(rng, _MOBILE_PREFIXES) + f"{rng._randbelow(10**8):08d}"  # rng.randrange(10**8)

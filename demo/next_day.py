@@ -19,34 +19,48 @@ from countyhub.demo.case_steps import DEADLINE_HOURS, DEPARTMENTS_BY_CATEGORY
 from countyhub.demo.divisions import TOWNSHIP_BY_CODE, id_division_code
 from countyhub.demo.generate import Manifest, load_manifest
 from countyhub.demo.identifiers import resident_id
-from countyhub.demo.store import CGJ_DB, ENTERPRISES_JSON, GAJ_DB, MZJ_DROP, demo_dir, rng_for, write_json
-from countyhub.demo.timeline import day_clock, moment, share
+from countyhub.demo.sampling import Population, by_key, count, rows_at, sample_rowids
+from countyhub.demo.store import (
+    CGJ_DB,
+    ENTERPRISES_JSON,
+    GAJ_DB,
+    MZJ_DROP,
+    demo_dir,
+    open_for_day,
+    rng_for,
+    write_json,
+)
+from countyhub.demo.timeline import day_clock, moment, share, years_before
 from countyhub.demo.urban import facility
 
 
 def _gaj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
     """Moves within the county (address, phone), births into existing households, deaths and moves out."""
-    ids = [r[0] for r in conn.execute("SELECT person_id FROM persons")]
-    moved = rng.sample(ids, share(rng, len(ids), 0.009))
+    total = count(conn, "persons")
+    moved = sample_rowids(conn, "persons", rng, share(rng, total, 0.009))
     conn.executemany("UPDATE persons SET phone = ?, updated_at = ? WHERE person_id = ?",
-                     [(f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", moment(rng, day), pid) for pid in moved])
+                     by_key([(f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", moment(rng, day), pid)
+                             for pid in moved]))
     # Dazhu has ~8 births and ~7 deaths per 1,000 residents a year, and about as many moves out as deaths.
-    gone = rng.sample(ids, share(rng, len(ids), 0.00004))
-    rows = conn.execute(f"SELECT person_id, id_number, birth_date FROM persons WHERE person_id IN "
-                        f"({','.join('?' * len(gone))})", gone).fetchall()
+    gone = sample_rowids(conn, "persons", rng, share(rng, total, 0.00004))
+    rows = rows_at(conn, "persons", "id_number, birth_date", gone)
     conn.executemany("INSERT INTO person_cancellations VALUES (?, ?, ?, ?, ?)",
                      [(pid, idn, "死亡" if born < "1960" or rng.random() < 0.4 else "迁出",
                        day_clock(day)[0].date().isoformat(), moment(rng, day)) for pid, idn, born in rows])
     conn.executemany("DELETE FROM persons WHERE person_id = ?", [(pid,) for pid in gone])
-    taken = {r[0] for r in conn.execute("SELECT id_number FROM persons UNION ALL "
-                                        "SELECT id_number FROM person_cancellations")}
+    today = day_clock(day)[0].date()
+    # An ID number carries the birth date, so a newborn's can only clash with one born on the same days.
+    since = today - timedelta(days=31)
+    taken = {r[0] for r in conn.execute("SELECT id_number FROM persons WHERE birth_date >= ?", (since.isoformat(),))}
+    taken |= {r[0] for r in conn.execute("SELECT id_number FROM person_cancellations")}
     next_id = conn.execute("SELECT max(m) FROM (SELECT max(person_id) m FROM persons UNION ALL "
                            "SELECT max(person_id) FROM person_cancellations)").fetchone()[0] + 1
-    homes = conn.execute("SELECT household_id, township_code, address FROM households ORDER BY household_id").fetchall()
+    registered = share(rng, total, 0.00003)
+    homes = rows_at(conn, "households", "household_id, township_code, address",
+                    sample_rowids(conn, "households", rng, registered))
     births = []
-    for n in range(share(rng, len(ids), 0.00003)):
-        born = day_clock(day)[0].date() - timedelta(days=rng.randint(0, 30))  # registered within a month
-        household_id, township_code, address = rng.choice(homes)
+    for n, (_, household_id, township_code, address) in enumerate(homes):
+        born = today - timedelta(days=rng.randint(0, 30))  # registered within a month
         male = rng.random() < 0.5
         births.append((next_id + n, resident_id(rng, id_division_code(born.year), born, male, taken),
                        household.person_name(rng, male), "男" if male else "女", born.isoformat(), "汉族", household_id,
@@ -54,14 +68,15 @@ def _gaj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
     conn.executemany(f"INSERT INTO persons VALUES ({','.join('?' * 11)})", births)
     conn.executemany("UPDATE households SET updated_at = ? WHERE household_id = ?",
                      [(b[-1], b[6]) for b in births])
-    permits = [r[0] for r in conn.execute("SELECT permit_no FROM residence_permits WHERE status = '有效'")]
-    conn.executemany("UPDATE residence_permits SET status = ?, updated_at = ? WHERE permit_no = ?",
-                     [(rng.choice(("过期", "注销")), moment(rng, day), p) for p in rng.sample(permits, share(rng, len(permits)))])
+    valid = "status = '有效'"
+    lapsing = sample_rowids(conn, "residence_permits", rng, share(rng, count(conn, "residence_permits", valid)), valid)
+    conn.executemany("UPDATE residence_permits SET status = ?, updated_at = ? WHERE rowid = ?",
+                     [(rng.choice(("过期", "注销")), moment(rng, day), p) for p in lapsing])
 
 
 def _cgj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
     """A day of new cases, open cases moving a step, facilities repaired, broken, removed or added."""
-    cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    cases = count(conn, "cases")
     grids = conn.execute("SELECT grid_code, township_code FROM grids ORDER BY grid_code").fetchall()
     next_id = conn.execute("SELECT coalesce(max(case_id), 0) FROM cases").fetchone()[0] + 1
     new = []
@@ -72,26 +87,31 @@ def _cgj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
         new.append((next_id + n, grid_code, category, f"{TOWNSHIP_BY_CODE[township_code].name}群众上报{category}",
                     reported, "open", None, reported, None, None, None, DEADLINE_HOURS[category]))
     conn.executemany(f"INSERT INTO cases VALUES ({','.join('?' * 12)})", new)
-    open_cases = conn.execute("SELECT case_id, category, dispatched_at, disposed_at FROM cases "
-                              "WHERE status = 'open'").fetchall()
-    for case_id, category, dispatched, disposed in rng.sample(open_cases, share(rng, len(open_cases), 0.3)):
+    is_open = "status = 'open'"
+    stepping = sample_rowids(conn, "cases", rng, share(rng, count(conn, "cases", is_open), 0.3), is_open,
+                             indexed=True)
+    dispatched, disposed, closed = [], [], []
+    for case_id, category, dispatched_at, disposed_at in rows_at(conn, "cases", "category, dispatched_at, disposed_at",
+                                                                 stepping):
         at = moment(rng, day)
-        if dispatched is None:
-            department = rng.choice(DEPARTMENTS_BY_CATEGORY[category])
-            conn.execute("UPDATE cases SET dispatched_at = ?, handling_department = ?, updated_at = ? "
-                         "WHERE case_id = ?", (at, department, at, case_id))
-        elif disposed is None:
-            conn.execute("UPDATE cases SET disposed_at = ?, updated_at = ? WHERE case_id = ?", (at, at, case_id))
+        if dispatched_at is None:
+            dispatched.append((at, rng.choice(DEPARTMENTS_BY_CATEGORY[category]), at, case_id))
+        elif disposed_at is None:
+            disposed.append((at, at, case_id))
         else:
-            conn.execute("UPDATE cases SET status = 'closed', closed_at = ?, updated_at = ? WHERE case_id = ?",
-                         (at, at, case_id))
-    ids = [r[0] for r in conn.execute("SELECT facility_id FROM facilities")]
-    edited = rng.sample(ids, share(rng, len(ids)))
+            closed.append((at, at, case_id))
+    conn.executemany("UPDATE cases SET dispatched_at = ?, handling_department = ?, updated_at = ? WHERE case_id = ?",
+                     by_key(dispatched))
+    conn.executemany("UPDATE cases SET disposed_at = ?, updated_at = ? WHERE case_id = ?", by_key(disposed))
+    conn.executemany("UPDATE cases SET status = 'closed', closed_at = ?, updated_at = ? WHERE case_id = ?",
+                     by_key(closed))
+    facilities = count(conn, "facilities")
+    edited = sample_rowids(conn, "facilities", rng, share(rng, facilities))
     conn.executemany("UPDATE facilities SET status = ?, updated_at = ? WHERE facility_id = ?",
-                     [(rng.choice(("正常", "损坏", "维修中")), moment(rng, day), f) for f in edited])
-    removed = rng.sample(ids, share(rng, len(ids), 0.001))
+                     by_key([(rng.choice(("正常", "损坏", "维修中")), moment(rng, day), f) for f in edited]))
+    first = conn.execute("SELECT coalesce(max(facility_id), 0) FROM facilities").fetchone()[0] + 1
+    removed = sample_rowids(conn, "facilities", rng, share(rng, facilities, 0.001))
     conn.executemany("DELETE FROM facilities WHERE facility_id = ?", [(f,) for f in removed])
-    first = max(ids, default=0) + 1
     added = []
     for n in range(len(removed)):
         grid_code, township_code = rng.choice(grids)
@@ -101,8 +121,8 @@ def _cgj(conn: sqlite3.Connection, rng: random.Random, day: int) -> None:
     conn.executemany("INSERT INTO facilities VALUES (?, ?, ?, ?, ?, ?, ?, ?)", added)
 
 
-def _scjgj(path: Path, rng: random.Random, day: int, persons: list[household.Person]) -> None:
-    """New registrations, 注销 and edits in the registry the API serves."""
+def _scjgj(path: Path, rng: random.Random, day: int, population: Population) -> int:
+    """New registrations, 注销 and edits in the registry the API serves; the registry's size after the day."""
     records = json.loads(path.read_text(encoding="utf-8"))
     for record in rng.sample(records, share(rng, len(records), 0.004)):
         record.update(status="注销", updated_at=moment(rng, day))
@@ -110,51 +130,64 @@ def _scjgj(path: Path, rng: random.Random, day: int, persons: list[household.Per
         record.update(registered_capital=round(record["registered_capital"] * rng.uniform(1.0, 2.0), 2),
                       updated_at=moment(rng, day))
     taken = {r["uscc"][8:17] for r in records}
-    fresh = enterprises.build_enterprises(rng, persons, max(1, len(persons) // share(rng, len(records), 0.003)))
-    for record in fresh:
+    adult = years_before(day_clock(day)[0].date(), 18).isoformat()
+    # One new enterprise per sampled adult: each is its legal representative's (build_enterprises picks among them).
+    founders = population.sample(rng, share(rng, len(records), 0.003), "birth_date <= ?", (adult,))
+    for record in enterprises.build_enterprises(rng, founders, 1):
         if record["uscc"][8:17] not in taken:
             record.update(status="存续", established_date=day_clock(day)[0].date().isoformat(),
                           updated_at=moment(rng, day))
             records.append(record)
     write_json(path, records)
+    return len(records)
 
 
-def _mzj_month(out: Path, seed: int, day: int, persons: list[household.Person]) -> None:
-    """On the first day of a month the bureau exports that month's subsidy roll and elderly allowance roll."""
+def _mzj_month(out: Path, seed: int, day: int, population: Population) -> None:
+    """On the first day of a month the bureau exports that month's subsidy roll and elderly allowance roll: the
+    roll's recipients sampled from the registry, the allowance for everyone 80 or older (by the birth_date index)."""
     start, end = day_clock(day)
     if start.month == end.month:
         return
     month = end.strftime("%Y-%m")
     drop = out / MZJ_DROP
-    subsidy.write_roll(drop / subsidy.roll_file_name(month), subsidy.build_roll(rng_for(seed, f"mzj:{month}"),
-                                                                               persons, month), month)
-    rows = elderly.build_allowances(rng_for(seed, f"mzj.elderly:{month}"), persons, end.date())
+    rng = rng_for(seed, f"mzj:{month}")
+    recipients = population.sample(rng, max(1, round(population.count() * subsidy.RECIPIENT_SHARE)))
+    subsidy.write_roll(drop / subsidy.roll_file_name(month), subsidy.roll_rows(rng, recipients, month), month)
+    elderly_born = years_before(end.date(), 80).isoformat()
+    rows = elderly.build_allowances(rng_for(seed, f"mzj.elderly:{month}"),
+                                    population.where("birth_date <= ?", (elderly_born,)), end.date())
     elderly.write_allowances(drop / elderly.file_name(month), rows, month)
 
 
-def _persons(conn: sqlite3.Connection) -> list[household.Person]:
-    return [household.Person(*row) for row in conn.execute("SELECT * FROM persons ORDER BY person_id")]
-
-
 def next_day(home: Path) -> Manifest:
-    """Advance every source system of the demo county under `home` by one day; return the updated manifest."""
+    """Advance every source system of the demo county under `home` by one day; return the updated manifest.
+
+    Each system is changed in place in one transaction, reading only the rows it changes (sampled by rowid,
+    looked up by the indexes generate() created), so a day costs what changed, not the county's size.
+    """
     manifest = load_manifest(home)
     day = manifest.day + 1
     out = demo_dir(home)
     seed = manifest.seed
 
-    with sqlite3.connect(out / GAJ_DB) as conn:
+    with open_for_day(out / GAJ_DB) as conn:
         _gaj(conn, rng_for(seed, f"day{day}:gaj"), day)
-        persons = _persons(conn)
     conn.close()
-    with sqlite3.connect(out / CGJ_DB) as conn:
+    with open_for_day(out / CGJ_DB) as conn:
         _cgj(conn, rng_for(seed, f"day{day}:cgj"), day)
     conn.close()
-    _scjgj(out / ENTERPRISES_JSON, rng_for(seed, f"day{day}:scjgj"), day, persons)
-    _mzj_month(out, seed, day, persons)
-    next_day_services.advance(out, seed, day, persons)
+    gaj = sqlite3.connect(out / GAJ_DB)
+    try:
+        population = Population(gaj)
+        counts = {"scjgj.enterprises": _scjgj(out / ENTERPRISES_JSON, rng_for(seed, f"day{day}:scjgj"), day,
+                                              population)}
+        _mzj_month(out, seed, day, population)
+        counts["jyj.enrollment_applications"] = manifest.counts.get("jyj.enrollment_applications", 0) + \
+            next_day_services.advance(out, seed, day, population)
+    finally:
+        gaj.close()
 
     manifest.day = day
-    manifest.counts = next_day_services.recount(out, manifest.counts)
+    manifest.counts = next_day_services.recount(out, manifest.counts) | counts
     manifest.save(home)
     return manifest

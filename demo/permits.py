@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from countyhub.demo.divisions import COUNTY_CODE, COUNTY_CODE_SINCE, FORMER_COUNTY_CODE, TOWNSHIPS
+from countyhub.demo.draws import choice, randint
 from countyhub.demo.household import Person, address_in, person_name
 from countyhub.demo.identifiers import mobile, resident_id
 from countyhub.demo.timeline import AS_OF, random_date, random_datetime, stamp, years_before
@@ -59,7 +60,7 @@ def _newcomer(rng: random.Random, birth: date, origin: tuple[str, str, str], tak
     division = origin[1] if birth.year < COUNTY_CODE_SINCE else origin[2]
     return Newcomer(resident_id(rng, division, birth, male, taken), person_name(rng, male), "男" if male else "女",
                     birth.isoformat(), township_code, address,
-                    f"{origin[0]}{rng.choice(('城关镇', '新华镇', '南坝镇'))}{rng.randint(1, 12)}组{rng.randint(1, 80)}号",
+                    f"{origin[0]}{choice(rng, ('城关镇', '新华镇', '南坝镇'))}{randint(rng, 1, 12)}组{randint(rng, 1, 80)}号",
                     phone)
 
 
@@ -72,9 +73,9 @@ def build_permits(rng: random.Random, persons: int, cohort: tuple[date, date]) -
     serials: dict[int, int] = {}
     today = AS_OF.date()
     for _ in range(max(1, round(persons * PERMIT_SHARE))):
-        township = rng.choice(TOWNSHIPS)
+        township = choice(rng, TOWNSHIPS)
         birth = random_date(rng, years_before(today, 56), years_before(today, 20))
-        origin = rng.choice(ORIGINS)
+        origin = choice(rng, ORIGINS)
         holder = _newcomer(rng, birth, origin, taken, township.code, address_in(rng, township),
                            mobile(rng))
         holders.append(holder)
@@ -106,5 +107,5 @@ def build_cancellations(rng: random.Random, people: list[Person]) -> list[tuple]
         cancelled = random_datetime(rng, datetime(2024, 1, 1), AS_OF)
         rows.append((first_id + n, resident_id(rng, division, birth, rng.random() < 0.5, taken),
                      "死亡" if died else "迁出", cancelled.date().isoformat(),
-                     stamp(min(cancelled + timedelta(days=rng.randint(0, 20)), AS_OF))))
+                     stamp(min(cancelled + timedelta(days=randint(rng, 0, 20)), AS_OF))))
     return rows

@@ -10,6 +10,7 @@ import random
 from datetime import date, datetime
 
 from countyhub.demo.defects import DUPLICATE_RATE, maybe_stale, spelled
+from countyhub.demo.draws import choice, pick
 from countyhub.demo.household import Person
 from countyhub.demo.timeline import AS_OF, ROLL_MONTH, random_date, random_datetime, stamp, years_before
 
@@ -32,7 +33,7 @@ TALENTS_DDL = """CREATE TABLE talents (
 
 
 def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([t[0] for t in table], weights=[t[1] for t in table])[0]
+    return pick(rng, table)
 
 
 def employers(records: list[dict]) -> list[tuple[str, str]]:
@@ -69,7 +70,7 @@ def build_insured(rng: random.Random, persons: list[Person], jobs: list[tuple[st
     for person in persons:
         if not old < person.birth_date <= young or rng.random() >= INSURED_SHARE:
             continue
-        employer = rng.choice(jobs) if jobs and rng.random() < EMPLOYEE_SHARE else None
+        employer = choice(rng, jobs) if jobs and rng.random() < EMPLOYEE_SHARE else None
         kinds = (["城镇职工基本养老保险", "职工基本医疗保险"] + (["失业保险"] if rng.random() < UNEMPLOYMENT_SHARE else [])
                  if employer else ["城乡居民基本养老保险", "城乡居民基本医疗保险"])
         for kind in kinds:
@@ -91,6 +92,6 @@ def build_talents(rng: random.Random, persons: list[Person], jobs: list[tuple[st
         education = _weighted(rng, EDUCATIONS)
         recognized = random_date(rng, date(2019, 1, 1), today)
         rows.append((len(rows) + 1, person.id_number, spelled(rng, person.name), education,
-                     rng.choice(CATEGORY_BY_EDUCATION[education]), rng.choice(jobs)[0], recognized.isoformat(),
+                     choice(rng, CATEGORY_BY_EDUCATION[education]), choice(rng, jobs)[0], recognized.isoformat(),
                      stamp(random_datetime(rng, datetime.combine(recognized, datetime.min.time()), AS_OF))))
     return rows

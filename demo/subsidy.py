@@ -30,7 +30,11 @@ def roll_file_name(month: str = ROLL_MONTH) -> str:
 def build_roll(rng: random.Random, persons: list[Person], month: str = ROLL_MONTH) -> list[tuple[str, ...]]:
     """About 8% of persons, some with a second, different 救助类型; ordered by township as exported."""
     count = max(1, round(len(persons) * RECIPIENT_SHARE))
-    recipients = rng.sample(persons, min(count, len(persons)))
+    return roll_rows(rng, rng.sample(persons, min(count, len(persons))), month)
+
+
+def roll_rows(rng: random.Random, recipients: list[Person], month: str = ROLL_MONTH) -> list[tuple[str, ...]]:
+    """The roll's rows of the chosen recipients, some with a second type; ordered by township as exported."""
     kinds = [a[0] for a in ASSISTANCE]
     amounts = {a[0]: a[2] for a in ASSISTANCE}
     rows: list[tuple[str, ...]] = []

@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from countyhub.demo.divisions import TOWNSHIPS, Township
+from countyhub.demo.draws import choice, pick, randint
 from countyhub.demo.timeline import AS_OF, random_datetime, stamp
 
 FACILITY_TYPES = (("路灯", 35), ("垃圾桶", 30), ("井盖", 20), ("消防栓", 10), ("公厕", 5))
@@ -32,8 +33,7 @@ CASES_DDL = """CREATE TABLE cases (
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
-    names, weights = zip(*weighted)
-    return rng.choices(names, weights=weights)[0]
+    return pick(rng, weighted)
 
 
 def build_urban(rng: random.Random) -> dict[str, list[tuple]]:
@@ -42,7 +42,7 @@ def build_urban(rng: random.Random) -> dict[str, list[tuple]]:
     facilities: list[tuple] = []
     cases: list[tuple] = []
     for township in TOWNSHIPS:
-        for n in range(1, rng.randint(3, 6) + 1):
+        for n in range(1, randint(rng, 3, 6) + 1):
             grid_code = f"{township.code}-{n:02d}"
             area = rng.uniform(0.4, 3.0) if township.is_urban else rng.uniform(5.0, 40.0)
             grids.append((grid_code, f"{township.name}第{n}网格", township.code, round(area, 2),
@@ -50,9 +50,9 @@ def build_urban(rng: random.Random) -> dict[str, list[tuple]]:
             # Grid centres spread around the township centre; facilities cluster around their grid.
             grid_lon = township.longitude + rng.uniform(-0.02, 0.02)
             grid_lat = township.latitude + rng.uniform(-0.02, 0.02)
-            for _ in range(rng.randint(15, 25)):
+            for _ in range(randint(rng, 15, 25)):
                 facilities.append(facility(rng, len(facilities) + 1, township, grid_code, grid_lon, grid_lat))
-            for _ in range(rng.randint(6, 14)):
+            for _ in range(randint(rng, 6, 14)):
                 cases.append(_case(rng, len(cases) + 1, grid_code, township.name))
     return {"grids": grids, "facilities": facilities, "cases": cases}
 
@@ -97,12 +97,12 @@ def build_urban_county(rng: random.Random, grids: int, facilities: int, cases: i
 
 def _case(rng: random.Random, case_id: int, grid_code: str, township_name: str,
           since: datetime = datetime(2025, 1, 1)) -> tuple:
-    category = rng.choice(tuple(CASE_DETAILS))
-    description = f"{township_name}{rng.choice(_PLACES)}{rng.choice(CASE_DETAILS[category])}"
+    category = choice(rng, tuple(CASE_DETAILS))
+    description = f"{township_name}{choice(rng, _PLACES)}{choice(rng, CASE_DETAILS[category])}"
     reported = random_datetime(rng, since, AS_OF)
     closed = None
     if rng.random() < 0.7:
-        closed = min(reported + timedelta(minutes=rng.randint(30, 14 * 24 * 60)), AS_OF)
+        closed = min(reported + timedelta(minutes=randint(rng, 30, 14 * 24 * 60)), AS_OF)
     updated = closed or reported
     return (case_id, grid_code, category, description, stamp(reported), "closed" if closed else "open",
             stamp(closed) if closed else None, stamp(updated))
