@@ -128,7 +128,10 @@ def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, department
         dept_code = contract.department if contract else _department_of(node, departments)
         dept = departments.get(dept_code)
         documented = node.get("columns", {})
-        rows, sample = _sample(con, f"{schema}.{table}")
+        # A view is a query over what it reads: counting or sampling it runs the query (at county scale, joins
+        # over millions of rows on every registration), so its rows are those of its tables upstream.
+        is_view = node.get("config", {}).get("materialized") == "view"
+        rows, sample = (None, []) if is_view else _sample(con, f"{schema}.{table}")
         entries.append(DatasetEntry(
             name=f"{schema}.{table}", kind="model",
             title_zh=(contract.title if contract else None) or table, title_en=table.replace("_", " "),

@@ -138,9 +138,9 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
 
     A dataset whose audit rows hash as they did when its served version was published, under the same contract,
     is not gated again and keeps its version ("unchanged"), unless a dataset its rules read was published in this
-    run. A dataset whose gate fails keeps its last good version
-    in shared and never blocks the others. `held_back` (dataset -> why) keeps datasets built from a department
-    that failed to load out of it. `built`: the dbt nodes this run rebuilt, for the summary.
+    run. A dataset whose gate fails keeps its last good version in shared and never blocks the others.
+    `held_back` (dataset -> why) keeps datasets built from a department that failed to load out of it. `built`:
+    the dbt nodes this run rebuilt, for the summary.
     """
     lake, outcomes, held_back, republished = runtime.lake, [], held_back or {}, set()
     prepare_publications(lake)
