@@ -20,7 +20,7 @@ KINDS = ("id_number", "name", "phone", "address", "other")
 _PERSON_NAME_PREFIXES = frozenset({
     "person", "full", "real", "resident", "contact", "applicant", "owner", "head", "householder", "legal_rep",
     "legal_representative", "guardian", "recipient", "spouse", "father", "mother", "patient", "citizen", "member",
-    "first", "last", "given", "family", "reporter", "complainant",
+    "first", "last", "given", "family", "reporter", "complainant", "student", "child", "pupil", "insured",
 })
 _EXACT = {
     "id_number": "id_number", "id_card": "id_number", "id_card_number": "id_number", "身份证号": "id_number",

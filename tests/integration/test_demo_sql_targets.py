@@ -12,8 +12,9 @@ from countyhub.demo import copy_sqlite_to, generate
 
 pytestmark = pytest.mark.integration
 SCHEMA = "demo_it"  # a schema (PostgreSQL) / database (MariaDB) of its own, dropped afterwards
-EXPECTED_KEYS = {"persons": ["person_id"], "households": ["household_id"], "grids": ["grid_code"],
-                 "facilities": ["facility_id"], "cases": ["case_id"]}
+EXPECTED_KEYS = {"persons": ["person_id"], "households": ["household_id"], "residence_permits": ["permit_no"],
+                 "person_cancellations": ["person_id"], "grids": ["grid_code"], "facilities": ["facility_id"],
+                 "cases": ["case_id"]}
 
 
 def _sqlite_counts(path: Path) -> dict[str, int]:

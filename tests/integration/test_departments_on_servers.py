@@ -39,7 +39,8 @@ def test_gaj_department_loads_from_a_real_server(request: pytest.FixtureRequest,
     department = load_department(settings.departments_dir / "gaj.yml")
     rt = Runtime(settings, {"GAJ_HOUSEHOLD_URL": url})  # the department file's ${GAJ_HOUSEHOLD_URL}
     results = {r.stream: r.rows_loaded for r in ingest_department(rt, department)}
-    assert results == {"persons": manifest.counts["gaj.persons"], "households": manifest.counts["gaj.households"]}
+    assert results == {name: manifest.counts[f"gaj.{name}"]
+                       for name in ("persons", "households", "residence_permits", "person_cancellations")}
     with Lake(settings).reader() as con:
         from_server = con.execute(
             "SELECT sum(person_id), count(DISTINCT id_number), max(name) FROM raw_gaj.persons").fetchone()

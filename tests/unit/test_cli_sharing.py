@@ -40,7 +40,7 @@ def test_users_add_list_revoke(county: Settings) -> None:
     token = add_user("li_mzj", "mzj", "analyst")
     listed = run("users", "list")
     assert "li_mzj" in listed and "mzj" in listed and "analyst" in listed and token not in listed
-    assert "no department 'rsj'" in run("users", "add", "x", "--department", "rsj", "--role", "analyst", code=1)
+    assert "no department 'swj'" in run("users", "add", "x", "--department", "swj", "--role", "analyst", code=1)
     assert "unknown role 'boss'" in run("users", "add", "x", "--department", "mzj", "--role", "boss", code=1)
     run("users", "revoke", "li_mzj")
     out = run("grants", "list", "--token", token, code=1)

@@ -28,7 +28,11 @@ CONTRACTS = PROJECT_DIR / "contracts"
 CASES = """SELECT i::BIGINT AS case_id, CASE WHEN i = 7 THEN '511724999-01' ELSE '511724001-0' || (i % 2 + 1) END
     AS grid_code, '占道经营' AS category, 'open' AS status,
     CASE WHEN i = 9 THEN now()::TIMESTAMP + INTERVAL 3 DAY ELSE TIMESTAMP '2024-05-01 09:00:00' END AS reported_at,
-    NULL::TIMESTAMP AS closed_at, 'load-' || (i % 3) AS load_id FROM range(50) r(i)"""
+    NULL::TIMESTAMP AS closed_at, 'load-' || (i % 3) AS load_id, 'reported' AS step, NULL::VARCHAR AS handling_department,
+    NULL::TIMESTAMP AS dispatched_at, NULL::TIMESTAMP AS disposed_at, 24 AS deadline_hours,
+    NULL::DOUBLE AS hours_to_dispatch, NULL::DOUBLE AS hours_to_dispose, NULL::DOUBLE AS hours_to_close,
+    NULL::TIMESTAMP AS disposal_due_at, NULL::BOOLEAN AS sla_breached, TIMESTAMP '2024-05-02 00:00:00' AS loaded_at
+    FROM range(50) r(i)"""
 
 
 def _sql(lake: Lake, *statements: str) -> None:

@@ -64,9 +64,31 @@ def test_name_rules_on_the_real_shared_columns() -> None:
     kinds = {(c.dataset, col.name): column_kind(ColumnInfo(col.name, col.classification))  # type: ignore[arg-type]
              for c in load_contracts(PROJECT_DIR / "contracts") for col in c.columns}
     person = {k: v for k, v in kinds.items() if v != "other"}
-    assert person == {("resident_profile", "id_number"): "id_number", ("resident_profile", "name"): "name",
-                      ("resident_profile", "phone"): "phone",
-                      ("enterprise_registry", "name"): "name"}  # classified public there: never masked
+    people = {  # every person column of the shared datasets, each classified sensitive (tested below)
+        ("resident_profile", "id_number"): "id_number", ("resident_profile", "name"): "name",
+        ("resident_profile", "phone"): "phone",
+        ("resident_master_index", "id_number"): "id_number", ("resident_master_index", "name"): "name",
+        ("resident_master_index", "address"): "address", ("resident_master_index", "phone"): "phone",
+        ("resident_conflicts", "id_number"): "id_number",
+        ("household", "head_id_number"): "id_number", ("household", "head_name"): "name",
+        ("household", "address"): "address",
+        ("property_housing", "id_number"): "id_number", ("property_housing", "name"): "name",
+        ("eligibility_primary_school_enrollment", "student_id_number"): "id_number",
+        ("eligibility_primary_school_enrollment", "student_name"): "name",
+        ("eligibility_primary_school_enrollment", "guardian_id_number"): "id_number",
+        ("eligibility_primary_school_enrollment", "guardian_name"): "name",
+        ("eligibility_public_rental_housing", "applicant_id_number"): "id_number",
+        ("eligibility_public_rental_housing", "applicant_name"): "name",
+        ("eligibility_talent_housing_subsidy", "id_number"): "id_number",
+        ("eligibility_talent_housing_subsidy", "name"): "name",
+    }
+    assert person == {**people, ("enterprise_registry", "name"): "name"}  # classified public there: never masked
+    levels = {(c.dataset, col.name): col.classification for c in load_contracts(PROJECT_DIR / "contracts")
+              for col in c.columns}
+    assert {levels[k] for k in people} == {"sensitive"}
+    # The conflicts list carries names, addresses and birth dates in its value columns: masked as sensitive.
+    assert levels[("resident_conflicts", "department_value")] == levels[("resident_conflicts", "master_value")] == \
+        "sensitive"
     assert kinds[("resident_profile", "township_name")] == "other"
     assert kinds[("urban_grids", "grid_name")] == "other"
     assert kinds[("township_overview", "township_name")] == "other"
