@@ -19,7 +19,7 @@ from countyhub.lakehouse.lake import LAKE, Lake
 from countyhub.lakehouse.meta_gates import Publication
 
 __all__ = ["Publication", "PublishError", "current_publication", "prepare_publications", "publications", "publish",
-           "publish_order", "published_contract_yaml", "quarantine_table", "rollback", "unchanged_publication"]
+           "publish_order", "published_contract_yaml", "quarantine_table", "rollback", "unchanged_publications"]
 
 
 class PublishError(RuntimeError):
@@ -110,21 +110,27 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
                        rows_removed=changes[1] if changes else None)
 
 
-def unchanged_publication(lake: Lake, contract: Contract) -> Publication | None:
-    """The version shared serves now if publishing the audit table again would serve the same: the audit rows hash
-    as they did when that version was published, under the same contract text. None otherwise (gate it)."""
-    audit = f"{LAKE}.audit.{contract.dataset}"
+def unchanged_publications(lake: Lake, contracts: list[Contract]) -> dict[str, Publication]:
+    """{dataset: the version shared serves now} for each contract whose audit rows hash as they did when that version
+    was published, under the same contract text: publishing again would serve the same rows (gate it otherwise).
+
+    One connection and one read of meta.publications for every contract: on a day with nothing new this is all the
+    gate stage does.
+    """
+    found: dict[str, Publication] = {}
     with lake.reader() as con:
-        found = meta_gates.publications(con, contract.dataset)
-        if not found or found[0].content_hash is None or found[0].restored_version is not None:
-            return None  # never published, published before hashes were kept, or a rollback serves older rows
-        current = found[0]
-        if contract.path.read_text(encoding="utf-8") != meta_gates.contract_texts(con, contract.dataset).get(
-                current.version, (None, None))[0]:
-            return None
-        if not _exists(con, "audit", contract.dataset):
-            return None
-        return current if content_hash(con, audit) == current.content_hash else None
+        latest = meta_gates.latest_publications(con)
+        audit = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                          "AND schema_name = 'audit'", [LAKE]).fetchall()}
+        for contract in contracts:
+            current, text = latest.get(contract.dataset, (None, None))
+            if current is None or current.content_hash is None or current.restored_version is not None:
+                continue  # never published, published before hashes were kept, or a rollback serves older rows
+            if contract.dataset not in audit or contract.path.read_text(encoding="utf-8") != text:
+                continue
+            if content_hash(con, f"{LAKE}.audit.{contract.dataset}") == current.content_hash:
+                found[contract.dataset] = current
+    return found
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:

@@ -265,7 +265,9 @@ def write_schema_changes(con: duckdb.DuckDBPyConnection, changes: list[SchemaCha
     insert_rows(con, "schema_changes", changes)
 
 
-def schema_changes(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> list[SchemaChange]:
-    """The stream's recorded schema changes, newest first ([] on a lake without any)."""
-    return read_rows(con, SchemaChange, "schema_changes", "department = ? AND stream = ?", [department, stream],
-                 order="changed_at DESC, column_name")
+def schema_changes(con: duckdb.DuckDBPyConnection, department: str | None = None,
+                   stream: str | None = None) -> list[SchemaChange]:
+    """The stream's recorded schema changes (every stream's without one), newest first ([] on a lake without any)."""
+    where = "department = ? AND stream = ?" if department is not None else ""
+    return read_rows(con, SchemaChange, "schema_changes", where, [department, stream] if where else [],
+                     order="changed_at DESC, column_name")

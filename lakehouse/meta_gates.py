@@ -48,6 +48,19 @@ def contract_texts(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[int, tu
     return {r.version: (r.contract_yaml, r.restored_version) for r in found}
 
 
+def latest_publications(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[Publication, str | None]]:
+    """{dataset: (the version shared serves now, the contract text it was published under)}: two reads for all."""
+    newest = f"(dataset, version) IN (SELECT dataset, max(version) FROM {table('publications')} GROUP BY dataset)"
+    texts = {r.dataset: r.contract_yaml for r in read_rows(con, _DatasetText, "publications", newest)}
+    return {p.dataset: (p, texts.get(p.dataset)) for p in read_rows(con, Publication, "publications", newest)}
+
+
+@dataclass(frozen=True)
+class _DatasetText:
+    dataset: str
+    contract_yaml: str | None
+
+
 @dataclass(frozen=True)
 class _ContractText:
     version: int

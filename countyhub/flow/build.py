@@ -81,7 +81,7 @@ def _dbt_output_tail(proc: subprocess.CompletedProcess[str], lines: int = 20) ->
 
 
 def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None,
-            exclude: str | None = None, state: Path | None = None) -> BuildResult:
+            exclude: str | None = None, state: Path | None = None, unit_tests: bool = True) -> BuildResult:
     """`dbt build` (seeds, models, tests) into the lake; raise DbtBuildError naming failed nodes.
 
     Prepares the project first (countyhub.flow.dbt_prep) unless given one already prepared. run_dbt takes no
@@ -96,6 +96,8 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
         args += ["--state", str(state)]
     if exclude:  # e.g. "source:raw_gaj+": a department that failed to load, and everything built from it
         args += ["--exclude", *exclude.split()]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     run_results = project.target_dir / "run_results.json"
     run_results.unlink(missing_ok=True)  # a run that dies early must not be read as the previous one's results
     started = time.perf_counter()

@@ -120,6 +120,8 @@ class BuildPlan:
     state: Path | None  # --state for `state:modified+`
     why: str
     nothing: bool = False
+    # dbt unit tests run on fixed inputs: their verdict changes only when the project's files do
+    unit_tests: bool = True
 
 
 def plan_build(settings: Settings, lake: Lake, digest: str) -> BuildPlan:
@@ -138,8 +140,9 @@ def plan_build(settings: Settings, lake: Lake, digest: str) -> BuildPlan:
     if not parts:
         return BuildPlan(None, None, "no raw stream and no model changed since the last build", nothing=True)
     why = f"{len(streams)} raw streams changed" + (", the dbt project changed" if digest != last.project_digest
-                                                   else "")
-    return BuildPlan(" ".join(parts), last.state_dir if digest != last.project_digest else None, why)
+                                                   else " (unit tests skipped: the project did not change)")
+    modified = digest != last.project_digest
+    return BuildPlan(" ".join(parts), last.state_dir if modified else None, why, unit_tests=modified)
 
 
 def missing_relations(lake: Lake, manifest: Path) -> list[str]:

@@ -49,10 +49,28 @@ def record_gate(runtime: Runtime, contract: Contract, gate: GateResult, publicat
                                    publication.published_at)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'lake' "
-        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+class _Lake:
+    """What registration reads of the lake's catalog, read once: every table's columns and every schema change."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, kind in con.execute(
+                "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = 'lake' ORDER BY table_schema, table_name, ordinal_position").fetchall():
+            self._columns.setdefault((schema, table), []).append((column, kind))
+        self._changes: dict[tuple[str, str], list[meta.SchemaChange]] = {}
+        for change in meta.schema_changes(con):  # newest first, and so per stream
+            self._changes.setdefault((change.department, change.stream), []).append(change)
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        return self._columns.get((schema, table), [])
+
+    def schema_changes(self, department: str, stream: str) -> list[dict[str, Any]]:
+        """The stream's schema changes as loads recorded them in lake.meta.schema_changes, newest first."""
+        return [{"changed_at": c.changed_at.astimezone(UTC).isoformat(timespec="seconds"), "load_id": c.load_id,
+                 "column": c.column_name, "change": c.change, "old_type": c.old_type, "new_type": c.new_type}
+                for c in self._changes.get((department, stream), [])]
 
 
 def _sample(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[dict[str, Any]]]:
@@ -60,13 +78,6 @@ def _sample(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, list[dict[s
     cursor = con.execute(f"SELECT * FROM lake.{name} LIMIT {SAMPLE_ROWS}")
     names = [d[0] for d in cursor.description]
     return count, [dict(zip(names, map(_plain, row))) for row in cursor.fetchall()]
-
-
-def _schema_changes(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> list[dict[str, Any]]:
-    """The stream's schema changes as loads recorded them in lake.meta.schema_changes, newest first."""
-    return [{"changed_at": c.changed_at.astimezone(UTC).isoformat(timespec="seconds"), "load_id": c.load_id,
-             "column": c.column_name, "change": c.change, "old_type": c.old_type, "new_type": c.new_type}
-            for c in meta.schema_changes(con, department, stream)]
 
 
 def _latest(changes: list[dict[str, Any]], kind: str) -> dict[str, str]:
@@ -82,17 +93,17 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _raw_entries(con: duckdb.DuckDBPyConnection, departments: list[Department]) -> list[DatasetEntry]:
+def _raw_entries(lake: _Lake, departments: list[Department]) -> list[DatasetEntry]:
     entries = []
     for dept in departments:
         for source in dept.sources:
             for stream in source.streams:
-                cols = _columns(con, dept.raw_schema, stream.name)
+                cols = lake.columns(dept.raw_schema, stream.name)
                 if not cols:
                     continue  # never loaded yet
                 name = f"{dept.raw_schema}.{stream.name}"
-                rows, sample = _sample(con, name)
-                changes = _schema_changes(con, dept.code, stream.name)
+                rows, sample = _sample(lake.con, name)
+                changes = lake.schema_changes(dept.code, stream.name)
                 since, dropped = _latest(changes, "added"), _latest(changes, "dropped")
                 entries.append(DatasetEntry(
                     name=name, kind="raw_stream", title_zh=stream.title or stream.name,
@@ -111,7 +122,7 @@ def _raw_entries(con: duckdb.DuckDBPyConnection, departments: list[Department]) 
     return entries
 
 
-def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, departments: dict[str, Department],
+def _dbt_entries(lake: _Lake, manifest_path: Path, departments: dict[str, Department],
                  contracts: dict[str, Contract]) -> list[DatasetEntry]:
     """dbt models from the manifest, with lineage from depends_on (sources map to raw_<dept>.<stream>)."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -121,7 +132,7 @@ def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, department
         if node["resource_type"] not in ("model", "seed"):
             continue
         schema, table = node["schema"], node["alias"] or node["name"]
-        cols = _columns(con, schema, table)
+        cols = lake.columns(schema, table)
         if not cols:
             continue
         contract = contracts.get(table) if schema == "audit" else None
@@ -131,7 +142,7 @@ def _dbt_entries(con: duckdb.DuckDBPyConnection, manifest_path: Path, department
         # A view is a query over what it reads: counting or sampling it runs the query (at county scale, joins
         # over millions of rows on every registration), so its rows are those of its tables upstream.
         is_view = node.get("config", {}).get("materialized") == "view"
-        rows, sample = (None, []) if is_view else _sample(con, f"{schema}.{table}")
+        rows, sample = (None, []) if is_view else _sample(lake.con, f"{schema}.{table}")
         entries.append(DatasetEntry(
             name=f"{schema}.{table}", kind="model",
             title_zh=(contract.title if contract else None) or table, title_en=table.replace("_", " "),
@@ -155,13 +166,13 @@ def _department_of(node: dict[str, Any], departments: dict[str, Department]) -> 
     return "dsj"
 
 
-def _published_entries(con: duckdb.DuckDBPyConnection, contracts: list[Contract],
+def _published_entries(lake: _Lake, contracts: list[Contract],
                        departments: dict[str, Department]) -> list[DatasetEntry]:
     entries = []
     for c in contracts:
-        if not _columns(con, "shared", c.dataset):
+        if not lake.columns("shared", c.dataset):
             continue  # never passed a gate yet
-        rows, sample = _sample(con, f"shared.{c.dataset}")
+        rows, sample = _sample(lake.con, f"shared.{c.dataset}")
         dept = departments.get(c.department)
         entries.append(DatasetEntry(
             name=f"shared.{c.dataset}", kind="published", title_zh=c.title or c.dataset,
@@ -225,10 +236,11 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     catalog = runtime.catalog
     manifest_path = manifest_path or manifest_file(settings)
     with runtime.lake.reader() as con:
-        entries = _raw_entries(con, departments)
+        lake = _Lake(con)
+        entries = _raw_entries(lake, departments)
         if manifest_path.exists():
-            entries += _dbt_entries(con, manifest_path, by_code, {c.dataset: c for c in contracts})
-        entries += _published_entries(con, contracts, by_code)
+            entries += _dbt_entries(lake, manifest_path, by_code, {c.dataset: c for c in contracts})
+        entries += _published_entries(lake, contracts, by_code)
         loads = meta.loads(con)
     for entry in entries:
         catalog.register_dataset(entry)  # an entry that says what it said before is not written again

@@ -16,7 +16,7 @@ from countyhub.contracts.publish import (
     prepare_publications,
     publish,
     publish_order,
-    unchanged_publication,
+    unchanged_publications,
 )
 from countyhub.core.departments import load_departments
 from countyhub.flow import changes
@@ -123,7 +123,8 @@ def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> li
         if plan.nothing:
             return []
         try:
-            result = run_dbt(lake, select=plan.select, project=project, exclude=exclude, state=plan.state)
+            result = run_dbt(lake, select=plan.select, project=project, exclude=exclude, state=plan.state,
+                             unit_tests=plan.unit_tests)
         except DbtBuildError:
             changes.forget_builds(settings)  # what the failed build left behind is unknown: rebuild it all next time
             raise
@@ -144,8 +145,10 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
     """
     lake, outcomes, held_back, republished = runtime.lake, [], held_back or {}, set()
     prepare_publications(lake)
+    contracts = publish_order(load_contracts(runtime.settings.contracts_dir))
+    unchanged = unchanged_publications(lake, [c for c in contracts if c.dataset not in held_back])
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
-    for contract in publish_order(load_contracts(runtime.settings.contracts_dir)):
+    for contract in contracts:
         rebuilt = contract.dataset in built
         if contract.dataset in held_back:
             kept = current_publication(lake, contract.dataset)
@@ -155,7 +158,7 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
                 published_now=False, status="skipped", rebuilt=False))
             continue
         # A rule that reads a parent published in this run may judge the same rows differently: gate them again.
-        same = None if contract.references & republished else unchanged_publication(lake, contract)
+        same = None if contract.references & republished else unchanged.get(contract.dataset)
         if same is not None:
             outcomes.append(DatasetOutcome(
                 dataset=f"shared.{contract.dataset}", rows=same.rows, gate_passed=True,

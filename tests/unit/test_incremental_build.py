@@ -95,6 +95,7 @@ def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(s
     write_raw(lake, tables)
     built = build_models(rt)  # no build to compare with: everything
     assert {"stg_gaj__persons", "resident_profile", "urban_grids"} <= set(built)
+    assert _ran_unit_tests(settings)
     first = {o.dataset: o for o in gate_and_publish_all(rt, built)}
     assert {(o.published_version, o.published_now) for o in first.values()} == {(1, True)}
     assert changes.read_build(settings) is not None and changes.read_build(settings, pending=True) is None
@@ -112,6 +113,8 @@ def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(s
     _load(lake, "gaj", "persons", datetime.now(UTC), updated=1)
     built = set(build_models(rt))
     assert {"stg_gaj__persons", "resident_profile", "township_overview"} <= built
+    # dbt unit tests check the models' code on fixed inputs: new rows alone do not run them again
+    assert not _ran_unit_tests(settings)
     assert not built & {"urban_grids", "urban_cases", "enterprise_registry", "stg_cgj__grids"}
     third = {o.dataset: o for o in gate_and_publish_all(rt, built)}
     profile = third["shared.resident_profile"]
@@ -124,6 +127,11 @@ def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(s
     with lake.reader() as con:
         assert con.execute("SELECT name FROM lake.shared.resident_profile WHERE id_number = ?",
                            [people[7]["id_number"]]).fetchone()[0] == "改名"
+
+
+def _ran_unit_tests(settings: Settings) -> list[str]:
+    results = json.loads((settings.home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return [r["unique_id"] for r in results["results"] if r["unique_id"].startswith("unit_test.")]
 
 
 @pytest.mark.dbt
@@ -152,12 +160,14 @@ def test_a_changed_model_is_rebuilt_with_what_depends_on_it(settings: Settings) 
     gate_and_publish_all(rt, build_models(rt))
     project = settings.home / "dbt" / "project"
     # Edit the deployment's copy the way a new release of the project would change it.
-    source = settings.dbt_project_dir / "models" / "marts" / "cgj" / "urban_grids.sql"
+    source = settings.dbt_project_dir / "models" / "marts" / "cgj" / "urban_cases.sql"
     edited = settings.home / "dbt-src"
     shutil.copytree(settings.dbt_project_dir, edited)
-    (edited / "models" / "marts" / "cgj" / "urban_grids.sql").write_text(
+    (edited / "models" / "marts" / "cgj" / "urban_cases.sql").write_text(
         source.read_text(encoding="utf-8") + "\n-- a comment changes the model's checksum\n", encoding="utf-8")
     rt2 = Runtime(dataclasses.replace(settings, dbt_project_dir=edited), os.environ)
     built = set(build_models(rt2))
-    assert "urban_grids" in built and "resident_profile" not in built, built
+    assert {"urban_cases", "urban_case_sla"} <= built and not built & {"resident_profile", "urban_grids"}, built
+    # the project changed: the changed model's unit tests run again
+    assert any(t.startswith("unit_test.countyhub.urban_cases.") for t in _ran_unit_tests(settings))
     assert project.is_dir()

@@ -1,6 +1,9 @@
 -- One row per person, field and department holding a value for it, ranked by survivorship_rules: field_rank 1 is
 -- the value resident_master_index keeps. Within a department the newest record speaks for it; blank values never
 -- compete; a department with no rule for a field is not asked for it.
+-- A table, not a view like the other intermediates: the master index, the conflicts list and the uniqueness test
+-- each read it, and at county scale (9M values) ranking them again for each costs ~15 s.
+{{ config(materialized='table') }}
 with records as (
     select * from {{ ref('int_person_records_unioned') }}
 ),
