@@ -17,6 +17,7 @@ from countyhub.lakehouse import meta_gates
 from countyhub.lakehouse.fingerprint import content_hash, row_changes
 from countyhub.lakehouse.lake import LAKE, Lake
 from countyhub.lakehouse.meta_gates import Publication
+from countyhub.lakehouse.touched import touched_since
 
 __all__ = ["Publication", "PublishError", "current_publication", "prepare_publications", "publications", "publish",
            "publish_order", "published_contract_yaml", "quarantine_table", "rollback", "unchanged_publications"]
@@ -114,8 +115,8 @@ def unchanged_publications(lake: Lake, contracts: list[Contract]) -> dict[str, P
     """{dataset: the version shared serves now} for each contract whose audit rows hash as they did when that version
     was published, under the same contract text: publishing again would serve the same rows (gate it otherwise).
 
-    One connection and one read of meta.publications for every contract: on a day with nothing new this is all the
-    gate stage does.
+    One connection and one read of meta.publications for every contract, and an audit table is read only if a commit
+    touched it since (DuckLake's snapshot log): on a day with nothing new this is all the gate stage does.
     """
     found: dict[str, Publication] = {}
     with lake.reader() as con:
@@ -128,7 +129,10 @@ def unchanged_publications(lake: Lake, contracts: list[Contract]) -> dict[str, P
                 continue  # never published, published before hashes were kept, or a rollback serves older rows
             if contract.dataset not in audit or contract.path.read_text(encoding="utf-8") != text:
                 continue
-            if content_hash(con, f"{LAKE}.audit.{contract.dataset}") == current.content_hash:
+            # Untouched since its publication, the audit table is the one whose hash was stored: no need to read it.
+            touched = touched_since(con, current.snapshot_id)
+            if touched is not None and f"audit.{contract.dataset}" not in touched or content_hash(
+                    con, f"{LAKE}.audit.{contract.dataset}") == current.content_hash:
                 found[contract.dataset] = current
     return found
 

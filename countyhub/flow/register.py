@@ -18,6 +18,7 @@ from countyhub.contracts.publish import Publication
 from countyhub.core.departments import Department, load_departments
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import meta
+from countyhub.lakehouse.touched import current_snapshot, touched_since
 
 SAMPLE_ROWS = 5
 
@@ -50,10 +51,13 @@ def record_gate(runtime: Runtime, contract: Contract, gate: GateResult, publicat
 
 
 class _Lake:
-    """What registration reads of the lake's catalog, read once: every table's columns and every schema change."""
+    """What registration reads of the lake's catalog, read once: every table's columns and every schema change;
+    and each table's row count and sample, taken again only from a table a commit touched since the last
+    registration (`touched`: None when that is not known, so every table is sampled)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection, touched: set[str] | None = None,
+                 registered: dict[str, dict[str, Any]] | None = None) -> None:
+        self.con, self._touched, self._registered = con, touched, registered or {}
         self._columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for schema, table, column, kind in con.execute(
                 "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
@@ -65,6 +69,14 @@ class _Lake:
 
     def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         return self._columns.get((schema, table), [])
+
+    def sample(self, name: str) -> tuple[int, list[dict[str, Any]]]:
+        """(rows, a few rows) of lake.<name>; a table no commit touched keeps what its entry says (masked as
+        stored: masking is idempotent, so registering it again leaves the entry as it was)."""
+        kept = self._registered.get(name)
+        if self._touched is not None and name not in self._touched and kept and kept.get("row_count") is not None:
+            return kept["row_count"], kept.get("sample_rows") or []
+        return _sample(self.con, name)
 
     def schema_changes(self, department: str, stream: str) -> list[dict[str, Any]]:
         """The stream's schema changes as loads recorded them in lake.meta.schema_changes, newest first."""
@@ -102,7 +114,7 @@ def _raw_entries(lake: _Lake, departments: list[Department]) -> list[DatasetEntr
                 if not cols:
                     continue  # never loaded yet
                 name = f"{dept.raw_schema}.{stream.name}"
-                rows, sample = _sample(lake.con, name)
+                rows, sample = lake.sample(name)
                 changes = lake.schema_changes(dept.code, stream.name)
                 since, dropped = _latest(changes, "added"), _latest(changes, "dropped")
                 entries.append(DatasetEntry(
@@ -142,7 +154,7 @@ def _dbt_entries(lake: _Lake, manifest_path: Path, departments: dict[str, Depart
         # A view is a query over what it reads: counting or sampling it runs the query (at county scale, joins
         # over millions of rows on every registration), so its rows are those of its tables upstream.
         is_view = node.get("config", {}).get("materialized") == "view"
-        rows, sample = (None, []) if is_view else _sample(lake.con, f"{schema}.{table}")
+        rows, sample = (None, []) if is_view else lake.sample(f"{schema}.{table}")
         entries.append(DatasetEntry(
             name=f"{schema}.{table}", kind="model",
             title_zh=(contract.title if contract else None) or table, title_en=table.replace("_", " "),
@@ -172,7 +184,7 @@ def _published_entries(lake: _Lake, contracts: list[Contract],
     for c in contracts:
         if not lake.columns("shared", c.dataset):
             continue  # never passed a gate yet
-        rows, sample = _sample(lake.con, f"shared.{c.dataset}")
+        rows, sample = lake.sample(f"shared.{c.dataset}")
         dept = departments.get(c.department)
         entries.append(DatasetEntry(
             name=f"shared.{c.dataset}", kind="published", title_zh=c.title or c.dataset,
@@ -225,6 +237,15 @@ def _lineage_digest(manifest_path: Path, entries: list[DatasetEntry], catalog_ur
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _registered_snapshot(marker: Path, catalog_url: str) -> int | None:
+    """The lake snapshot the last registration into this catalog read (None: none recorded, or another catalog)."""
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("snapshot") if record.get("catalog_url") == catalog_url else None
+
+
 def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     """(Re-)register every dataset that exists in the lake; upserts, so a re-run adds nothing twice."""
     from countyhub.flow.build import manifest_file
@@ -235,8 +256,11 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     contracts = load_contracts(settings.contracts_dir)
     catalog = runtime.catalog
     manifest_path = manifest_path or manifest_file(settings)
+    marker = settings.home / "catalog-registered.json"
     with runtime.lake.reader() as con:
-        lake = _Lake(con)
+        snapshot, since = current_snapshot(con), _registered_snapshot(marker, settings.catalog_url)
+        touched = touched_since(con, since) if since is not None else None
+        lake = _Lake(con, touched, {e["name"]: e for e in catalog.entries()} if touched is not None else None)
         entries = _raw_entries(lake, departments)
         if manifest_path.exists():
             entries += _dbt_entries(lake, manifest_path, by_code, {c.dataset: c for c in contracts})
@@ -250,6 +274,7 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
         if not catalog.has_column_lineage() or not marker.is_file() or marker.read_text() != digest:
             _column_lineage(catalog, manifest_path, entries, contracts)
             marker.write_text(digest)
+    marker.write_text(json.dumps({"catalog_url": settings.catalog_url, "snapshot": snapshot}), encoding="utf-8")
     recorded = catalog.recorded_loads()
     for load in (x for x in loads if (f"raw_{x.department}.{x.stream}", x.load_id) not in recorded):
         catalog.record_load(f"raw_{load.department}.{load.stream}", load.load_id, load.rows_loaded, load.status,
