@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -33,17 +33,18 @@ def load_stream(
     progress: Tick | None = None,
     full_refresh: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
+    states: Mapping[tuple[str, str], meta.StreamState] | None = None,
 ) -> LoadResult:
     """Load one stream into `raw_<dept>.<stream>` atomically: rows, quarantine, state and log commit together.
 
     A crash or kill before COMMIT leaves no new rows visible and the state unchanged, so the
     re-run reads exactly what was missing. `con`: a writer connection of `lake` to share with other loads (its
-    holder keeps the writer lock, see writer_session); without it the load opens its own.
+    holder keeps the writer lock, see writer_session); without it the load opens its own. `states`: see plan_load.
     """
     with _writer(lake, con) as writer:
         run = LoadRun(writer, connector, RejectSpill(lake.settings.home / "tmp"), progress=progress)
         prepare_session(writer, department.raw_schema, lake.settings.home / "tmp")
-        plan = plan_load(writer, department, stream, connector, full_refresh)
+        plan = plan_load(writer, department, stream, connector, full_refresh, states)
         run.total = connector.estimate(stream, plan.read_from) if progress else None
         if progress:
             progress(0, total=run.total)

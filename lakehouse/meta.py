@@ -232,7 +232,20 @@ def read_state(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> 
                        "stream = ?", [department, stream]).fetchall()
     if not rows:
         return None
-    row = max(rows, key=lambda r: r[2])
+    return _typed(con, department, stream, max(rows, key=lambda r: r[2]))
+
+
+def read_states(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], StreamState]:
+    """Every stream's committed state by (department, stream): one scan of the table, not one a stream."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for department, stream, *row in con.execute(f"SELECT department, stream, state, load_id, updated_at FROM "
+                                                f"{table('stream_state')}").fetchall():
+        if (department, stream) not in latest or row[2] > latest[department, stream][2]:
+            latest[department, stream] = tuple(row)
+    return {key: _typed(con, *key, row) for key, row in latest.items()}
+
+
+def _typed(con: duckdb.DuckDBPyConnection, department: str, stream: str, row: tuple) -> StreamState:
     state = json.loads(row[0])
     if state.get("cursor") is not None and state.get("cursor_type"):
         # The cursor travels as text; cast it back so the source compares like with like.

@@ -61,6 +61,9 @@ def _ingest(runtime: Runtime, department: Department, session: WriterSession, st
                 if progress:
                     progress(label, rows, total=total) if total is not None else progress(label, rows)
 
-            results.append(load_stream(lake, department, stream, connector, tick if progress else None, full_refresh,
-                                       con=session.connection()))
+            try:
+                results.append(load_stream(lake, department, stream, connector, tick if progress else None,
+                                           full_refresh, con=session.connection(), states=session.states()))
+            finally:
+                session.loaded(department.code, stream.name)
     return results

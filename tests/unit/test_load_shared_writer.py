@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.core.departments import Department, Stream
+from countyhub.core.departments import Department, Stream, load_department
 from countyhub.core.settings import Settings
+from countyhub.flow.ingest import ingest_department
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import Lake, meta
 from countyhub.lakehouse.load import load_stream
 from countyhub.lakehouse.writer_session import writer_session
@@ -73,3 +75,25 @@ def test_a_lake_object_migrates_its_meta_tables_once(settings: Settings, monkeyp
     with lake.writer() as con:
         assert set(meta.TABLES) <= set(real(con))
     assert len(looked) == 3
+
+
+def test_a_stream_loaded_twice_in_one_session_starts_from_the_state_its_first_load_left(
+        runtime: Runtime, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "tst.yml"
+    path.write_text(f"code: tst\nname: 测试局\nname_en: Test\nowner: {{steward: qa}}\nsources:\n"
+                    f"  - name: registry\n    kind: sql\n    config: {{url: 'sqlite:///{db}'}}\n    streams:\n"
+                    f"      - name: persons\n        primary_key: [person_id]\n        cursor: updated_at\n",
+                    encoding="utf-8")
+    department = load_department(path)
+    ingest_department(runtime, department)  # a committed state before the session reads them all
+    with sqlite3.connect(db) as con:
+        con.executemany("INSERT INTO persons VALUES (?, '新人', ?)",
+                        [(i, f"2026-02-01 00:00:0{i % 10}") for i in range(500, 510)])
+    con.close()
+    with writer_session(runtime.lake) as session:
+        [first] = ingest_department(runtime, department, session=session)
+        [second] = ingest_department(runtime, department, session=session)
+    # The new rows and the one at the old cursor (">=" reads it again); then only the row at the new cursor,
+    # not the ten again from the state read before the first of the two loads.
+    assert (first.rows_read, first.rows_inserted) == (11, 10)
+    assert (second.rows_read, second.rows_inserted, second.rows_updated) == (1, 0, 0)
