@@ -125,6 +125,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], 
     # Raw holds one row per key, so the rows deleted are the keys updated: one scan of raw's keys, not two
     # (a count before the DELETE scanned them again). min(): a raw table that came from a source without a
     # unique key may hold a key twice; the counts then stay within what was staged.
+    if not _count(con, f"SELECT count(*) FROM {STAGE}"):
+        return Applied()  # nothing changed (drop_unchanged emptied the stage): no scan of raw for no key
     deleted = con.execute(f"DELETE FROM {table} t USING {STAGE} s WHERE {_key_match(keys, 't', 's')}").fetchone()[0]
     staged = insert(con, table, columns, incoming, [STAGE], [], load_id, at)
     updated = min(deleted, staged)
@@ -145,11 +147,15 @@ def snapshot_diff(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
     inserted = _count(con, "SELECT count(*) FROM _countyhub_changed WHERE is_new")
     updated = _count(con, "SELECT count(*) FROM _countyhub_changed WHERE NOT is_new")
     deleted = _count(con, "SELECT count(*) FROM _countyhub_gone")
-    for victims in ("(SELECT * FROM _countyhub_changed WHERE NOT is_new)", "_countyhub_gone"):
-        con.execute(f"DELETE FROM {table} t USING {victims} v WHERE {_key_match(keys, 't', 'v')}")
-    changed_rows = (f"(SELECT s.* FROM {STAGE} s SEMI JOIN _countyhub_changed c ON "
-                    f"{_key_match(keys, 's', 'c')})")
-    insert(con, table, columns, incoming, [changed_rows], [], load_id, at)
+    # Each statement on raw is a DuckLake scan even when it has nothing to do: a day without changes runs none.
+    for victims, count in (("(SELECT * FROM _countyhub_changed WHERE NOT is_new)", updated),
+                           ("_countyhub_gone", deleted)):
+        if count:
+            con.execute(f"DELETE FROM {table} t USING {victims} v WHERE {_key_match(keys, 't', 'v')}")
+    if inserted or updated:
+        changed_rows = (f"(SELECT s.* FROM {STAGE} s SEMI JOIN _countyhub_changed c ON "
+                        f"{_key_match(keys, 's', 'c')})")
+        insert(con, table, columns, incoming, [changed_rows], [], load_id, at)
     return Applied(inserted, updated, deleted)
 
 

@@ -25,17 +25,18 @@ class LakeError(RuntimeError):
     """The lake cannot be opened: its catalog or data folder is missing, moved, locked or unreachable."""
 
 
-def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | list[str]) -> None:
-    """Create the lake schemas that are missing.
+def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | list[str]) -> list[str]:
+    """Create the lake schemas that are missing; returns those it created.
 
     Each CREATE SCHEMA, even IF NOT EXISTS, is a DuckLake round trip: look once, so a routine
     writer (every incremental load opens one) creates nothing.
     """
     have = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
                                       [LAKE]).fetchall()}
-    for schema in schemas:
-        if schema not in have:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+    created = [schema for schema in schemas if schema not in have]
+    for schema in created:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+    return created
 
 
 class Lake:
@@ -45,6 +46,9 @@ class Lake:
         self.settings = settings
         self._config: dict[str, str | bool] | None = None
         self._moved: bool | None = None
+        # Set once this object has brought lake.meta to meta.VERSION: no other writer of this code lowers it,
+        # so later writers skip the catalog query (a fresh connection's first one loads the whole catalog).
+        self._meta_current = False
 
     def duckdb_config(self) -> dict[str, str | bool]:
         if self._config is None:
@@ -153,13 +157,24 @@ class Lake:
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for writing, holding the writer lock, with the zone schemas and meta tables current."""
         with self.lock():
-            con = self.connect()
+            con = self.open_writer()
             try:
-                ensure_schemas(con, ZONES)
-                meta.migrate(con)
                 yield con
             finally:
                 con.close()
+
+    def open_writer(self) -> duckdb.DuckDBPyConnection:
+        """A new writer connection with the zone schemas and meta tables current; the caller holds `lock()`."""
+        con = self.connect()
+        try:
+            # A schema created here means a new (or emptied) lake: its meta tables are missing too.
+            if ensure_schemas(con, ZONES) or not self._meta_current:
+                meta.migrate(con)
+                self._meta_current = True
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
+
+import duckdb
 
 from countyhub.connectors.base import Connector
 from countyhub.core.departments import Department, Stream
@@ -28,16 +32,19 @@ def load_stream(
     connector: Connector,
     progress: Tick | None = None,
     full_refresh: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+    states: Mapping[tuple[str, str], meta.StreamState] | None = None,
 ) -> LoadResult:
     """Load one stream into `raw_<dept>.<stream>` atomically: rows, quarantine, state and log commit together.
 
     A crash or kill before COMMIT leaves no new rows visible and the state unchanged, so the
-    re-run reads exactly what was missing.
+    re-run reads exactly what was missing. `con`: a writer connection of `lake` to share with other loads (its
+    holder keeps the writer lock, see writer_session); without it the load opens its own. `states`: see plan_load.
     """
-    with lake.writer() as con:
-        run = LoadRun(con, connector, RejectSpill(lake.settings.home / "tmp"), progress=progress)
-        prepare_session(con, department.raw_schema, lake.settings.home / "tmp")
-        plan = plan_load(con, department, stream, connector, full_refresh)
+    with _writer(lake, con) as writer:
+        run = LoadRun(writer, connector, RejectSpill(lake.settings.home / "tmp"), progress=progress)
+        prepare_session(writer, department.raw_schema, lake.settings.home / "tmp")
+        plan = plan_load(writer, department, stream, connector, full_refresh, states)
         run.total = connector.estimate(stream, plan.read_from) if progress else None
         if progress:
             progress(0, total=run.total)
@@ -45,13 +52,22 @@ def load_stream(
         try:
             return _load(run, plan)
         except BaseException as exc:
-            meta.write_load(con, meta.LoadRecord(
+            meta.write_load(writer, meta.LoadRecord(
                 run.load_id, department.code, stream.name, 0, 0, 0, "failed", run.started_at, datetime.now(UTC),
                 connector.redact(str(exc))[:2000], plan.mode))
             raise
         finally:
-            apply.drop_stage(con)
+            apply.drop_stage(writer)
             run.rejects.discard()
+
+
+@contextmanager
+def _writer(lake: Lake, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if con is not None:
+        yield con
+    else:
+        with lake.writer() as own:
+            yield own
 
 
 def _load(run: LoadRun, plan: LoadPlan) -> LoadResult:
@@ -131,7 +147,7 @@ def _apply(run: LoadRun, plan: LoadPlan, changes: list[drift.Change], source: So
         return apply.upsert(con, table, columns, incoming, key, run.load_id, at), 0
     inserted = apply.insert(con, table, columns, incoming, source.relations(), source.params, run.load_id, at)
     applied = apply.Applied(inserted=inserted)
-    if key:
+    if key and inserted:  # only this load's rows are checked: none were written, none to check (a scan of raw)
         applied.inserted -= duplicates.drop_empty_keys(con, table, key, run.rejects, run.load_id)
     if plan.mode == "files":
         replaced = run.connector.checkpoint(plan.stream).get("replaced_files", [])

@@ -226,10 +226,26 @@ class StreamState:
 
 def read_state(con: duckdb.DuckDBPyConnection, department: str, stream: str) -> StreamState | None:
     """The state the last committed load left, with the cursor typed again (None if no load committed)."""
-    row = con.execute(f"SELECT state, load_id, updated_at FROM {table('stream_state')} WHERE department = ? AND "
-                      "stream = ? ORDER BY updated_at DESC LIMIT 1", [department, stream]).fetchone()
-    if row is None:
+    # write_state replaces the row, so there is one: picked here rather than by ORDER BY ... LIMIT 1, which
+    # DuckLake runs as two scans of the table (each a catalog round trip) to find and then fetch it.
+    rows = con.execute(f"SELECT state, load_id, updated_at FROM {table('stream_state')} WHERE department = ? AND "
+                       "stream = ?", [department, stream]).fetchall()
+    if not rows:
         return None
+    return _typed(con, department, stream, max(rows, key=lambda r: r[2]))
+
+
+def read_states(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], StreamState]:
+    """Every stream's committed state by (department, stream): one scan of the table, not one a stream."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for department, stream, *row in con.execute(f"SELECT department, stream, state, load_id, updated_at FROM "
+                                                f"{table('stream_state')}").fetchall():
+        if (department, stream) not in latest or row[2] > latest[department, stream][2]:
+            latest[department, stream] = tuple(row)
+    return {key: _typed(con, *key, row) for key, row in latest.items()}
+
+
+def _typed(con: duckdb.DuckDBPyConnection, department: str, stream: str, row: tuple) -> StreamState:
     state = json.loads(row[0])
     if state.get("cursor") is not None and state.get("cursor_type"):
         # The cursor travels as text; cast it back so the source compares like with like.

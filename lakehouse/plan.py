@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,11 +59,17 @@ class LoadPlan:
 
 
 def plan_load(con: duckdb.DuckDBPyConnection, department: Department, stream: Stream, connector: Connector,
-              full_refresh: bool = False) -> LoadPlan:
-    """Decide the load from the raw table's columns and the stream's committed state (reads only)."""
+              full_refresh: bool = False, states: Mapping[tuple[str, str], meta.StreamState] | None = None
+              ) -> LoadPlan:
+    """Decide the load from the raw table's columns and the stream's committed state (reads only).
+
+    `states`: committed states already read under the writer lock (meta.read_states); a stream not among them
+    reads its own."""
     mode = resolve_mode(stream, connector)
     existing = drift.table_columns(con, department.raw_schema, stream.name)
-    saved = None if full_refresh or not existing else meta.read_state(con, department.code, stream.name)
+    key = (department.code, stream.name)
+    saved = None if full_refresh or not existing else (
+        states[key] if states is not None and key in states else meta.read_state(con, *key))
     rebuild = not existing or full_refresh or mode == "replace" or (mode != "snapshot" and saved is None)
     read_from = {} if rebuild or saved is None else {**saved.state, "cursor_op": ">=" if stream.primary_key else ">"}
     return LoadPlan(department, stream, f"{LAKE}.{department.raw_schema}.{stream.name}", mode,
@@ -105,4 +111,8 @@ def prepare_session(con: duckdb.DuckDBPyConnection, raw_schema: str, temp_dir: P
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")  # raw rows have no order; keeping one costs memory
     con.execute("SET enable_progress_bar_print = false")  # progress is polled for our own bar instead
+    # Every lake table a load touches is named lake.<schema>.<table>. With the lake as the default catalog, each
+    # statement binding any name (the local stage, a registered Arrow table) also opened a DuckLake transaction:
+    # 5-20 ms each, most of a no-change load's staging. The default is the connection's own memory instead.
+    con.execute("USE memory")
     ensure_schemas(con, [raw_schema])

@@ -8,6 +8,7 @@ from countyhub.connectors import Connector, check_department, get_connector
 from countyhub.core.departments import Department, Source, expand
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult, load_stream
+from countyhub.lakehouse.writer_session import WriterSession, writer_session
 
 Progress = Callable[..., None]  # progress(label, rows, total=None)
 
@@ -29,15 +30,25 @@ def ingest_department(
     stream_name: str | None = None,
     progress: Progress | None = None,
     full_refresh: bool = False,
+    session: WriterSession | None = None,
 ) -> list[LoadResult]:
     """Load every stream of a department (or just `stream_name`) into `raw_<department>`.
 
-    `full_refresh` ignores the saved state (cursor, files seen) and rebuilds each raw table.
+    `full_refresh` ignores the saved state (cursor, files seen) and rebuilds each raw table. The loads share
+    `session`'s writer connection (one per department without it); each still commits or rolls back alone.
     """
     check_department(department)  # an unknown kind or a misspelt option stops the run before any load
-    lake, results = runtime.lake, []
     if stream_name:
         department.stream(stream_name)  # raises KeyError naming the department before anything runs
+    if session is None:
+        with writer_session(runtime.lake) as own:
+            return _ingest(runtime, department, own, stream_name, progress, full_refresh)
+    return _ingest(runtime, department, session, stream_name, progress, full_refresh)
+
+
+def _ingest(runtime: Runtime, department: Department, session: WriterSession, stream_name: str | None,
+            progress: Progress | None, full_refresh: bool) -> list[LoadResult]:
+    lake, results = runtime.lake, []
     for source in department.sources:
         connector = None
         for stream in source.streams:
@@ -50,5 +61,9 @@ def ingest_department(
                 if progress:
                     progress(label, rows, total=total) if total is not None else progress(label, rows)
 
-            results.append(load_stream(lake, department, stream, connector, tick if progress else None, full_refresh))
+            try:
+                results.append(load_stream(lake, department, stream, connector, tick if progress else None,
+                                           full_refresh, con=session.connection(), states=session.states()))
+            finally:
+                session.loaded(department.code, stream.name)
     return results

@@ -26,6 +26,7 @@ from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult
+from countyhub.lakehouse.writer_session import writer_session
 from countyhub.sharing.model import AuditEntry
 
 _log = logging.getLogger(__name__)
@@ -88,14 +89,18 @@ def ingest_all(runtime: Runtime, progress: Callable[[str, int], None] | None = N
     """
     loads: list[LoadResult] = []
     # Every file is checked before the first load, so a bad one does not stop the run halfway.
-    for department in check_departments(load_departments(runtime.settings.departments_dir)):
-        try:
-            loads.extend(ingest_department(runtime, department, progress=progress))
-        except Exception as exc:  # one department's failure is that department's alone
-            if failures is None:
-                raise
-            _log.debug("department %s failed to load", department.code, exc_info=True)
-            failures.append(DepartmentFailure(department.code, _one_line(exc)))
+    departments = check_departments(load_departments(runtime.settings.departments_dir))
+    # One writer connection for every load (attaching the lake costs more than a no-change load itself).
+    with writer_session(runtime.lake) as session:
+        for department in departments:
+            try:
+                loads.extend(ingest_department(runtime, department, progress=progress, session=session))
+            except Exception as exc:  # one department's failure is that department's alone
+                session.discard()  # the next department starts on a new connection, whatever this one left
+                if failures is None:
+                    raise
+                _log.debug("department %s failed to load", department.code, exc_info=True)
+                failures.append(DepartmentFailure(department.code, _one_line(exc)))
     return loads
 
 
