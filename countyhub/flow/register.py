@@ -256,9 +256,9 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     contracts = load_contracts(settings.contracts_dir)
     catalog = runtime.catalog
     manifest_path = manifest_path or manifest_file(settings)
-    marker = settings.home / "catalog-registered.json"
+    registered = settings.home / "catalog-registered.json"
     with runtime.lake.reader() as con:
-        snapshot, since = current_snapshot(con), _registered_snapshot(marker, settings.catalog_url)
+        snapshot, since = current_snapshot(con), _registered_snapshot(registered, settings.catalog_url)
         touched = touched_since(con, since) if since is not None else None
         lake = _Lake(con, touched, {e["name"]: e for e in catalog.entries()} if touched is not None else None)
         entries = _raw_entries(lake, departments)
@@ -274,7 +274,7 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
         if not catalog.has_column_lineage() or not marker.is_file() or marker.read_text() != digest:
             _column_lineage(catalog, manifest_path, entries, contracts)
             marker.write_text(digest)
-    marker.write_text(json.dumps({"catalog_url": settings.catalog_url, "snapshot": snapshot}), encoding="utf-8")
+    registered.write_text(json.dumps({"catalog_url": settings.catalog_url, "snapshot": snapshot}), encoding="utf-8")
     recorded = catalog.recorded_loads()
     for load in (x for x in loads if (f"raw_{x.department}.{x.stream}", x.load_id) not in recorded):
         catalog.record_load(f"raw_{load.department}.{load.stream}", load.load_id, load.rows_loaded, load.status,

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from countyhub.core.settings import Settings
-from countyhub.flow import changes
+from countyhub.flow import changes, register
+from countyhub.flow.register import register_all
 from countyhub.flow.run import build_models, gate_and_publish_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import meta
@@ -89,7 +90,8 @@ def test_downstream_models_follow_the_child_map(tmp_path: Path) -> None:
 
 
 @pytest.mark.dbt
-def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(settings: Settings) -> None:
+def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     lake, rt = Lake(settings), Runtime(settings, os.environ)
     tables = raw_tables(persons=120)
     write_raw(lake, tables)
@@ -99,6 +101,13 @@ def test_an_incremental_day_rebuilds_regates_and_republishes_only_what_changed(s
     first = {o.dataset: o for o in gate_and_publish_all(rt, built)}
     assert {(o.published_version, o.published_now) for o in first.values()} == {(1, True)}
     assert changes.read_build(settings) is not None and changes.read_build(settings, pending=True) is None
+
+    # Registering twice: the second time column lineage (sqlglot over every model) is not computed again.
+    register_all(rt)
+    lineage = []
+    monkeypatch.setattr(register, "_column_lineage", lambda *args: lineage.append(args))
+    register_all(rt)
+    assert lineage == []
 
     # Day 2, nothing changed: dbt does not run, nothing is gated, every version stays.
     assert build_models(rt) == []
