@@ -50,7 +50,7 @@ def record_gate(runtime: Runtime, contract: Contract, gate: GateResult, publicat
                                    publication.published_at)
 
 
-class _Lake:
+class _LakeListing:
     """What registration reads of the lake's catalog, read once: every table's columns and every schema change;
     and each table's row count and sample, taken again only from a table a commit touched since the last
     registration (`touched`: None when that is not known, so every table is sampled)."""
@@ -105,7 +105,7 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _raw_entries(lake: _Lake, departments: list[Department]) -> list[DatasetEntry]:
+def _raw_entries(lake: _LakeListing, departments: list[Department]) -> list[DatasetEntry]:
     entries = []
     for dept in departments:
         for source in dept.sources:
@@ -134,7 +134,7 @@ def _raw_entries(lake: _Lake, departments: list[Department]) -> list[DatasetEntr
     return entries
 
 
-def _dbt_entries(lake: _Lake, manifest_path: Path, departments: dict[str, Department],
+def _dbt_entries(lake: _LakeListing, manifest_path: Path, departments: dict[str, Department],
                  contracts: dict[str, Contract]) -> list[DatasetEntry]:
     """dbt models from the manifest, with lineage from depends_on (sources map to raw_<dept>.<stream>)."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -178,7 +178,7 @@ def _department_of(node: dict[str, Any], departments: dict[str, Department]) -> 
     return "dsj"
 
 
-def _published_entries(lake: _Lake, contracts: list[Contract],
+def _published_entries(lake: _LakeListing, contracts: list[Contract],
                        departments: dict[str, Department]) -> list[DatasetEntry]:
     entries = []
     for c in contracts:
@@ -260,7 +260,7 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
     with runtime.lake.reader() as con:
         snapshot, since = current_snapshot(con), _registered_snapshot(registered, settings.catalog_url)
         touched = touched_since(con, since) if since is not None else None
-        lake = _Lake(con, touched, {e["name"]: e for e in catalog.entries()} if touched is not None else None)
+        lake = _LakeListing(con, touched, {e["name"]: e for e in catalog.entries()} if touched is not None else None)
         entries = _raw_entries(lake, departments)
         if manifest_path.exists():
             entries += _dbt_entries(lake, manifest_path, by_code, {c.dataset: c for c in contracts})
