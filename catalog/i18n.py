@@ -96,6 +96,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "nothing_affected": ("没有下游依赖", "Nothing downstream depends on it"),
     "quality_overview": ("质量总览", "Quality overview"),
     "last_run": ("最近检查", "Last run"),
+    "run_failed": ("调度任务失败", "Scheduled task failed"),
     "pass_rate": ("通过率", "Pass rate"),
     "runs": ("次检查", "runs"),
     "prev": ("上一页", "Previous"),

@@ -30,6 +30,14 @@ def gate_status(success: bool | None) -> str:
     return "not_gated" if success is None else ("passed" if success else "failed")
 
 
+def _open_failure(failure: Any, last_ok: Any, pub: Any) -> dict[str, Any] | None:
+    """The latest task failure, unless a load or publication of the dataset succeeded after it."""
+    if failure is None:
+        return None
+    later = [ts for ts in (last_ok.finished_at if last_ok else None, pub.published_at if pub else None) if ts]
+    return None if any(ts >= failure.failed_at for ts in later) else row_dict(failure, "id", "dataset")
+
+
 class Records(QualityStore, LineageStore):
     """Loads, gate runs, publications and usage; each write is logged so other processes' indexes catch up."""
 
@@ -106,6 +114,13 @@ class Records(QualityStore, LineageStore):
                      {"snapshot_id": snapshot_id, "rows": rows, "published_at": utc_naive(published_at)})
         self._status_changed(dataset, "publication")
 
+    def record_run_failure(self, dataset: str, task: str, run_id: str, message: str, failed_at: datetime) -> None:
+        """A scheduled task that failed for good on this dataset (the orchestrator's failure callback calls it)."""
+        with self.engine.begin() as con:
+            con.execute(insert(t.run_failures).values(dataset=dataset, task=task, run_id=run_id,
+                                                      message=mask_text(message)[:1000], failed_at=utc_naive(failed_at)))
+        self._changed(dataset, "failure")
+
     def record_usage(self, dataset: str, event: str) -> None:
         """Count one interaction: page_view, api_view, snippet_copy, or a query a client reports having run."""
         if event not in USAGE_EVENTS:
@@ -142,6 +157,9 @@ class Records(QualityStore, LineageStore):
             p = t.publications.c
             pub = con.execute(select(t.publications).where(p.dataset == name)
                               .order_by(p.version.desc()).limit(1)).first()
+            f = t.run_failures.c
+            failure = con.execute(select(t.run_failures).where(f.dataset == name)
+                                  .order_by(f.failed_at.desc(), f.id.desc()).limit(1)).first()
         history = []
         for run in reversed(runs):
             results = json.loads(run.results_json)
@@ -161,6 +179,7 @@ class Records(QualityStore, LineageStore):
             "gate_history": [{k: v for k, v in h.items() if k != "results"} for h in history],
             "publication": row_dict(pub, "id", "dataset") if pub else None,
             "published_version": pub.version if pub else None,
+            "run_failure": _open_failure(failure, last_ok, pub),
         }
 
     def _latest(self, table: Table, time_col: str, value_col: str, where: Any = None,

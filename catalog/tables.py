@@ -117,6 +117,20 @@ usage = Table(
     Index("ix_catalog_usage_dataset_at", "dataset", "at"),
 )
 
+# A scheduled task that failed for good (its retries used up): the dataset page shows the latest one until a later
+# load or publication of the dataset succeeds. `task` names where it ran (dag.task), `message` is one masked line.
+run_failures = Table(
+    "catalog_run_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(255), nullable=False),
+    Column("task", String(255), nullable=False),
+    Column("run_id", String(255), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    Column("failed_at", DateTime, nullable=False),
+    Index("ix_catalog_run_failures_dataset_failed", "dataset", "failed_at"),
+)
+
 column_lineage = Table(
     "catalog_column_lineage",
     metadata,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from countyhub.contracts.gate import GateResult
 from countyhub.contracts.odcs import Contract
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.rules.predicates import violation_sql
@@ -18,6 +17,9 @@ from countyhub.lakehouse.fingerprint import content_hash, row_changes
 from countyhub.lakehouse.lake import LAKE, Lake
 from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.touched import touched_since
+
+if TYPE_CHECKING:  # the gate brings in Great Expectations (seconds to import); publishing only reads its result
+    from countyhub.contracts.gate import GateResult
 
 __all__ = ["Publication", "PublishError", "current_publication", "prepare_publications", "publications", "publish",
            "publish_order", "published_contract_yaml", "quarantine_table", "rollback", "unchanged_publications"]

@@ -296,6 +296,7 @@ def _serve(rt: Runtime, port: int | None) -> None:
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+    from countyhub.cli.dags import dags_app
     from countyhub.cli.query import query_command
     from countyhub.cli.services import services_app
     from countyhub.cli.sharing import audit_app, grants_app, users_app
@@ -309,6 +310,7 @@ def _register_subcommands() -> None:
     app.add_typer(grants_app, name="grants")
     app.add_typer(audit_app, name="audit")
     app.add_typer(services_app, name="services")
+    app.add_typer(dags_app, name="dags")
     app.command("query")(query_command)
 
 

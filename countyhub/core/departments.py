@@ -66,6 +66,8 @@ class Source(BaseModel):
     kind: str
     title: str | None = None
     config: dict[str, Any] = {}
+    # Connections countyhub may hold to this system at once (the size of its Airflow pool).
+    max_connections: int = Field(default=2, ge=1, le=64)
     streams: list[Stream]
 
     @field_validator("config")
@@ -129,7 +131,8 @@ def expand(value: Any, home: Path, environ: Mapping[str, str]) -> Any:
         return [expand(v, home, environ) for v in value]
     if isinstance(value, str):
         value = value.replace("{home}", str(home))
-        return ENV_REF.sub(lambda m: environ.get(m.group(1), m.group(2) or ""), value)
+        # As in a shell (and docker compose): the default also stands in for a variable set to "".
+        return ENV_REF.sub(lambda m: environ.get(m.group(1)) or m.group(2) or "", value)
     return value
 
 

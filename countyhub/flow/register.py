@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,15 @@ def record_gate(runtime: Runtime, contract: Contract, gate: GateResult, publicat
     if publication is not None:
         catalog.record_publication(name, publication.version, publication.snapshot_id, publication.rows,
                                    publication.published_at)
+
+
+def record_failure(runtime: Runtime, datasets: Iterable[str], task: str, run_id: str, error: BaseException | str) -> None:
+    """A scheduled task failed for good: each dataset it was making shows the failure on its catalog page until a
+    later load or publication of it succeeds. The message is one line (the catalog masks personal data in it)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    now = datetime.now(UTC)
+    for dataset in datasets:
+        runtime.catalog.record_run_failure(dataset, task, run_id, text[:400], now)
 
 
 class _LakeListing:

@@ -26,6 +26,7 @@ from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.load import LoadResult
+from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.writer_session import writer_session
 from countyhub.sharing.model import AuditEntry
 
@@ -154,28 +155,52 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
     unchanged = unchanged_publications(lake, [c for c in contracts if c.dataset not in held_back])
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
     for contract in contracts:
-        rebuilt = contract.dataset in built
-        if contract.dataset in held_back:
-            kept = current_publication(lake, contract.dataset)
-            outcomes.append(DatasetOutcome(
-                dataset=f"shared.{contract.dataset}", rows=kept.rows if kept else None, gate_passed=False,
-                reason=held_back[contract.dataset], published_version=kept.version if kept else None,
-                published_now=False, status="skipped", rebuilt=False))
-            continue
         # A rule that reads a parent published in this run may judge the same rows differently: gate them again.
         same = None if contract.references & republished else unchanged.get(contract.dataset)
-        if same is not None:
-            outcomes.append(DatasetOutcome(
-                dataset=f"shared.{contract.dataset}", rows=same.rows, gate_passed=True,
-                reason="its rows and contract are those of the version served", published_version=same.version,
-                published_now=False, status="unchanged", rebuilt=rebuilt, rows_added=0, rows_removed=0))
-            continue
-        outcomes.append(_gate_and_publish(runtime, contract, rebuilt))
+        outcomes.append(_outcome(runtime, contract, contract.dataset in built, held_back.get(contract.dataset), same))
         if outcomes[-1].published_now:
             republished.add(contract.dataset)
     runtime.sharing.audit.flush()
-    changes.promote_pending(runtime.settings)  # every dataset of the pending build went through its gate
+    finish_build(runtime)
     return outcomes
+
+
+def gate_and_publish_dataset(runtime: Runtime, dataset: str, built: Collection[str] = (),
+                             republished: Collection[str] = ()) -> DatasetOutcome:
+    """One contract's gate and publish: the build DAG's task per dataset. `republished`: datasets published in
+    this run (its parents' tasks ran first); if its rules read one of them, its rows are gated again."""
+    lake = runtime.lake
+    prepare_publications(lake)
+    contract = next((c for c in load_contracts(runtime.settings.contracts_dir) if c.dataset == dataset), None)
+    if contract is None:
+        raise KeyError(f"no contract for dataset {dataset!r} in {runtime.settings.contracts_dir}")
+    same = None if contract.references & set(republished) else unchanged_publications(lake, [contract]).get(dataset)
+    outcome = _outcome(runtime, contract, dataset in built, None, same)
+    runtime.sharing.audit.flush()
+    return outcome
+
+
+def finish_build(runtime: Runtime) -> None:
+    """Every dataset of the pending build went through its gate: later builds compare with this one."""
+    changes.promote_pending(runtime.settings)
+
+
+def _outcome(runtime: Runtime, contract: Contract, rebuilt: bool, held_back: str | None,
+             same: Publication | None) -> DatasetOutcome:
+    """Held back (its department failed to load), unchanged (`same`: the served version has these rows), or
+    gated and published now."""
+    if held_back is not None:
+        kept = current_publication(runtime.lake, contract.dataset)
+        return DatasetOutcome(
+            dataset=f"shared.{contract.dataset}", rows=kept.rows if kept else None, gate_passed=False,
+            reason=held_back, published_version=kept.version if kept else None,
+            published_now=False, status="skipped", rebuilt=False)
+    if same is not None:
+        return DatasetOutcome(
+            dataset=f"shared.{contract.dataset}", rows=same.rows, gate_passed=True,
+            reason="its rows and contract are those of the version served", published_version=same.version,
+            published_now=False, status="unchanged", rebuilt=rebuilt, rows_added=0, rows_removed=0)
+    return _gate_and_publish(runtime, contract, rebuilt)
 
 
 def _gate_and_publish(runtime: Runtime, contract: Contract, rebuilt: bool) -> DatasetOutcome:

@@ -1,8 +1,10 @@
-"""The generated Airflow DAGs import cleanly and a department DAG really runs with dag.test()."""
+"""The generated Airflow DAG files: in step with departments/, a broken department file breaks only its own DAG,
+the build DAG has a gate task per contract, and a department DAG really runs with dag.test()."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,14 +17,20 @@ from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+COUNTYHUB = str(Path(sys.executable).parent / "countyhub")
 RUN_DAG = """
 import importlib.util, sys
-spec = importlib.util.spec_from_file_location("countyhub_dags", sys.argv[1])
+sys.path.insert(0, sys.argv[1])  # Airflow puts the DAGs folder on sys.path: the DAG files import the wiring from it
+spec = importlib.util.spec_from_file_location("dag_file", f"{sys.argv[1]}/{sys.argv[2]}.py")
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-run = getattr(module, sys.argv[2]).test()
+run = module.dag.test()
 print("DAGRUN_STATE", run.state)
 """
+
+
+def _airflow(env: dict[str, str], *args: str, check: bool = True) -> str:
+    return subprocess.run([AIRFLOW, *args], env=env, check=check, capture_output=True, text=True).stdout
 
 
 @pytest.fixture
@@ -33,20 +41,52 @@ def airflow_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_dags_import_without_errors_and_one_per_department(airflow_env: dict[str, str]) -> None:
-    subprocess.run([AIRFLOW, "dags", "reserialize"], env=airflow_env, check=True, capture_output=True)
-    errors = subprocess.run([AIRFLOW, "dags", "list-import-errors", "-o", "plain"], env=airflow_env,
-                            check=True, capture_output=True, text=True).stdout
-    assert "countyhub_dags.py" not in errors and "Error" not in errors
-    listed = subprocess.run([AIRFLOW, "dags", "list", "-o", "plain"], env=airflow_env, check=True,
-                            capture_output=True, text=True).stdout
+def test_dag_files_are_in_step_with_the_department_files() -> None:
+    done = subprocess.run([COUNTYHUB, "dags", "write", "--check"], check=False, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(airflow_env: dict[str, str]) -> None:
+    _airflow(airflow_env, "dags", "reserialize")
+    errors = _airflow(airflow_env, "dags", "list-import-errors", "-o", "plain")
+    assert "No data found" in errors and "dags/" not in errors, errors
+    listed = _airflow(airflow_env, "dags", "list", "-o", "plain")
     for dag_id in ("ingest_gaj", "ingest_cgj", "ingest_mzj", "ingest_scjgj", "county_build"):
+        assert dag_id in listed
+    tasks = _airflow(airflow_env, "tasks", "list", "county_build").split()
+    contracts = sorted(p.name.removesuffix(".odcs.yaml") for p in (PROJECT_DIR / "contracts").rglob("*.odcs.yaml"))
+    assert sorted(t.removeprefix("gate_") for t in tasks if t.startswith("gate_")) == contracts
+    assert {"build_models", "register_catalog", "finish_build"} <= set(tasks)
+
+
+def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow_env: dict[str, str],
+                                                                          tmp_path: Path) -> None:
+    departments, dags = tmp_path / "departments", tmp_path / "dags"
+    shutil.copytree(PROJECT_DIR / "departments", departments)
+    broken = departments / "mzj.yml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("schedule:", "schedule: [not, a, schedule]\n"
+                                                                 "old_schedule:", 1), encoding="utf-8")
+    dags.mkdir()
+    for name in ("countyhub_wiring.py", ".airflowignore"):
+        shutil.copy(PROJECT_DIR / "dags" / name, dags / name)
+    env = {**airflow_env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "COUNTYHUB_DEPARTMENTS_DIR": str(departments)}
+    subprocess.run([COUNTYHUB, "dags", "write", "--dags-dir", str(dags)], env=env, check=True, capture_output=True)
+    assert (dags / "ingest_mzj.py").is_file()  # the broken department still has its file, to carry its error
+
+    _airflow(env, "dags", "reserialize")
+    errors = _airflow(env, "dags", "list-import-errors", "-o", "plain", check=False)  # exit 1: there are errors
+    assert "ingest_mzj.py" in errors and "mzj.yml" in errors, errors
+    assert not any(f"ingest_{code}.py" in errors for code in ("gaj", "cgj", "rsj", "scjgj")), errors
+    listed = _airflow(env, "dags", "list", "-o", "plain")
+    assert "ingest_mzj" not in listed
+    for dag_id in ("ingest_gaj", "ingest_cgj", "ingest_rsj", "county_build"):
         assert dag_id in listed
 
 
 def test_department_dag_runs_and_loads_the_raw_zone(settings: Settings, airflow_env: dict[str, str]) -> None:
     manifest = generate(settings.home, persons=300)
-    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(PROJECT_DIR / "dags" / "countyhub_dags.py"), "ingest_cgj"],
+    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(PROJECT_DIR / "dags"), "ingest_cgj"],
                           check=False, env=airflow_env, capture_output=True, text=True, timeout=300)
     assert "DAGRUN_STATE success" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     with Lake(settings).reader() as con:

@@ -292,3 +292,21 @@ def test_web_pages_and_api_for_an_analyst_of_another_department(catalog: Catalog
     assert client.get("/datasets/raw_gaj.persons").status_code == 403
     assert client.get("/api/departments").json() == [{"code": "dsj", "name": "大竹县政务服务和大数据管理局",
                                                       "datasets": 2}]
+
+
+def test_a_scheduled_task_failure_shows_on_the_page_until_a_later_publication(catalog: Catalog,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "shared.township_overview"
+    catalog.record_publication(name, 1, 10, 9, T0)
+    assert catalog.get(name)["run_failure"] is None
+    catalog.record_run_failure(name, "county_build.gate_township_overview", "scheduled__2024",
+                               f"gate crashed reading row of {RAW_ID}", T0 + timedelta(hours=1))
+    failure = catalog.get(name)["run_failure"]
+    assert failure["task"] == "county_build.gate_township_overview" and failure["run_id"] == "scheduled__2024"
+    assert RAW_ID not in failure["message"]  # an identity number in an error is masked like everywhere else
+    app, tokens = governed_app(monkeypatch, catalog)
+    page = token_client(app, tokens["admin"]).get(f"/datasets/{name}")
+    assert 'id="run-failure"' in page.text and "county_build.gate_township_overview" in page.text
+    catalog.record_publication(name, 2, 12, 9, T0 + timedelta(hours=2))
+    assert catalog.get(name)["run_failure"] is None
+    assert 'id="run-failure"' not in token_client(app, tokens["admin"]).get(f"/datasets/{name}").text

@@ -1,0 +1,175 @@
+"""Airflow wiring only: how a department file becomes an ingest DAG and the contracts become the county build DAG.
+
+The DAG files next to this one (`ingest_<code>.py`, `county_build.py`, written by `countyhub dags write`) call it;
+`.airflowignore` keeps the DAG processor from parsing it as a DAG file of its own. Every task calls the same
+functions as the `countyhub` CLI, so no logic lives here. Parsing reads only files (one department file, the
+contracts) and environment variables: no database, no network, so a parse stays well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, AssetAny, task
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.utils.trigger_rule import TriggerRule
+
+from countyhub.core.departments import Department, DepartmentFileError, load_department
+from countyhub.core.settings import Settings, load_settings
+from countyhub.flow.pools import LAKE_WRITES_POOL, source_pool
+
+if TYPE_CHECKING:
+    from countyhub.flow.runtime import Runtime
+
+START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
+# A source that is down for a minute should not fail the day: wait 1, 2, 4 ... minutes, at most 30.
+DEFAULTS: dict[str, Any] = {
+    "retries": 3, "retry_delay": pendulum.duration(minutes=1), "retry_exponential_backoff": 2.0,
+    "max_retry_delay": pendulum.duration(minutes=30),
+}
+LOAD_TIMEOUT = pendulum.duration(hours=2)
+BUILD_TIMEOUT = pendulum.duration(hours=2)
+GATE_TIMEOUT = pendulum.duration(hours=1)
+CATALOG_TIMEOUT = pendulum.duration(minutes=30)
+
+
+def settings() -> Settings:
+    """The settings from countyhub.toml and COUNTYHUB_* variables (the DAG files are an edge)."""
+    return load_settings()
+
+
+def task_runtime() -> Runtime:
+    """Each task builds its runtime once, from the settings and the worker's environment."""
+    from countyhub.flow.runtime import Runtime
+
+    return Runtime(load_settings(), os.environ)
+
+
+def raw_asset(department: str, stream: str) -> Asset:
+    return Asset(f"countyhub://lake/raw_{department}/{stream}", group="raw")
+
+
+def record_failure_of(datasets: list[str]) -> Callable[[dict[str, Any]], None]:
+    """A failure callback: the task's datasets show the failure on their catalog pages."""
+    def record(context: dict[str, Any]) -> None:
+        from countyhub.flow.register import record_failure
+
+        ti = context["ti"]
+        error = context.get("exception") or "failed"
+        record_failure(task_runtime(), datasets, f"{ti.dag_id}.{ti.task_id}", ti.run_id, error)
+    return record
+
+
+def ingest_dag(code: str) -> DAG:
+    """ingest_<code>: one task per stream, each emitting the raw asset it refreshed. An invalid department file
+    raises here, so it is an import error of this department's DAG file only."""
+    path = settings().departments_dir / f"{code}.yml"
+    if not path.is_file():
+        raise DepartmentFileError(f"{path}: no such department file (run `countyhub dags write` after removing one)")
+    department = load_department(path)
+    with DAG(
+        dag_id=f"ingest_{department.code}",
+        description=f"{department.name} ({department.name_en}): load sources into raw_{department.code}",
+        schedule=department.schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,  # two loads of one stream at once would only wait on each other
+        default_args={**DEFAULTS, "owner": department.code, "execution_timeout": LOAD_TIMEOUT},
+        tags=["countyhub", "ingest", department.code],
+    ) as dag:
+        for source in department.sources:
+            for stream in source.streams:
+                @task(task_id=f"load_{stream.name}", outlets=[raw_asset(department.code, stream.name)],
+                      pool=source_pool(department.code, source.name),
+                      on_failure_callback=record_failure_of([f"{department.raw_schema}.{stream.name}"]))
+                def load(code: str = department.code, stream_name: str = stream.name) -> dict:
+                    from countyhub.core.departments import load_department
+                    from countyhub.flow.ingest import ingest_department
+
+                    rt = task_runtime()
+                    dept = load_department(rt.settings.departments_dir / f"{code}.yml")
+                    [result] = ingest_department(rt, dept, stream_name)
+                    return {"load_id": result.load_id, "rows": result.rows_loaded, "table": result.table,
+                            "phase_seconds": result.phases}
+
+                load()
+    return dag
+
+
+def _departments(folder: Any) -> list[Department]:
+    """Every department file that parses; a broken one is its own DAG file's import error, not the build's."""
+    found = []
+    for path in sorted(folder.glob("*.yml")):
+        try:
+            found.append(load_department(path))
+        except DepartmentFileError:
+            continue
+    return found
+
+
+def build_dag() -> DAG:
+    """county_build: dbt into audit, then one gate-and-publish task per contract (parents first; a failed gate
+    blocks only its dataset and those whose rules read it), then the catalog; runs when any raw asset changes."""
+    from countyhub.contracts.odcs import load_contracts
+    from countyhub.contracts.publish import publish_order
+
+    config = settings()
+    departments = _departments(config.departments_dir)
+    contracts = publish_order(load_contracts(config.contracts_dir))
+    shared = [f"shared.{c.dataset}" for c in contracts]
+    assets = [raw_asset(d.code, s.name) for d in departments for src in d.sources for s in src.streams]
+    with DAG(
+        dag_id="county_build",
+        description="Build shared county datasets with dbt, gate each on its contract, publish, catalog",
+        schedule=AssetAny(*assets) if assets else None,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,  # one build at a time: a second waits rather than fighting over the lake
+        default_args={**DEFAULTS, "owner": "dsj"},
+        tags=["countyhub", "build"],
+    ) as dag:
+        @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared))
+        def build_models() -> list[str]:
+            from countyhub.flow.run import build_models as build
+
+            return build(task_runtime())
+
+        built = build_models()
+        gates: dict[str, Any] = {}
+        for contract in contracts:
+            parents = [gates[p] for p in sorted(contract.references) if p in gates]
+
+            @task(task_id=f"gate_{contract.dataset}", pool=LAKE_WRITES_POOL, execution_timeout=GATE_TIMEOUT,
+                  on_failure_callback=record_failure_of([f"shared.{contract.dataset}"]))
+            def gate(built: list[str], parents: list[dict], dataset: str = contract.dataset) -> dict:
+                from countyhub.flow.run import gate_and_publish_dataset
+
+                republished = [p["dataset"].removeprefix("shared.") for p in parents if p["published_now"]]
+                outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished)
+                if not outcome.gate_passed:  # the verdict will not change on a retry: fail now, keep the old version
+                    raise AirflowFailException(f"shared.{dataset}: gate failed, the previous version stays: "
+                                               f"{outcome.reason}")
+                return outcome.__dict__
+
+            gates[contract.dataset] = gate(built, parents)
+
+        @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=CATALOG_TIMEOUT)
+        def register_catalog() -> int:
+            from countyhub.flow.run import register_catalog as register
+
+            return register(task_runtime())
+
+        @task(execution_timeout=CATALOG_TIMEOUT)
+        def finish_build() -> None:
+            """Every gate passed: the next build compares with this one (otherwise it rebuilds what this one did)."""
+            from countyhub.flow.run import finish_build as finish
+
+            finish(task_runtime())
+
+        gated = list(gates.values())
+        gated >> register_catalog()
+        gated >> finish_build()
+    return dag
