@@ -101,8 +101,14 @@ def restore_home(src: Path, settings: Settings, lake: Lake, force: bool = False,
     verify_backup(src, manifest)
     if used:
         _clear(settings, stores)
-    written, size = _write(src, manifest, stores, progress)
-    entries = _check_restored(settings, lake, stores, manifest)
+    written: list[Path] = []
+    try:
+        size = _write(src, manifest, stores, progress, written)
+        entries = _check_restored(settings, lake, stores, manifest)
+    except BaseException:  # a half-restored home would pass for a whole one: remove what was written
+        for path in written:
+            _remove(path)
+        raise
     return Restored(manifest, len(written), size, entries)
 
 
@@ -110,33 +116,33 @@ def _clear(settings: Settings, stores: HomeStores) -> None:
     """Remove the stores a forced restore replaces, and what was derived from them (search index, dbt state:
     a build state of the replaced lake would make the next build skip work the restored lake needs)."""
     for db in (stores.metadata, stores.catalog):
-        for path in (db, *(db.with_name(db.name + side) for side in _SQLITE_SIDES)):
-            path.unlink(missing_ok=True)
+        _remove(db)
     for folder in (stores.data, settings.search_index_dir, settings.home / "dbt" / "state",
                    settings.home / "dbt" / "state-pending"):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write(src: Path, manifest: dict[str, Any], stores: HomeStores, progress: Progress | None
-           ) -> tuple[list[Path], int]:
-    """Copy every file to its store, checking each copy's sha256 again; on any failure remove what was written."""
+def _remove(path: Path) -> None:
+    """Remove a file, and its SQLite companions if it is a database."""
+    for each in (path, *(path.with_name(path.name + side) for side in _SQLITE_SIDES)):
+        each.unlink(missing_ok=True)
+
+
+def _write(src: Path, manifest: dict[str, Any], stores: HomeStores, progress: Progress | None,
+           written: list[Path]) -> int:
+    """Copy every file to its store (appending each to `written`), checking each copy's sha256 again."""
     files = manifest["files"]
     targets = {METADATA: stores.metadata, CATALOG: stores.catalog}
-    total, done, written = sum(int(f["bytes"]) for f in files.values()), 0, []
-    try:
-        # Data files first and the metadata last but one: a lake whose metadata is there has all its files.
-        for name in sorted(files, key=lambda n: (n == CATALOG, n == METADATA, n)):
-            target = targets.get(name) or stores.data / name.removeprefix(f"{DATA}/")
-            written.append(target)
-            if copy_file(src / name, target, done, total, progress) != files[name]["sha256"]:
-                raise BackupError(f"{src / name}: changed while it was being restored; nothing was restored")
-            done += int(files[name]["bytes"])
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    total, done = sum(int(f["bytes"]) for f in files.values()), 0
+    # Data files first and the metadata last but one: a lake whose metadata is there has all its files.
+    for name in sorted(files, key=lambda n: (n == CATALOG, n == METADATA, n)):
+        target = targets.get(name) or stores.data / name.removeprefix(f"{DATA}/")
+        written.append(target)
+        if copy_file(src / name, target, done, total, progress) != files[name]["sha256"]:
+            raise BackupError(f"{src / name}: changed while it was being restored; nothing was restored")
+        done += int(files[name]["bytes"])
     stores.data.mkdir(parents=True, exist_ok=True)  # a lake whose rows are all inlined has no data file
-    return written, done
+    return done
 
 
 def _check_restored(settings: Settings, lake: Lake, stores: HomeStores, manifest: dict[str, Any]) -> int:

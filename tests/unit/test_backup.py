@@ -4,6 +4,7 @@ homes of another kind are refused with the file or setting named and nothing wri
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from countyhub.catalog import Catalog
 from countyhub.cli.main import app
 from countyhub.core.settings import Settings, load_settings
-from countyhub.flow.backup import CATALOG, METADATA, BackupError, backup_home, home_stores
+from countyhub.flow.backup import CATALOG, MANIFEST, METADATA, BackupError, backup_home, home_stores
 from countyhub.flow.restore import restore_home
 from countyhub.lakehouse import Lake
 from countyhub.sharing.model import AuditEntry
@@ -163,6 +164,18 @@ def test_restore_into_a_home_in_use_is_refused_unless_forced(backup: Path, tmp_p
         shared = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'shared'")
                   .fetchall()}
     assert shared == {"resident_profile", "township_overview", "case_files"}
+
+
+def test_a_restore_that_does_not_read_back_as_the_manifest_says_is_undone(backup: Path, tmp_path: Path) -> None:
+    manifest = json.loads((backup / MANIFEST).read_text())
+    manifest["shared_rows"]["shared.township_overview"] += 1
+    (backup / MANIFEST).write_text(json.dumps(manifest))
+    home = tmp_path / "fresh"
+    result = CliRunner().invoke(app, ["restore", str(backup), "--home", str(home)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "shared row counts differ from the manifest's for shared.township_overview" in " ".join(
+        result.output.split())
+    assert not [p for p in home.rglob("*") if p.is_file() and "duckdb_extensions" not in p.parts]
 
 
 def test_a_missing_manifest_or_a_used_backup_folder_is_a_clear_error(backup: Path, tmp_path: Path) -> None:
