@@ -25,6 +25,8 @@ def backup_command(
     online backup), so a load, publish, grant or audit append is in the backup whole or not at all. Supports the
     embedded default (SQLite lake metadata, local lake data, SQLite catalog); other homes are refused with a
     message saying what to use instead. Restore with `countyhub restore DEST --home NEW_HOME`.
+
+    Example: countyhub backup /backups/countyhub-2025-03-03
     """
     from countyhub.flow.backup import backup_home
 
@@ -53,6 +55,8 @@ def restore_command(
 
     The next `countyhub build` after a restore rebuilds everything (the dbt build state is not in a backup).
     Users keep their tokens; web sessions end (the session key is not in a backup).
+
+    Example: countyhub restore /backups/countyhub-2025-03-03 --home /srv/countyhub-restored
     """
     from countyhub.flow.restore import restore_home
 
