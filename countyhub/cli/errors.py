@@ -33,6 +33,7 @@ _EXPECTED = {
     "countyhub.contracts.odcs": ("ContractError",),
     "countyhub.contracts.publish": ("PublishError",),
     "countyhub.flow.build": ("DbtBuildError",),
+    "countyhub.flow.backup": ("BackupError",),
     "countyhub.sharing.model": ("SharingError",),
     "countyhub.sharing.service_spec": ("ServiceFileError",),
     "countyhub.sharing.audit": ("AuditError",),

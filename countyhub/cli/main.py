@@ -1,4 +1,5 @@
-"""The `countyhub` command line: demo, run, load, build, sources, catalog search and serve; --debug for tracebacks."""
+"""The `countyhub` command line: demo, run, load, build, sources, catalog search, serve, backup and restore; --debug
+for tracebacks."""
 
 from __future__ import annotations
 
@@ -295,6 +296,7 @@ def _serve(rt: Runtime, port: int | None) -> None:
 
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
+    from countyhub.cli.backup import backup_command, restore_command
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
     from countyhub.cli.dags import dags_app
     from countyhub.cli.query import query_command
@@ -312,6 +314,8 @@ def _register_subcommands() -> None:
     app.add_typer(services_app, name="services")
     app.add_typer(dags_app, name="dags")
     app.command("query")(query_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 _register_subcommands()

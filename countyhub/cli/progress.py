@@ -1,4 +1,4 @@
-"""Progress bars for long loads: rows, rows per second and ETA (when the source can count), per stream."""
+"""Progress bars for long loads (rows, rows per second and ETA, per stream) and long copies (bytes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 
 @contextmanager
@@ -28,3 +37,16 @@ def load_progress(console: Console) -> Iterator[Callable[..., None]]:
             if task.elapsed:
                 progress.update(task_id, rate=f"{task.completed / task.elapsed:,.0f} rows/s")
         yield tick
+
+
+@contextmanager
+def copy_progress(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
+    """Yield a `copied(done_bytes, total_bytes)` callback that drives one byte-count progress line."""
+    columns = (SpinnerColumn(), TextColumn(label), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        task = progress.add_task(label, total=None)
+
+        def copied(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+        yield copied
