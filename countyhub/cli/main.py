@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Column, Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
 from countyhub.cli.errors import CountyhubGroup
+from countyhub.core import faultpoints
 from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -318,6 +320,8 @@ _register_subcommands()
 def main() -> None:
     """The `countyhub` command. An expected error (a bad file, an unreachable source, a lake that cannot be opened…)
     ends in one `error: …` line and a non-zero exit, an interrupt in exit 130; --debug adds the traceback."""
+    # Fault tests (tests/faults) name a point to die at; the edge reads the switch so the stages never do.
+    faultpoints.arm(os.environ.get(faultpoints.ENV, ""))
     app()
 
 
