@@ -298,6 +298,7 @@ def _serve(rt: Runtime, port: int | None) -> None:
 def _register_subcommands() -> None:
     # Sub-apps live in their own modules so each stage's commands stay next to each other.
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
+    from countyhub.cli.lake import lake_app
     from countyhub.cli.query import query_command
     from countyhub.cli.services import services_app
     from countyhub.cli.sharing import audit_app, grants_app, users_app
@@ -311,6 +312,7 @@ def _register_subcommands() -> None:
     app.add_typer(grants_app, name="grants")
     app.add_typer(audit_app, name="audit")
     app.add_typer(services_app, name="services")
+    app.add_typer(lake_app, name="lake")
     app.command("query")(query_command)
 
 
