@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class Outcome:
     @property
     def one_line_error(self) -> bool:
         """Failed with an `error:` or `failed to load` line and no traceback: what an operator should see."""
-        return self.code not in (0, -9) and "Traceback" not in self.output and (
+        return self.code not in (0, -9) and "Traceback" not in self.output and "a bug in" not in self.output and (
             "error:" in self.output or "failed to load" in self.output)
 
 
@@ -93,31 +94,37 @@ STAGES = {
 }
 
 
-def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str = "killed",
-                stage: str = "run") -> Verdict:
+def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str = "killed", stage: str = "run",
+                around: Callable[[County], AbstractContextManager] | None = None,
+                between: Callable[[County], None] | None = None) -> Verdict:
     """Copy the seeded home, give the sources new rows, inject a fault, judge; run the stage again, judge.
 
     `expect` is what the faulted run must end in: "killed" (SIGKILL at the point) or "error" (one clear line).
-    `stage` (STAGES): a "build" trial loads the new rows first, unfaulted.
+    `stage` (STAGES): a "build" trial loads the new rows first, unfaulted. `around` is entered once the home is
+    copied (a small disk mounted over its lake folder) and left after the verdict; `between` runs after the fault
+    and before the recovery run (space comes back, a server restarts).
     """
     command, departments, published = STAGES[stage]
     verdict = Verdict()
     before = county.fresh()
-    add_source_rows(county.home, NEW_ROWS)
-    source = read_source(county.home)
-    if stage == "build":
-        ingest_now(county)
-    faulted = inject(county)
-    if expect == "killed" and faulted.code != -signal.SIGKILL:
-        verdict.notes.append(f"the fault point was not reached (exit {faulted.code}): {faulted.output[-300:]}")
-        verdict.recovered = False
-    if expect == "error" and not faulted.one_line_error:
-        verdict.notes.append(f"no clear one-line error (exit {faulted.code}): {faulted.output[-600:]}")
-        verdict.recovered = False
-    judge_fault(before, source, read_lake(county.home), verdict, departments)
-    again = county.countyhub(*command)
-    if again.code != 0:
-        verdict.recovered = False
-        verdict.notes.append(f"the next run failed (exit {again.code}): {again.output[-600:]}")
-    judge_recovery(before, source, read_lake(county.home), verdict, departments, published)
+    with around(county) if around else nullcontext():
+        add_source_rows(county.home, NEW_ROWS)
+        source = read_source(county.home)
+        if stage == "build":
+            ingest_now(county)
+        faulted = inject(county)
+        if expect == "killed" and faulted.code != -signal.SIGKILL:
+            verdict.notes.append(f"the fault point was not reached (exit {faulted.code}): {faulted.output[-300:]}")
+            verdict.recovered = False
+        if expect == "error" and not faulted.one_line_error:
+            verdict.notes.append(f"no clear one-line error (exit {faulted.code}): {faulted.output[-600:]}")
+            verdict.recovered = False
+        judge_fault(before, source, read_lake(county.home), verdict, departments)
+        if between:
+            between(county)
+        again = county.countyhub(*command)
+        if again.code != 0:
+            verdict.recovered = False
+            verdict.notes.append(f"the next run failed (exit {again.code}): {again.output[-600:]}")
+        judge_recovery(before, source, read_lake(county.home), verdict, departments, published)
     return verdict
