@@ -1,4 +1,6 @@
-"""Run one benchmark by name, or all: `python -m bench [connectors|gate|catalog|sharing|services] [--quick]`."""
+"""Run one benchmark by name, or all: `python -m bench [connectors|gate|catalog|sharing|services|faults] [--quick]`.
+
+Exits 1 if a benchmark reports a violation (its main returns non-zero), after running the rest."""
 
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ def main(argv: list[str]) -> int:
     if "-h" in flags or "--help" in flags:
         print(__doc__, "\navailable:", ", ".join(n.removeprefix("bench_") for n in names))
         return 0
+    failed = []
     for name in names:
         if wanted and name.removeprefix("bench_") not in wanted:
             continue
-        importlib.import_module(f"bench.{name}").main(flags)
-    return 0
+        if importlib.import_module(f"bench.{name}").main(flags):  # most return None: nothing to violate
+            failed.append(name.removeprefix("bench_"))
+    if failed:
+        print(f"bench: {', '.join(failed)} reported a violation", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

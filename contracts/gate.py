@@ -21,6 +21,7 @@ from countyhub.contracts.data_docs import write_data_docs
 from countyhub.contracts.odcs import Contract, Rule
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.samples import failing_samples
+from countyhub.core import faultpoints
 from countyhub.lakehouse import meta_gates
 from countyhub.lakehouse.lake import LAKE, Lake
 
@@ -227,6 +228,7 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
         if datasource is not None:
             datasource.get_engine().dispose()
             datasource.get_execution_engine().engine.dispose()
+    faultpoints.reached("gate.checked")  # the checks ran; nothing is recorded or published yet
     rules = {r.name: r for r in gate_rules(contract)}
     results, row_count, full = [], None, f"{LAKE}.{schema}.{name}"
     with lake.reader() as con:

@@ -12,6 +12,7 @@ import duckdb
 from countyhub.contracts.odcs import Contract
 from countyhub.contracts.rules.cn_ids import register as register_udfs
 from countyhub.contracts.rules.predicates import violation_sql
+from countyhub.core import faultpoints
 from countyhub.lakehouse import meta_gates
 from countyhub.lakehouse.fingerprint import content_hash, row_changes
 from countyhub.lakehouse.lake import LAKE, Lake
@@ -162,10 +163,12 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
         meta_gates.write_publication(con, values)
         con.execute(f"CALL {LAKE}.set_commit_message('countyhub', ?, extra_info => ?)",
                     [message.format(dataset=dataset, version=version), json.dumps(extra)])
+        faultpoints.reached("publish.before_commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    faultpoints.reached("publish.after_commit")
     snapshot_id = con.execute(
         f"SELECT max(snapshot_id) FROM {LAKE}.snapshots() WHERE json_extract_string(commit_extra_info, "
         "'$.gate_run_id') = ?", [extra["gate_run_id"]]).fetchone()[0]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from countyhub.connectors.base import Connector
+from countyhub.core import faultpoints
 from countyhub.core.departments import Department, Stream
 from countyhub.lakehouse import apply, drift, duplicates, meta
 from countyhub.lakehouse.lake import Lake
@@ -117,7 +118,9 @@ def _load(run: LoadRun, plan: LoadPlan) -> LoadResult:
             result.rows_skipped = rejects.skipped_count
             meta.write_load(con, result.record())
             run.clock.mark("write")
+            faultpoints.reached("load.before_commit")
             con.execute("COMMIT")
+            faultpoints.reached("load.after_commit")
             run.clock.mark("commit")
             result.phases, result.finished_at = run.clock.phases, datetime.now(UTC)
         except BaseException:

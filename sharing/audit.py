@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from countyhub.core import faultpoints
 from countyhub.core.masking import mask_json, mask_text
 from countyhub.sharing import tables as t
 from countyhub.sharing.model import AuditEntry
@@ -194,6 +195,7 @@ class AuditLog:
                 con.exec_driver_sql("BEGIN IMMEDIATE")
                 try:
                     self._insert(con, batch)
+                    faultpoints.reached("audit.append")
                 except BaseException:
                     con.exec_driver_sql("ROLLBACK")
                     raise
@@ -203,6 +205,7 @@ class AuditLog:
             if self.engine.dialect.name == "postgresql":
                 con.execute(text(f"LOCK TABLE {t.audit_log.name} IN SHARE ROW EXCLUSIVE MODE"))
             self._insert(con, batch)
+            faultpoints.reached("audit.append")
 
     def _insert(self, con: Connection, batch: list[AuditEntry]) -> None:
         last = con.execute(select(_a.id, _a.hash).order_by(_a.id.desc()).limit(1)).first()

@@ -66,8 +66,9 @@ def mariadb_url() -> str:
     return _server_url(MARIADB_URL, "MariaDB")
 
 
-TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser", "badinput": "corpus"}
-NOT_FAST = {"integration", "e2e", "browser", "dbt", "slow", "corpus"}
+TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser", "badinput": "corpus",
+                "faults": "faults"}
+NOT_FAST = {"integration", "e2e", "browser", "dbt", "slow", "corpus", "faults"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

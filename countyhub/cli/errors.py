@@ -46,6 +46,8 @@ _UNREACHABLE = {
     "sqlalchemy.exc": ("OperationalError", "InterfaceError"),
     "httpx": ("TransportError",),
 }
+# A full disk is the operator's to fix, whichever library hit it (DuckDB wraps it in its own IOException).
+_DISK_FULL = ("No space left on device", "Disk quota exceeded")
 _URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]+:)[^@\s]+@")
 _KEY_VALUE_SECRET = re.compile(r"\b(password|passwd|pwd|token|secret)(\s*=\s*)([^\s,;]+)", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)[^\s,;]+", re.IGNORECASE)
@@ -100,6 +102,8 @@ def describe(exc: BaseException) -> tuple[list[str], int]:
         return [scrub(f"cannot reach a server: {cause.splitlines()[0] if cause else type(exc).__name__}")], 1
     if isinstance(exc, OSError):
         return [scrub(_os_message(exc))], 1
+    if any(words in str(exc) for words in _DISK_FULL):  # DuckDB's IOException names the file it could not write
+        return [scrub(f"out of disk space (nothing of this write was committed; free space and run again): {exc}")], 1
     return [scrub(f"this is a bug in countyhub: {type(exc).__name__}: {exc} (run again with --debug for the "
                   "traceback)")], 1
 

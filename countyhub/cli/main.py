@@ -3,6 +3,7 @@ for tracebacks."""
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from rich.table import Column, Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
 from countyhub.cli.errors import CountyhubGroup
+from countyhub.core import faultpoints
 from countyhub.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -299,6 +301,7 @@ def _register_subcommands() -> None:
     from countyhub.cli.backup import backup_command, restore_command
     from countyhub.cli.contracts import contracts_app, publish_app, quality_app
     from countyhub.cli.dags import dags_app
+    from countyhub.cli.lake import lake_app
     from countyhub.cli.query import query_command
     from countyhub.cli.services import services_app
     from countyhub.cli.sharing import audit_app, grants_app, users_app
@@ -313,6 +316,7 @@ def _register_subcommands() -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(services_app, name="services")
     app.add_typer(dags_app, name="dags")
+    app.add_typer(lake_app, name="lake")
     app.command("query")(query_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
@@ -324,6 +328,8 @@ _register_subcommands()
 def main() -> None:
     """The `countyhub` command. An expected error (a bad file, an unreachable source, a lake that cannot be opened…)
     ends in one `error: …` line and a non-zero exit, an interrupt in exit 130; --debug adds the traceback."""
+    # Fault tests (tests/faults) name a point to die at; the edge reads the switch so the stages never do.
+    faultpoints.arm(os.environ.get(faultpoints.ENV, ""))
     app()
 
 

@@ -16,6 +16,7 @@ from countyhub.catalog.store import Catalog, Column, DatasetEntry
 from countyhub.contracts.gate import GateResult
 from countyhub.contracts.odcs import Contract, load_contracts
 from countyhub.contracts.publish import Publication
+from countyhub.core import faultpoints
 from countyhub.core.departments import Department, load_departments
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import meta
@@ -277,6 +278,7 @@ def register_all(runtime: Runtime, manifest_path: Path | None = None) -> int:
         entries += _published_entries(lake, contracts, by_code)
         loads = meta.loads(con)
     for entry in entries:
+        faultpoints.reached("catalog.register")
         catalog.register_dataset(entry)  # an entry that says what it said before is not written again
     if manifest_path.exists():
         digest = _lineage_digest(manifest_path, entries, settings.catalog_url)

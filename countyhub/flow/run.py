@@ -25,6 +25,7 @@ from countyhub.flow.dbt_prep import prepare_for
 from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
+from countyhub.lakehouse.file_checksums import record_checksums
 from countyhub.lakehouse.load import LoadResult
 from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.writer_session import writer_session
@@ -235,8 +236,11 @@ def _gate_and_publish(runtime: Runtime, contract: Contract, rebuilt: bool) -> Da
 
 
 def register_catalog(runtime: Runtime) -> int:
-    """Register every raw stream, dbt model and published dataset in the catalog; returns how many."""
-    return register_all(runtime)
+    """Register every raw stream, dbt model and published dataset in the catalog; returns how many. The lake files
+    written since the last registration get their checksums recorded (`countyhub lake verify` checks them)."""
+    registered = register_all(runtime)
+    record_checksums(runtime.lake)
+    return registered
 
 
 def held_back_by(runtime: Runtime, failed: Collection[str]) -> dict[str, str]:

@@ -1,0 +1,25 @@
+"""`countyhub lake verify`: every Parquet file the lake reads is there, whole, and what was written."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from countyhub.cli.common import ConfigOpt, console, fail, runtime
+
+lake_app = typer.Typer(help="The lake's own files.", no_args_is_help=True)
+
+
+@lake_app.command("verify")
+def verify(config: ConfigOpt = None) -> None:
+    """Check each live data file against its size in the lake's catalog and its recorded sha256; name each damaged
+    one and exit 1. Files no `countyhub run` has recorded yet are counted, not judged."""
+    from countyhub.lakehouse.file_checksums import verify_files
+
+    check = verify_files(runtime(config).lake)
+    for line in check.damaged:
+        console.print(f"damaged: {escape(line)}", soft_wrap=True)
+    later = f"; {check.unrecorded} not recorded yet (the next run records them)" if check.unrecorded else ""
+    if check.damaged:
+        fail(f"{len(check.damaged)} of {check.checked} lake files damaged{later}: restore them from a backup")
+    console.print(f"{check.checked} lake files checked: all present and unchanged{later}")

@@ -1,0 +1,130 @@
+"""One seeded county home copied per trial, `countyhub` run in a child process with a fault, and the verdict."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+from countyhub.core.faultpoints import ENV as FAULT_ENV
+from countyhub.core.settings import PROJECT_DIR
+from tests.faults.county import add_source_rows, write_county
+from tests.faults.invariants import LakeState, Verdict, judge_fault, judge_recovery, read_lake, read_source
+
+COUNTYHUB = [sys.executable, "-m", "countyhub.cli.main"]
+NEW_ROWS = 20  # rows each department's system gains before a trial's faulted run
+
+
+@dataclass
+class Outcome:
+    """A finished `countyhub` child: exit code (-9: killed) and everything it printed."""
+
+    code: int
+    output: str
+
+    @property
+    def one_line_error(self) -> bool:
+        """Failed with an `error:` or `failed to load` line and no traceback: what an operator should see."""
+        return self.code not in (0, -9) and "Traceback" not in self.output and "a bug in" not in self.output and (
+            "error:" in self.output or "failed to load" in self.output)
+
+
+class County:
+    """The fault trials' county: seeded once (one full run), then copied back before every trial."""
+
+    def __init__(self, root: Path, rows: int = 50) -> None:
+        self.root, self.seed = root, root / "seed-home"
+        self.environ = {**os.environ, **write_county(root, PROJECT_DIR), "COUNTYHUB_DEBUG": ""}
+        self.environ.pop(FAULT_ENV, None)
+        self.home = Path(self.environ["COUNTYHUB_HOME"])
+        if not self.seed.exists():
+            add_source_rows(self.home, rows)
+            first = self.countyhub("run")
+            assert first.code == 0, f"the county's first run failed:\n{first.output}"
+            shutil.copytree(self.home, self.seed, symlinks=True)
+
+    def fresh(self) -> LakeState:
+        """The home as seeded (same paths, so the lake is not 'moved'); returns what its lake holds."""
+        shutil.rmtree(self.home, ignore_errors=True)
+        shutil.copytree(self.seed, self.home, symlinks=True)
+        return read_lake(self.home)
+
+    def countyhub(self, *args: str, fault: str = "", extra: dict[str, str] | None = None,
+                  kill_when: Callable[[], bool] | None = None, timeout: float = 600) -> Outcome:
+        """Run `countyhub args` in its own process group; `fault` arms a fault point, `kill_when` is polled and
+        SIGKILLs the whole group (dbt included) once it holds."""
+        environ = {**self.environ, **(extra or {}), **({FAULT_ENV: fault} if fault else {})}
+        child = subprocess.Popen([*COUNTYHUB, *args], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, start_new_session=True, cwd=self.root)
+        if kill_when is not None:
+            deadline = time.monotonic() + timeout
+            while child.poll() is None and not kill_when() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+        try:
+            output, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            output, _ = child.communicate()
+        return Outcome(child.returncode, output)
+
+
+def ingest_now(county: County) -> None:
+    """Load every department in this process (no fault): a build trial starts from raw tables with new rows."""
+    from countyhub.core.settings import load_settings
+    from countyhub.flow.run import ingest_all
+    from countyhub.flow.runtime import Runtime
+
+    ingest_all(Runtime(load_settings(environ=county.environ), county.environ))
+
+
+# What each stage's trial runs (faulted, then again to recover), and what it must have published afterwards.
+STAGES = {
+    "load": (("load", "aaa"), ("aaa",), False),
+    "build": (("build",), ("aaa", "bbb"), True),
+    "run": (("run",), ("aaa", "bbb"), True),
+}
+
+
+def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str = "killed", stage: str = "run",
+                around: Callable[[County], AbstractContextManager] | None = None,
+                between: Callable[[County], None] | None = None) -> Verdict:
+    """Copy the seeded home, give the sources new rows, inject a fault, judge; run the stage again, judge.
+
+    `expect` is what the faulted run must end in: "killed" (SIGKILL at the point) or "error" (one clear line).
+    `stage` (STAGES): a "build" trial loads the new rows first, unfaulted. `around` is entered once the home is
+    copied (a small disk mounted over its lake folder) and left after the verdict; `between` runs after the fault
+    and before the recovery run (space comes back, a server restarts).
+    """
+    command, departments, published = STAGES[stage]
+    verdict = Verdict()
+    before = county.fresh()
+    with around(county) if around else nullcontext():
+        add_source_rows(county.home, NEW_ROWS)
+        source = read_source(county.home)
+        if stage == "build":
+            ingest_now(county)
+        faulted = inject(county)
+        if expect == "killed" and faulted.code != -signal.SIGKILL:
+            verdict.notes.append(f"the fault point was not reached (exit {faulted.code}): {faulted.output[-300:]}")
+            verdict.recovered = False
+        if expect == "error" and not faulted.one_line_error:
+            verdict.notes.append(f"no clear one-line error (exit {faulted.code}): {faulted.output[-600:]}")
+            verdict.recovered = False
+        judge_fault(before, source, read_lake(county.home), verdict, departments)
+        if between:
+            between(county)
+        again = county.countyhub(*command)
+        if again.code != 0:
+            verdict.recovered = False
+            verdict.notes.append(f"the next run failed (exit {again.code}): {again.output[-600:]}")
+        judge_recovery(before, source, read_lake(county.home), verdict, departments, published)
+    return verdict
