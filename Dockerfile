@@ -3,6 +3,6 @@
 FROM python:3.11-slim
 WORKDIR /opt/countyhub
 COPY . .
-RUN pip install --no-cache-dir -e ".[demo]" --config-settings editable_mode=lenient "apache-airflow-providers-celery" "apache-airflow-providers-postgres"
+RUN pip install --no-cache-dir -e ".[demo,cluster]" --config-settings editable_mode=lenient
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/countyhub/dags \
     AIRFLOW__CORE__LOAD_EXAMPLES=False

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,demo]' --config-settings editable_mode=lenient
+	$(BIN)/pip install --quiet -e '.[test,demo,cluster]' --config-settings editable_mode=lenient
 	touch $@
 
 install: $(BIN)/.installed

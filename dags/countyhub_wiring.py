@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, AssetAny, task
-from airflow.sdk.exceptions import AirflowFailException
-from airflow.utils.trigger_rule import TriggerRule
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.task.trigger_rule import TriggerRule
 
 from countyhub.core.departments import Department, DepartmentFileError, load_department
 from countyhub.core.settings import Settings, load_settings
@@ -50,6 +50,11 @@ def task_runtime() -> Runtime:
 
 def raw_asset(department: str, stream: str) -> Asset:
     return Asset(f"countyhub://lake/raw_{department}/{stream}", group="raw")
+
+
+def lake_asset(zone: str, dataset: str) -> Asset:
+    """A dataset of the audit or shared zone (a shared one's event means: a new version is served)."""
+    return Asset(f"countyhub://lake/{zone}/{dataset}", group=zone)
 
 
 def record_failure_of(datasets: list[str]) -> Callable[[dict[str, Any]], None]:
@@ -131,11 +136,16 @@ def build_dag() -> DAG:
         default_args={**DEFAULTS, "owner": "dsj"},
         tags=["countyhub", "build"],
     ) as dag:
-        @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared))
-        def build_models() -> list[str]:
+        @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared),
+              inlets=assets, outlets=[lake_asset("audit", c.dataset) for c in contracts])
+        def build_models() -> dict[str, Any]:
+            """dbt, except the models of departments that have not loaded once yet (their gates are skipped)."""
             from countyhub.flow.run import build_models as build
+            from countyhub.flow.run import held_back_by, unloaded_departments
 
-            return build(task_runtime())
+            rt = task_runtime()
+            missing = unloaded_departments(rt)
+            return {"built": build(rt, missing), "held_back": held_back_by(rt, missing)}
 
         built = build_models()
         gates: dict[str, Any] = {}
@@ -143,10 +153,14 @@ def build_dag() -> DAG:
             parents = [gates[p] for p in sorted(contract.references) if p in gates]
 
             @task(task_id=f"gate_{contract.dataset}", pool=LAKE_WRITES_POOL, execution_timeout=GATE_TIMEOUT,
-                  on_failure_callback=record_failure_of([f"shared.{contract.dataset}"]))
-            def gate(built: list[str], parents: list[dict], dataset: str = contract.dataset) -> dict:
+                  on_failure_callback=record_failure_of([f"shared.{contract.dataset}"]),
+                  inlets=[lake_asset("audit", contract.dataset)], outlets=[lake_asset("shared", contract.dataset)])
+            def gate(build: dict[str, Any], parents: list[dict], dataset: str = contract.dataset) -> dict:
                 from countyhub.flow.run import gate_and_publish_dataset
 
+                if dataset in build["held_back"]:  # the previous version stays; so do the datasets that read it
+                    raise AirflowSkipException(f"shared.{dataset}: {build['held_back'][dataset]}")
+                built = build["built"]
                 republished = [p["dataset"].removeprefix("shared.") for p in parents if p["published_now"]]
                 outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished)
                 if not outcome.gate_passed:  # the verdict will not change on a retry: fail now, keep the old version

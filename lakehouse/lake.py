@@ -21,6 +21,10 @@ PROBE = "lake_probe"  # alias of the read-only attach that asks the catalog wher
 PROBE_TABLES = 20  # tables asked for a data file before concluding there is none to check
 
 
+# The advisory lock key of the lake's writers in its PostgreSQL catalog database (any fixed 64-bit number).
+WRITER_LOCK_KEY = 0x636F756E7479  # "county"
+
+
 class LakeError(RuntimeError):
     """The lake cannot be opened: its catalog or data folder is missing, moved, locked or unreachable."""
 
@@ -116,6 +120,10 @@ class Lake:
                     return recorded, found[0].removeprefix(recorded)
         return recorded, None
 
+    def where(self) -> str:
+        """The lake's catalog as it may be shown: a password in it is starred out."""
+        return re.sub(r"password=\S+", "password=***", self.settings.lake_metadata)
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
         con = duckdb.connect(config=self.duckdb_config())
@@ -125,8 +133,7 @@ class Lake:
             con.execute(self.attach_sql())
         except duckdb.Error as exc:
             con.close()
-            where = re.sub(r"password=\S+", "password=***", self.settings.lake_metadata)
-            raise LakeError(f"cannot open the lake (catalog {where}, data {self.settings.lake_data}): "
+            raise LakeError(f"cannot open the lake (catalog {self.where()}, data {self.settings.lake_data}): "
                             f"{' '.join(str(exc).split())}") from None
         con.execute(f"USE {LAKE}")
         return con
@@ -141,22 +148,46 @@ class Lake:
         )
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the writer lock (embedded default only: SQLite metadata is single-writer).
+    def lock(self, shared: bool = False) -> Iterator[None]:
+        """Hold the writer lock. Writers that open their own connections, like dbt, run inside this.
 
-        Writers that open their own connections, like dbt, run inside this.
+        Embedded default (SQLite metadata, one writer at a time): a file lock, always exclusive. DuckLake on
+        PostgreSQL takes several writers at once, but not schema changes beside them: a dbt build run next to
+        loads left a view whose schema the catalog could not find, and no process could open the lake after. So
+        there the lock is a PostgreSQL advisory lock in the lake's own database, across every machine: loads and
+        publishes take it `shared` (they run side by side), a build takes it exclusive.
         """
+        if not self.settings.lake_is_embedded:
+            with self._advisory_lock(shared):
+                yield
+            return
         lock_path = self.settings.home / "lake" / ".writer.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with lock_path.open("w") as handle:
-            if self.settings.lake_is_embedded:
-                fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_EX)
             yield
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for writing, holding the writer lock, with the zone schemas and meta tables current."""
-        with self.lock():
+    def _advisory_lock(self, shared: bool) -> Iterator[None]:
+        import psycopg
+
+        dsn = self.settings.lake_metadata.removeprefix("postgres:")
+        try:
+            con = psycopg.connect(dsn, autocommit=True, application_name="countyhub-writer-lock")
+        except psycopg.Error as exc:
+            raise LakeError(f"cannot take the lake's writer lock (catalog {self.where()}): "
+                            f"{' '.join(str(exc).split())}") from None
+        try:
+            con.execute(f"SELECT pg_advisory_lock{'_shared' if shared else ''}(%s)", [WRITER_LOCK_KEY])
+            yield
+        finally:
+            con.close()  # closing the session releases its advisory locks, also after a crash
+
+    @contextmanager
+    def writer(self, shared: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for writing, holding the writer lock (`shared`: beside other loads and publishes, where
+        the catalog allows it), with the zone schemas and meta tables current."""
+        with self.lock(shared):
             con = self.open_writer()
             try:
                 yield con

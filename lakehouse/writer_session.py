@@ -51,7 +51,7 @@ class WriterSession:
 @contextmanager
 def writer_session(lake: Lake) -> Iterator[WriterSession]:
     """Hold the writer lock for the session's life and close its connection at the end."""
-    with lake.lock():
+    with lake.lock(shared=True):
         session = WriterSession(lake)
         try:
             yield session

@@ -1,4 +1,4 @@
-"""`countyhub lake verify`: every Parquet file the lake reads is there, whole, and what was written."""
+"""`countyhub lake init|verify`: create the lake before its writers start; check every Parquet file it reads."""
 
 from __future__ import annotations
 
@@ -8,6 +8,19 @@ from rich.markup import escape
 from countyhub.cli.common import ConfigOpt, console, fail, runtime
 
 lake_app = typer.Typer(help="The lake's own files.", no_args_is_help=True)
+
+
+@lake_app.command("init")
+def init(config: ConfigOpt = None) -> None:
+    """Create the lake's catalog, zone schemas and meta tables now (idempotent).
+
+    Run it once before starting several writers on DuckLake over PostgreSQL (docker-compose.yml's airflow-init
+    does): writers that all find an empty catalog at once race to create it.
+    """
+    lake = runtime(config).lake
+    with lake.writer(shared=False):
+        pass
+    console.print(f"lake ready: catalog {escape(lake.where())}, data {escape(lake.settings.lake_data)}", soft_wrap=True)
 
 
 @lake_app.command("verify")

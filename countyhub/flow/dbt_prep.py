@@ -52,8 +52,10 @@ def dbt_profile(lake: Lake) -> dict[str, Any]:
         "attach": [{"path": f"ducklake:{settings.lake_metadata}", "alias": LAKE, "options": lake.attach_options()}],
         "database": LAKE,
         "schema": "audit",
-        # Embedded (SQLite) metadata is single-writer: one thread; a PostgreSQL catalog takes several.
-        "threads": 1 if settings.lake_is_embedded else 4,
+        # One thread on every catalog. Embedded (SQLite) metadata is single-writer; on PostgreSQL, four dbt
+        # threads creating views at once left a view whose schema DuckLake could not find, and after that no
+        # process could open the lake (seen in tests/integration/test_airflow_cluster.py).
+        "threads": 1,
     }
     return {PROFILE: {"target": "lake", "outputs": {"lake": output}}}
 

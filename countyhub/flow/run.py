@@ -26,6 +26,7 @@ from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
 from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse.file_checksums import record_checksums
+from countyhub.lakehouse.lake import LAKE
 from countyhub.lakehouse.load import LoadResult
 from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.writer_session import writer_session
@@ -241,6 +242,16 @@ def register_catalog(runtime: Runtime) -> int:
     registered = register_all(runtime)
     record_checksums(runtime.lake)
     return registered
+
+
+def unloaded_departments(runtime: Runtime) -> set[str]:
+    """Departments with a stream the lake has no raw table for yet: the models built on them cannot build. (In
+    Airflow the build starts on the first department's fresh data; the others may not have loaded even once.)"""
+    with runtime.lake.reader() as con:
+        have = {f"{schema}.{table}" for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]).fetchall()}
+    return {d.code for d in load_departments(runtime.settings.departments_dir)
+            if any(f"{d.raw_schema}.{stream.name}" not in have for source in d.sources for stream in source.streams)}
 
 
 def held_back_by(runtime: Runtime, failed: Collection[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@ the build DAG has a gate task per contract, and a department DAG really runs wit
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -84,11 +85,27 @@ def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow
         assert dag_id in listed
 
 
-def test_department_dag_runs_and_loads_the_raw_zone(settings: Settings, airflow_env: dict[str, str]) -> None:
+def test_department_dag_runs_loads_the_raw_zone_and_reports_lineage(settings: Settings, airflow_env: dict[str, str],
+                                                                    tmp_path: Path) -> None:
     manifest = generate(settings.home, persons=300)
+    events = tmp_path / "openlineage.jsonl"
+    env = {**airflow_env, "AIRFLOW__OPENLINEAGE__NAMESPACE": "countyhub",
+           "AIRFLOW__OPENLINEAGE__EXTRACTORS": "countyhub_lineage.LakeAssets",
+           "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(events), "append": True})}
     done = subprocess.run([sys.executable, "-c", RUN_DAG, str(PROJECT_DIR / "dags"), "ingest_cgj"],
-                          check=False, env=airflow_env, capture_output=True, text=True, timeout=300)
+                          check=False, env=env, capture_output=True, text=True, timeout=300)
     assert "DAGRUN_STATE success" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     with Lake(settings).reader() as con:
         for stream in ("grids", "facilities", "cases"):
             assert con.execute(f"SELECT count(*) FROM raw_cgj.{stream}").fetchone()[0] == manifest.counts[f"cgj.{stream}"]
+    # Every load started and completed as an OpenLineage run whose output is the raw table it refreshed.
+    seen = {}
+    for line in events.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["job"]["name"].startswith("ingest_cgj.load_"):
+            seen.setdefault(event["job"]["name"], []).append(
+                (event["eventType"], [(o["namespace"], o["name"]) for o in event.get("outputs", [])]))
+    for stream in ("grids", "facilities", "cases"):
+        kinds = dict(seen[f"ingest_cgj.load_{stream}"])
+        assert set(kinds) == {"START", "COMPLETE"}, seen
+        assert kinds["COMPLETE"] == [("countyhub://lake", f"raw_cgj.{stream}")]

@@ -1,0 +1,96 @@
+"""DAG parse time: `python -m bench dags [--quick]` — a county of 50 departments, each DAG file parsed as Airflow's
+dag-processor parses it (a child forked from a process that has Airflow imported), target under 1 s per file.
+
+The 50 department files are copies of departments/*.yml under new codes; `countyhub dags write` makes their DAG
+files. Each file is parsed in its own fresh child, so it pays for every countyhub import it makes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from countyhub.core.settings import PROJECT_DIR
+
+TARGET_SECONDS = 1.0
+
+
+def _county(root: Path, departments: int) -> tuple[Path, Path]:
+    """A departments folder of `departments` files (copies of the real ones with sources) and its DAG files."""
+    folder, dags = root / "departments", root / "dags"
+    folder.mkdir()
+    dags.mkdir()
+    originals = [p for p in sorted((PROJECT_DIR / "departments").glob("*.yml")) if "sources:" in p.read_text()]
+    for n in range(departments):
+        source = originals[n % len(originals)]
+        code = f"{source.stem}{n:02d}"
+        text = re.sub(r"(?m)^code: \S+", f"code: {code}", source.read_text(encoding="utf-8"))
+        (folder / f"{code}.yml").write_text(text, encoding="utf-8")
+    for name in ("countyhub_wiring.py", ".airflowignore"):
+        shutil.copy(PROJECT_DIR / "dags" / name, dags / name)
+    subprocess.run([str(Path(sys.executable).parent / "countyhub"), "dags", "write", "--dags-dir", str(dags)],
+                   env={**os.environ, "COUNTYHUB_DEPARTMENTS_DIR": str(folder)}, check=True, capture_output=True)
+    return folder, dags
+
+
+def _parse_in_child(path: Path) -> tuple[float, int]:
+    """Seconds to parse one DAG file in a forked child, and how many DAGs it gave (as the dag-processor does)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: parse, report, leave without running the parent's cleanup
+        os.close(read)
+        try:
+            from airflow.dag_processing.dagbag import DagBag
+
+            started = time.perf_counter()
+            bag = DagBag(dag_folder=str(path), safe_mode=True)
+            took = time.perf_counter() - started
+            errors = len(bag.import_errors)
+            os.write(write, f"{took} {len(bag.dags) if not errors else -errors}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        reported = pipe.read().split()
+    os.waitpid(pid, 0)
+    return (float(reported[0]), int(reported[1])) if reported else (float("nan"), 0)
+
+
+def main(flags: list[str]) -> int:
+    departments = 10 if "--quick" in flags else 50
+    with tempfile.TemporaryDirectory(prefix="countyhub-bench-dags-") as tmp:
+        folder, dags = _county(Path(tmp), departments)
+        os.environ.update({"COUNTYHUB_DEPARTMENTS_DIR": str(folder), "AIRFLOW_HOME": str(Path(tmp) / "airflow"),
+                           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)})
+        sys.path.insert(0, str(dags))  # Airflow puts the DAGs folder on sys.path; the files import the wiring
+        import airflow.sdk  # noqa: F401  the dag-processor has Airflow imported before it forks
+        from airflow.dag_processing.dagbag import DagBag  # noqa: F401
+
+        kinds: dict[str, list[float]] = {"ingest_<code>.py": [], "county_build.py": []}
+        failed = []
+        for path in sorted(dags.glob("*.py")):
+            if path.name == "countyhub_wiring.py":
+                continue
+            took, found = _parse_in_child(path)
+            if found != 1:
+                failed.append(path.name)
+            kinds["county_build.py" if path.name == "county_build.py" else "ingest_<code>.py"].append(took)
+    print(f"\nDAG parse time, {departments} departments, each file in a fresh forked child (target < {TARGET_SECONDS} s)")
+    print("| DAG file | files | median s | max s | under target |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    over = False
+    for kind, times in kinds.items():
+        worst = max(times)
+        over = over or worst >= TARGET_SECONDS
+        print(f"| {kind} | {len(times)} | {statistics.median(times):.3f} | {worst:.3f} | "
+              f"{'yes' if worst < TARGET_SECONDS else 'no'} |")
+    if failed:
+        print(f"files that did not give exactly one DAG: {', '.join(failed)}")
+    return 1 if failed else 0
