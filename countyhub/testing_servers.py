@@ -62,7 +62,8 @@ class ObjectStore:
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -108,7 +109,7 @@ def object_store(bucket: str | None = None, log_dir: Path | None = None) -> Iter
     it over real HTTP as they would to MinIO or S3, and any process the test starts can reach it. Objects live in
     the server's memory: they are gone when it stops.
     """
-    port = _free_port()
+    port = free_port()
     store = ObjectStore(endpoint_url=f"http://127.0.0.1:{port}", bucket=bucket or f"lake-{uuid.uuid4().hex[:8]}")
     log = (log_dir or Path(tempfile.gettempdir())) / f"moto-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
