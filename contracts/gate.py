@@ -56,16 +56,19 @@ class LakeAttachPlugin(CreateEnginePlugin):
     def __init__(self, url: Any, kwargs: dict[str, Any]) -> None:
         super().__init__(url, kwargs)
         self.statements = kwargs.pop("countyhub_on_connect")
+        self.lake = kwargs.pop("countyhub_lake")
 
     def update_url(self, url: Any) -> Any:
         return url
 
     def engine_created(self, engine: Any) -> None:
-        statements = list(self.statements)
+        statements, lake = list(self.statements), self.lake
 
         @event.listens_for(engine, "connect")
         def _attach(dbapi_connection: Any, _record: Any) -> None:
             register_udfs(dbapi_connection)  # the domain checks' vectorized functions (contracts.rules.cn_ids)
+            # A lake on an object store needs its secret before the attach; the keys never enter GE's config.
+            lake.create_s3_secret(dbapi_connection)
             cursor = dbapi_connection.cursor()
             try:
                 for sql in statements:
@@ -211,7 +214,7 @@ def run_gate(lake: Lake, contract: Contract, table: str | None = None, data_docs
     try:
         datasource = context.data_sources.add_sql(
             name=f"lake_{run_id}", connection_string="duckdb:///:memory:",
-            kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"],
+            kwargs={"plugins": [PLUGIN], "countyhub_on_connect": [attach, f"USE {LAKE}.{schema}"], "countyhub_lake": lake,
                     "connect_args": {"config": {**lake.duckdb_config(), **limits}}},
         )
         # The connection's default schema is set above; GE drops schema_name in some metric queries.

@@ -19,6 +19,8 @@ from countyhub.lakehouse.names import LAKE, ZONES
 __all__ = ["LAKE", "ZONES", "Lake", "LakeError", "ensure_schemas"]
 PROBE = "lake_probe"  # alias of the read-only attach that asks the catalog where it keeps its files
 PROBE_TABLES = 20  # tables asked for a data file before concluding there is none to check
+S3_SECRET = "lake_s3"  # the DuckDB secret every connection to a lake on an object store gets
+S3_KEY_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")  # the object store's keys: the standard AWS names
 
 
 # The advisory lock key of the lake's writers in its PostgreSQL catalog database (any fixed 64-bit number).
@@ -127,8 +129,7 @@ class Lake:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB with the lake attached as `lake` and the zone schemas present."""
         con = duckdb.connect(config=self.duckdb_config())
-        if self.settings.lake_data.startswith("s3://"):
-            self._s3_secret(con)
+        self.create_s3_secret(con)
         try:
             con.execute(self.attach_sql())
         except duckdb.Error as exc:
@@ -138,14 +139,34 @@ class Lake:
         con.execute(f"USE {LAKE}")
         return con
 
-    def _s3_secret(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Object-store keys are secrets: the standard AWS_* names, resolved where every secret is, never config."""
+    @property
+    def on_object_store(self) -> bool:
+        return self.settings.lake_data.startswith("s3://")
+
+    def s3_secret_options(self) -> dict[str, str]:
+        """The object store's DuckDB S3 secret options except its keys (lower case, as dbt-duckdb's profile takes them).
+
+        With no endpoint (AWS itself) DuckDB's defaults apply: HTTPS and virtual-host URLs. A configured endpoint
+        (MinIO, any S3-compatible store) is addressed by path, over HTTPS only if its URL says so.
+        """
+        options = {"region": self.settings.s3_region}
         endpoint = self.settings.s3_endpoint
-        con.execute(
-            "CREATE OR REPLACE SECRET lake_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, USE_SSL ?, URL_STYLE 'path')",
-            [resolve_secret("AWS_ACCESS_KEY_ID") or "", resolve_secret("AWS_SECRET_ACCESS_KEY") or "",
-             self.settings.s3_region, endpoint.split("://")[-1], endpoint.startswith("https")],
-        )
+        if endpoint:
+            options |= {"endpoint": endpoint.split("://")[-1].rstrip("/"),
+                        "use_ssl": str(endpoint.startswith("https://")).lower(), "url_style": "path"}
+        return options
+
+    def create_s3_secret(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Give a connection the object store's secret (nothing for a lake on local disk).
+
+        The keys are secrets: the standard AWS_* names, resolved where every secret is, never configuration.
+        """
+        if not self.on_object_store:
+            return
+        options = {"key_id": resolve_secret(S3_KEY_ENV[0]) or "", "secret": resolve_secret(S3_KEY_ENV[1]) or "",
+                   **self.s3_secret_options()}
+        con.execute(f"CREATE OR REPLACE SECRET {S3_SECRET} (TYPE s3, "
+                    + ", ".join(f"{name.upper()} ?" for name in options) + ")", list(options.values()))
 
     @contextmanager
     def lock(self, shared: bool = False) -> Iterator[None]:

@@ -95,9 +95,9 @@ class Gateway:
             con.execute("LOAD ducklake")
             meta = self.lake.settings.lake_metadata
             con.execute("LOAD postgres_scanner" if meta.startswith("postgres:") else "LOAD sqlite_scanner")
-            if self.lake.settings.lake_data.startswith("s3://"):
+            if self.lake.on_object_store:
                 con.execute("LOAD httpfs")
-                self.lake._s3_secret(con)  # the lake's own secret resolution (AWS_* names), not a copy of it
+                self.lake.create_s3_secret(con)  # the lake's own secret resolution (AWS_* names), not a copy of it
             con.execute(self.lake.attach_sql(read_only=True))
             if self.pseudonym_key is not None:
                 key = self.pseudonym_key

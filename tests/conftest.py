@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from countyhub.core.settings import Settings, load_settings
 from countyhub.flow.runtime import Runtime
+from countyhub.testing_servers import ObjectStore
 
 POSTGRES_URL = os.environ.get("COUNTYHUB_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("COUNTYHUB_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -64,6 +66,15 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def mariadb_url() -> str:
     return _server_url(MARIADB_URL, "MariaDB")
+
+
+@pytest.fixture
+def object_store(tmp_path: Path) -> Iterator[ObjectStore]:
+    """An S3-compatible object store (moto_server, its own process) with one empty bucket, for this test only."""
+    from countyhub.testing_servers import object_store as start
+
+    with start(log_dir=tmp_path) as store:
+        yield store
 
 
 TIER_FOLDERS = {"integration": "integration", "e2e": "e2e", "browser": "browser", "badinput": "corpus",

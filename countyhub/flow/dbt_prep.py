@@ -14,7 +14,7 @@ from countyhub.contracts.odcs import Contract, load_contracts
 from countyhub.core.departments import Department, load_departments
 from countyhub.core.settings import Settings
 from countyhub.flow.dbt_yaml import LEGACY_MARKER, dump, generated_files
-from countyhub.lakehouse.lake import LAKE, Lake
+from countyhub.lakehouse.lake import LAKE, S3_KEY_ENV, S3_SECRET, Lake
 
 PROFILE = "countyhub"
 # What dbt or an editor leaves in a project folder: never part of the deployment's copy.
@@ -52,11 +52,19 @@ def dbt_profile(lake: Lake) -> dict[str, Any]:
         "attach": [{"path": f"ducklake:{settings.lake_metadata}", "alias": LAKE, "options": lake.attach_options()}],
         "database": LAKE,
         "schema": "audit",
-        # One thread on every catalog. Embedded (SQLite) metadata is single-writer; on PostgreSQL, four dbt
-        # threads creating views at once left a view whose schema DuckLake could not find, and after that no
-        # process could open the lake (seen in tests/integration/test_airflow_cluster.py).
+        # One thread on every catalog. Embedded (SQLite) metadata is single-writer. On a PostgreSQL catalog,
+        # DuckLake 1.5.5 under dbt's threads (cursors of one DuckDB creating models at once) broke the lake:
+        # "Failed to load DuckLake - could not find schema that corresponds to the view entry ..." in all 3 demo
+        # runs with 4 threads, none with 1 (tests/integration/test_flow_on_object_store.py
+        # and the Airflow cluster test run this setup).
         "threads": 1,
     }
+    if lake.on_object_store:
+        # dbt reads and writes the lake's Parquet files itself. Its keys stay out of the file: dbt resolves
+        # env_var() from the environment it runs in, the same AWS_* names the lake's own connections resolve.
+        key_id, secret = (f"{{{{ env_var('{name}', '') }}}}" for name in S3_KEY_ENV)
+        keys = {"key_id": key_id, "secret": secret}
+        output["secrets"] = [{"type": "s3", "name": S3_SECRET, **keys, **lake.s3_secret_options()}]
     return {PROFILE: {"target": "lake", "outputs": {"lake": output}}}
 
 

@@ -20,7 +20,7 @@ from countyhub.contracts.gate import run_gate
 from countyhub.contracts.odcs import load_contracts
 from countyhub.contracts.publish import current_publication, publish, publish_order
 from countyhub.core.departments import load_departments
-from countyhub.core.settings import PROJECT_DIR, Settings
+from countyhub.core.settings import PROJECT_DIR, Settings, load_settings
 from countyhub.flow.build import DbtBuildError, run_dbt, write_profiles
 from countyhub.flow.dbt_prep import DbtProject, dbt_profile, prepare_dbt
 from countyhub.flow.dbt_seeds import seed_files
@@ -151,6 +151,19 @@ def test_profiles_live_under_home_not_in_the_repo(settings: Settings) -> None:
                                    "options": {"data_path": settings.lake_data}}
     assert (output["database"], output["schema"], output["threads"]) == ("lake", "audit", 1)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the metadata URL of a PostgreSQL catalog may hold a password
+
+
+def test_a_lake_on_an_object_store_gives_dbt_its_secret_but_not_its_keys(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-in-a-file")
+    settings = load_settings(environ={"COUNTYHUB_HOME": str(tmp_path / "home"), "COUNTYHUB_LAKE_DATA": "s3://lake/",
+                                      "AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_REGION": "cn-north-1"})
+    text = write_profiles(Lake(settings)).read_text(encoding="utf-8")
+    assert "never-in-a-file" not in text
+    [secret] = yaml.safe_load(text)["countyhub"]["outputs"]["lake"]["secrets"]
+    assert secret == {"type": "s3", "name": "lake_s3", "key_id": "{{ env_var('AWS_ACCESS_KEY_ID', '') }}",
+                      "secret": "{{ env_var('AWS_SECRET_ACCESS_KEY', '') }}", "region": "cn-north-1",
+                      "endpoint": "127.0.0.1:9000", "use_ssl": "false", "url_style": "path"}
 
 
 def test_township_seed_matches_the_demo_divisions() -> None:
