@@ -1,0 +1,77 @@
+"""The county's flow on a real Airflow: api-server, scheduler, dag-processor and two Celery workers (Redis broker,
+metadata in PostgreSQL), DuckLake and the catalog in PostgreSQL, lake data in an object store — docker-compose.yml's
+settings, on this machine."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from countyhub.core.departments import load_departments
+from countyhub.core.settings import PROJECT_DIR, load_settings
+from countyhub.demo import EnterpriseApi, generate
+from countyhub.lakehouse import Lake
+from countyhub.testing_servers import ObjectStore
+from tests.cluster import SERVICES, Cluster, compose_command, compose_environment, compose_spec
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+INGEST = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
+
+
+def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> None:
+    """The settings the cluster test runs with are docker-compose.yml's, and compose runs what the test starts."""
+    cluster = Cluster(tmp_path, store=ObjectStore(endpoint_url="http://127.0.0.1:9", bucket="b"))
+    cluster.api_port = 18080
+    values = cluster.values()
+    env = compose_environment(values)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(f"@127.0.0.1:5432/{cluster.databases[0]}")
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == f"redis://127.0.0.1:6379/{cluster.redis_db}"
+    assert env["COUNTYHUB_LAKE_METADATA"].startswith(f"postgres:dbname={cluster.databases[1]} host=127.0.0.1")
+    assert env["COUNTYHUB_LAKE_DATA"] == "s3://b/" and env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert env["COUNTYHUB_CATALOG_URL"].endswith(f"@127.0.0.1:5432/{cluster.databases[2]}")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
+    # With no values, the same file names the compose services: nothing in it points at this machine.
+    default = compose_environment({})
+    assert "127.0.0.1" not in " ".join(default.values())
+    assert default["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+    spec = compose_spec()
+    assert set(SERVICES) <= set(spec["services"]) and spec["services"]["airflow-worker"]["deploy"]["replicas"] == 2
+    assert compose_command("airflow-api", values)[:3] == ["airflow", "api-server", "--port"]
+    assert "airflow pools import" in compose_command("airflow-init", values)[-1]
+
+
+@pytest.fixture
+def demo_county(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    home = tmp_path / "home"
+    return home, generate(home, persons=600).counts  # at 300 persons no talent is registered: a gate fails
+
+
+def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple[Path, dict[str, int]],
+                                                              object_store: ObjectStore) -> None:
+    home, counts = demo_county
+    token = secrets.token_urlsafe(16)
+    with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
+            Cluster(home, store=object_store, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
+        cluster.wait_for_dags([*INGEST, "county_build"])
+        cluster.unpause("county_build", *INGEST)
+        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
+        assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
+        # Both workers took tasks: the scheduler really spread the flow over them.
+        for n in (1, 2):
+            assert "execute_workload" in cluster.log(f"airflow-worker-{n}"), cluster.log(f"airflow-worker-{n}")[-2000:]
+        gates = [t for t in cluster.task_states("county_build") if t.task_id.startswith("gate_")]
+        assert len({g.task_id for g in gates}) == len(list((PROJECT_DIR / "contracts").rglob("*.odcs.yaml")))
+        settings = load_settings(environ=cluster.env)
+        assert not settings.lake_is_embedded
+        with Lake(settings).reader() as con:  # before the cluster drops its databases
+            for stream, expected in counts.items():
+                assert con.execute(f"SELECT count(*) FROM raw_{stream}").fetchone()[0] == expected, stream
+            for dataset in ("resident_profile", "urban_cases", "enterprise_registry", "household"):
+                assert con.execute(f"SELECT count(*) FROM shared.{dataset}").fetchone()[0] > 0, dataset
+    # The lake's files are objects in the store, none on this machine's disk.
+    assert any(key.endswith(".parquet") for key in object_store.object_keys(""))
+    assert not list(home.rglob("*.parquet"))
