@@ -187,3 +187,36 @@ def build_dag() -> DAG:
         gated >> register_catalog()
         gated >> finish_build()
     return dag
+
+
+def freshness_dag() -> DAG:
+    """county_freshness, hourly: each shared dataset against its contract's latency SLA. A stale one shows on its
+    catalog page and fails the run, so the Airflow UI shows it too."""
+    with DAG(
+        dag_id="county_freshness",
+        description="Shared datasets against the latency SLA in their contracts",
+        schedule="@hourly",
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args={"owner": "dsj", "retries": 0},
+        tags=["countyhub", "freshness"],
+    ) as dag:
+        @task(execution_timeout=CATALOG_TIMEOUT)
+        def check_freshness() -> list[dict]:
+            from airflow.sdk import get_current_context
+
+            from countyhub.flow.freshness import check_freshness as check
+            from countyhub.flow.register import record_failure
+
+            rt, run_id = task_runtime(), get_current_context()["run_id"]
+            found = check(rt, pendulum.now("UTC"))
+            stale = [f for f in found if f.stale]
+            for f in stale:
+                record_failure(rt, [f.dataset], "county_freshness.check_freshness", run_id, f"stale: {f.reason}")
+            if stale:
+                raise AirflowFailException("past their SLA: " + "; ".join(f"{f.dataset} ({f.reason})" for f in stale))
+            return [{"dataset": f.dataset, "as_of": str(f.as_of)} for f in found]
+
+        check_freshness()
+    return dag

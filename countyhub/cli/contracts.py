@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -132,3 +132,19 @@ def report_cmd(
     if html is not None:
         html.write_text(to_html(rows), encoding="utf-8")
         console.print(f"written {html}")
+
+
+@quality_app.command("freshness")
+def freshness_cmd(config: ConfigOpt = None) -> None:
+    """Each shared dataset with a latency SLA in its contract: how old the department loads it is built from are;
+    exit 1 if one is stale (Airflow's county_freshness DAG runs the same check every hour)."""
+    from countyhub.flow.freshness import check_freshness
+
+    found = check_freshness(runtime(config), datetime.now(UTC))
+    table = Table("dataset", "SLA", "sources as of", "status", "why", title="countyhub freshness")
+    for f in found:
+        table.add_row(f.dataset, str(f.sla), f"{f.as_of:%Y-%m-%d %H:%M} UTC" if f.as_of else "—",
+                      "[red]stale[/red]" if f.stale else "[green]fresh[/green]", f.reason)
+    console.print(table if found else "no contract declares a latency SLA")
+    if stale := [f.dataset for f in found if f.stale]:
+        fail(f"{len(stale)} dataset{'s' if len(stale) > 1 else ''} past their SLA: {', '.join(stale)}")

@@ -21,6 +21,12 @@ from countyhub_wiring import ingest_dag
 
 dag = ingest_dag("{code}")
 '''
+FRESHNESS = '''"""Airflow DAG county_freshness: shared datasets against their SLAs, hourly (written by `countyhub dags write`)."""
+
+from countyhub_wiring import freshness_dag
+
+dag = freshness_dag()
+'''
 BUILD = '''"""Airflow DAG county_build: dbt, a gate and publish per contract, the catalog (written by `countyhub dags write`)."""
 
 from countyhub_wiring import build_dag
@@ -32,7 +38,7 @@ dag = build_dag()
 def dag_files(departments_dir: Path) -> dict[str, str]:
     """{file name: text} of every generated DAG file, in department-code order. A department file that does not
     parse still gets its DAG file: Airflow then shows its error as that file's import error, and only there."""
-    files = {"county_build.py": BUILD}
+    files = {"county_build.py": BUILD, "county_freshness.py": FRESHNESS}
     for path in sorted(departments_dir.glob("*.yml")):
         try:
             department = load_department(path)
@@ -51,7 +57,8 @@ def dags_write(
                                         "or left over from a removed department.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Write dags/ingest_<code>.py for each department file with sources, and dags/county_build.py.
+    """Write dags/ingest_<code>.py for each department file with sources, dags/county_build.py and
+    dags/county_freshness.py.
 
     Run it after adding or removing a department file (editing one needs nothing: the DAG reads it when parsed).
     One file per department means a broken department file breaks only its own DAG.
@@ -59,8 +66,9 @@ def dags_write(
     rt = runtime(config)
     wanted = dag_files(rt.settings.departments_dir)
     present = {p.name: p.read_text(encoding="utf-8") for p in dags_dir.glob("ingest_*.py")}
-    if (build := dags_dir / "county_build.py").is_file():
-        present[build.name] = build.read_text(encoding="utf-8")
+    for county in (dags_dir / name for name in ("county_build.py", "county_freshness.py")):
+        if county.is_file():
+            present[county.name] = county.read_text(encoding="utf-8")
     stale = sorted(n for n, text in wanted.items() if present.get(n) != text)
     extra = sorted(set(present) - set(wanted))
     if check:

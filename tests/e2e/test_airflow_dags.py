@@ -53,7 +53,7 @@ def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(a
     errors = _airflow(airflow_env, "dags", "list-import-errors", "-o", "plain")
     assert "No data found" in errors and "dags/" not in errors, errors
     listed = _airflow(airflow_env, "dags", "list", "-o", "plain")
-    for dag_id in ("ingest_gaj", "ingest_cgj", "ingest_mzj", "ingest_scjgj", "county_build"):
+    for dag_id in ("ingest_gaj", "ingest_cgj", "ingest_mzj", "ingest_scjgj", "county_build", "county_freshness"):
         assert dag_id in listed
     tasks = _airflow(airflow_env, "tasks", "list", "county_build").split()
     contracts = sorted(p.name.removesuffix(".odcs.yaml") for p in (PROJECT_DIR / "contracts").rglob("*.odcs.yaml"))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -191,6 +192,20 @@ def test_catalog_search_leaves_the_audit_zone_out_and_puts_the_published_dataset
     assert catalog.search("城市管理网格", limit=1)[0]["name"] == "shared.urban_grids"
     in_audit = [h["name"] for h in catalog.search("城管案件", limit=0, zone="audit")]
     assert in_audit[0] == "audit.urban_cases" and all(n.startswith("audit.") for n in in_audit)
+
+
+def test_freshness_against_the_contracts_slas(twice) -> None:
+    from countyhub.flow.freshness import check_freshness
+
+    settings = twice[0]
+    rt, now = Runtime(settings, os.environ), datetime.now(UTC)
+    found = {f.dataset: f for f in check_freshness(rt, now)}
+    assert "shared.resident_profile" in found and not [f for f in found.values() if f.stale]  # loaded minutes ago
+    later = {f.dataset: f for f in check_freshness(rt, now + timedelta(days=2))}
+    for dataset in ("shared.resident_profile", "shared.urban_cases"):  # the reason names the oldest stream
+        assert later[dataset].stale and re.search(r"raw_\w+\.\w+ last loaded 4[89]\.\d h ago, over its 1d SLA",
+                                                   later[dataset].reason)
+    assert not later["shared.department_inventory"].stale  # built from the department files, not from loads
 
 
 def test_catalog_entry_carries_owner_gate_version_and_lineage(twice) -> None:
