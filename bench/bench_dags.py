@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from countyhub.core.departments import load_department
 from countyhub.core.settings import PROJECT_DIR
 
 TARGET_SECONDS = 1.0
@@ -27,7 +28,7 @@ def _county(root: Path, departments: int) -> tuple[Path, Path]:
     folder, dags = root / "departments", root / "dags"
     folder.mkdir()
     dags.mkdir()
-    originals = [p for p in sorted((PROJECT_DIR / "departments").glob("*.yml")) if "sources:" in p.read_text()]
+    originals = [p for p in sorted((PROJECT_DIR / "departments").glob("*.yml")) if load_department(p).sources]
     for n in range(departments):
         source = originals[n % len(originals)]
         code = f"{source.stem}{n:02d}"
@@ -68,20 +69,25 @@ def main(flags: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="countyhub-bench-dags-") as tmp:
         folder, dags = _county(Path(tmp), departments)
         os.environ.update({"COUNTYHUB_DEPARTMENTS_DIR": str(folder), "AIRFLOW_HOME": str(Path(tmp) / "airflow"),
+                           "COUNTYHUB_HOME": str(Path(tmp) / "home"),
                            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)})
         sys.path.insert(0, str(dags))  # Airflow puts the DAGs folder on sys.path; the files import the wiring
         import airflow.sdk  # noqa: F401  the dag-processor has Airflow imported before it forks
         from airflow.dag_processing.dagbag import DagBag  # noqa: F401
 
-        kinds: dict[str, list[float]] = {"ingest_<code>.py": [], "county_build.py": []}
+        kinds: dict[str, list[float]] = {"ingest_<code>.py": [], "county_build.py (first parse)": [],
+                                         "county_build.py": [], "county_freshness.py": []}
         failed = []
         for path in sorted(dags.glob("*.py")):
-            if path.name == "countyhub_wiring.py":
+            if path.name.startswith("countyhub_"):
                 continue
-            took, found = _parse_in_child(path)
-            if found != 1:
-                failed.append(path.name)
-            kinds["county_build.py" if path.name == "county_build.py" else "ingest_<code>.py"].append(took)
+            runs = 4 if path.name == "county_build.py" else 1  # the first parse fills the outline cache
+            for n in range(runs):
+                took, found = _parse_in_child(path)
+                if found != 1:
+                    failed.append(path.name)
+                kind = "ingest_<code>.py" if path.name.startswith("ingest_") else path.name
+                kinds[f"{kind} (first parse)" if runs > 1 and n == 0 else kind].append(took)
     print(f"\nDAG parse time, {departments} departments, each file in a fresh forked child (target < {TARGET_SECONDS} s)")
     print("| DAG file | files | median s | max s | under target |")
     print("| --- | ---: | ---: | ---: | --- |")

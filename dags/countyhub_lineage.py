@@ -20,7 +20,7 @@ def lake_datasets(assets: Any) -> list[Dataset]:
     out = []
     for asset in assets or []:
         uri = getattr(asset, "uri", "")
-        if uri.startswith(NAMESPACE + "/"):
+        if uri.startswith(NAMESPACE + "/") and "/" in uri.removeprefix(NAMESPACE + "/"):  # tables, not schemas
             out.append(Dataset(namespace=NAMESPACE, name=uri.removeprefix(NAMESPACE + "/").replace("/", ".")))
     return out
 

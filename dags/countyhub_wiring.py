@@ -8,6 +8,7 @@ contracts) and environment variables: no database, no network, so a parse stays 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from airflow.sdk import DAG, Asset, AssetAny, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.task.trigger_rule import TriggerRule
 
-from countyhub.core.departments import Department, DepartmentFileError, load_department
+from countyhub.core.departments import DepartmentFileError, load_department
 from countyhub.core.settings import Settings, load_settings
 from countyhub.flow.pools import LAKE_WRITES_POOL, source_pool
 
@@ -50,6 +51,12 @@ def task_runtime() -> Runtime:
 
 def raw_asset(department: str, stream: str) -> Asset:
     return Asset(f"countyhub://lake/raw_{department}/{stream}", group="raw")
+
+
+def department_asset(department: str) -> Asset:
+    """Some raw table of the department changed: what the build is scheduled on (one asset per department keeps
+    the build DAG's parse short; the stream assets stay for lineage)."""
+    return Asset(f"countyhub://lake/raw_{department}", group="raw")
 
 
 def lake_asset(zone: str, dataset: str) -> Asset:
@@ -87,7 +94,8 @@ def ingest_dag(code: str) -> DAG:
     ) as dag:
         for source in department.sources:
             for stream in source.streams:
-                @task(task_id=f"load_{stream.name}", outlets=[raw_asset(department.code, stream.name)],
+                @task(task_id=f"load_{stream.name}",
+                      outlets=[raw_asset(department.code, stream.name), department_asset(department.code)],
                       pool=source_pool(department.code, source.name),
                       on_failure_callback=record_failure_of([f"{department.raw_schema}.{stream.name}"]))
                 def load(code: str = department.code, stream_name: str = stream.name) -> dict:
@@ -104,28 +112,47 @@ def ingest_dag(code: str) -> DAG:
     return dag
 
 
-def _departments(folder: Any) -> list[Department]:
-    """Every department file that parses; a broken one is its own DAG file's import error, not the build's."""
-    found = []
-    for path in sorted(folder.glob("*.yml")):
+def _outline(config: Settings) -> dict[str, Any]:
+    """What the build DAG's shape depends on: each contract's dataset and the datasets its rules read (in publish
+    order), each department's streams. Kept in the home keyed by every file's size and modification time, so a
+    parse (every 30 s) reads no contract unless one changed: checking 15 contracts against the ODCS schema costs
+    seconds, the DAG file must parse in under one. A broken department file is its own DAG's import error, not
+    the build's: it is left out here."""
+    files = sorted(config.contracts_dir.glob("*/*.odcs.yaml")) + sorted(config.departments_dir.glob("*.yml"))
+    key = [[str(p), st.st_size, st.st_mtime_ns] for p in files for st in [p.stat()]]
+    cache = config.home / "airflow-build-outline.json"
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored["key"] == key:
+            return stored
+    except (OSError, ValueError, KeyError):
+        pass
+    from countyhub.contracts.odcs import load_contracts
+    from countyhub.contracts.publish import publish_order
+
+    departments = {}
+    for path in sorted(config.departments_dir.glob("*.yml")):
         try:
-            found.append(load_department(path))
+            department = load_department(path)
         except DepartmentFileError:
             continue
-    return found
+        departments[department.code] = [s.name for src in department.sources for s in src.streams]
+    contracts = [[c.dataset, sorted(c.references)] for c in publish_order(load_contracts(config.contracts_dir))]
+    outline = {"key": key, "contracts": contracts, "departments": departments}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(outline), encoding="utf-8")
+    partial.replace(cache)  # whole or not at all, whichever parse wins
+    return outline
 
 
 def build_dag() -> DAG:
     """county_build: dbt into audit, then one gate-and-publish task per contract (parents first; a failed gate
     blocks only its dataset and those whose rules read it), then the catalog; runs when any raw asset changes."""
-    from countyhub.contracts.odcs import load_contracts
-    from countyhub.contracts.publish import publish_order
-
-    config = settings()
-    departments = _departments(config.departments_dir)
-    contracts = publish_order(load_contracts(config.contracts_dir))
-    shared = [f"shared.{c.dataset}" for c in contracts]
-    assets = [raw_asset(d.code, s.name) for d in departments for src in d.sources for s in src.streams]
+    outline = _outline(settings())
+    contracts = outline["contracts"]
+    shared = [f"shared.{dataset}" for dataset, _ in contracts]
+    assets = [department_asset(code) for code, streams in outline["departments"].items() if streams]
     with DAG(
         dag_id="county_build",
         description="Build shared county datasets with dbt, gate each on its contract, publish, catalog",
@@ -137,7 +164,7 @@ def build_dag() -> DAG:
         tags=["countyhub", "build"],
     ) as dag:
         @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared),
-              inlets=assets, outlets=[lake_asset("audit", c.dataset) for c in contracts])
+              inlets=assets, outlets=[lake_asset("audit", dataset) for dataset, _ in contracts])
         def build_models() -> dict[str, Any]:
             """dbt, except the models of departments that have not loaded once yet (their gates are skipped)."""
             from countyhub.flow.run import build_models as build
@@ -149,13 +176,13 @@ def build_dag() -> DAG:
 
         built = build_models()
         gates: dict[str, Any] = {}
-        for contract in contracts:
-            parents = [gates[p] for p in sorted(contract.references) if p in gates]
+        for name, references in contracts:
+            parents = [gates[p] for p in references if p in gates]
 
-            @task(task_id=f"gate_{contract.dataset}", pool=LAKE_WRITES_POOL, execution_timeout=GATE_TIMEOUT,
-                  on_failure_callback=record_failure_of([f"shared.{contract.dataset}"]),
-                  inlets=[lake_asset("audit", contract.dataset)], outlets=[lake_asset("shared", contract.dataset)])
-            def gate(build: dict[str, Any], parents: list[dict], dataset: str = contract.dataset) -> dict:
+            @task(task_id=f"gate_{name}", pool=LAKE_WRITES_POOL, execution_timeout=GATE_TIMEOUT,
+                  on_failure_callback=record_failure_of([f"shared.{name}"]),
+                  inlets=[lake_asset("audit", name)], outlets=[lake_asset("shared", name)])
+            def gate(build: dict[str, Any], parents: list[dict], dataset: str = name) -> dict:
                 from countyhub.flow.run import gate_and_publish_dataset
 
                 if dataset in build["held_back"]:  # the previous version stays; so do the datasets that read it
@@ -168,7 +195,7 @@ def build_dag() -> DAG:
                                                f"{outcome.reason}")
                 return outcome.__dict__
 
-            gates[contract.dataset] = gate(built, parents)
+            gates[name] = gate(built, parents)
 
         @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=CATALOG_TIMEOUT)
         def register_catalog() -> int:
