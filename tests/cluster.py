@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
+import psutil
 import sqlalchemy as sa
 import yaml
 
@@ -202,6 +203,9 @@ class Cluster:
             time.sleep(2)
         raise TimeoutError(f"DAGs not parsed in {timeout:.0f} s: {sorted(wanted)}\n{self.log('airflow-dag-processor')[-3000:]}")
 
+    def trigger(self, dag_id: str) -> None:
+        self._run("airflow", "dags", "trigger", dag_id)
+
     def unpause(self, *dag_ids: str) -> None:
         for dag_id in dag_ids:
             self._run("airflow", "dags", "unpause", dag_id)
@@ -233,6 +237,31 @@ class Cluster:
         runs = self.wait_until_idle(dag_ids, timeout)
         finished = self.rows("SELECT max(end_date) AS at FROM dag_run")[0].at  # not when this loop noticed
         return (finished - started).total_seconds(), runs
+
+    def kill_worker_running(self, dag_id: str, task_id: str, timeout: float = 600) -> str:
+        """Wait until a try of the task runs, then SIGKILL the whole Celery worker running it (the worker, its pool
+        and the task, as when the worker's machine goes away); returns the worker's name."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            running = self.rows("SELECT try_number FROM task_instance WHERE dag_id = :d AND task_id = :t AND "
+                                "state = 'running'", d=dag_id, t=task_id)
+            if running:
+                marker = f"dag_id={dag_id}/"
+                attempt = f"task_id={task_id}/attempt={running[0].try_number}.log"
+                for name, proc in self.processes.items():
+                    if name.startswith("airflow-worker") and any(
+                            marker in line and attempt in line for line in self.log(name).splitlines()):
+                        # Every process under the worker: Airflow starts each task in a session of its own, which
+                        # a kill of the worker's process group would leave running.
+                        for child in psutil.Process(proc.pid).children(recursive=True):
+                            child.kill()
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        del self.processes[name]
+                        return name
+            time.sleep(0.3)
+        raise TimeoutError(f"{dag_id}.{task_id} did not run on a worker within {timeout:.0f} s")
 
     def task_states(self, dag_id: str) -> list[Any]:
         return self.rows("SELECT task_id, state, hostname, try_number FROM task_instance WHERE dag_id = :d "

@@ -90,7 +90,7 @@ def test_department_dag_runs_loads_the_raw_zone_and_reports_lineage(settings: Se
     manifest = generate(settings.home, persons=300)
     events = tmp_path / "openlineage.jsonl"
     env = {**airflow_env, "AIRFLOW__OPENLINEAGE__NAMESPACE": "countyhub",
-           "AIRFLOW__OPENLINEAGE__EXTRACTORS": "countyhub_lineage.LakeAssets",
+           "AIRFLOW__OPENLINEAGE__EXTRACTORS": "countyhub.cli.lineage.LakeAssets",
            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(events), "append": True})}
     done = subprocess.run([sys.executable, "-c", RUN_DAG, str(PROJECT_DIR / "dags"), "ingest_cgj"],
                           check=False, env=env, capture_output=True, text=True, timeout=300)

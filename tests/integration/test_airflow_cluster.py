@@ -4,6 +4,7 @@ settings, on this machine."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -57,12 +58,38 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
             Cluster(home, store=object_store, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
         cluster.wait_for_dags([*INGEST, "county_build"])
         cluster.unpause("county_build", *INGEST)
+        # A Celery worker dies (SIGKILL to it, its pool and the task) in the middle of the first dbt build: the
+        # scheduler notices the task stopped heartbeating, the other worker runs it again, the flow completes.
+        killed = cluster.kill_worker_running("county_build", "build_models")
         runs = cluster.wait_until_idle([*INGEST, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
         assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
+        builds = [t for t in cluster.task_states("county_build") if t.task_id == "build_models"]
+        assert max(t.try_number for t in builds) >= 2, builds  # the killed try was retried
         # Both workers took tasks: the scheduler really spread the flow over them.
         for n in (1, 2):
             assert "execute_workload" in cluster.log(f"airflow-worker-{n}"), cluster.log(f"airflow-worker-{n}")[-2000:]
+        survivor = next(name for name in cluster.processes if name.startswith("airflow-worker"))
+        assert survivor != killed
+        # OpenLineage (docker-compose.yml's file transport): every load and every build task completed as a run
+        # whose outputs are the lake tables it wrote.
+        completed = {}
+        for line in (home / "openlineage.jsonl").read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event["eventType"] == "COMPLETE":
+                completed[event["job"]["name"]] = {o["name"] for o in event.get("outputs", [])}
+        for dag in [*INGEST, "county_build"]:
+            for t in cluster.task_states(dag):
+                if t.state == "success" and t.task_id.startswith(("load_", "gate_", "build_models")):
+                    assert f"{dag}.{t.task_id}" in completed, (dag, t.task_id, sorted(completed))
+        assert completed["ingest_cgj.load_cases"] == {"raw_cgj.cases"}
+        assert completed["county_build.gate_urban_cases"] == {"shared.urban_cases"}
+
+        # Two runs of the same DAG at once: they take turns (max_active_runs=1) and load nothing twice.
+        for _ in range(2):
+            cluster.trigger("ingest_cgj")
+        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        assert len(runs["ingest_cgj"]) >= 3 and set(runs["ingest_cgj"]) == {"success"}, runs  # (+1 if an hour began)
         gates = [t for t in cluster.task_states("county_build") if t.task_id.startswith("gate_")]
         assert len({g.task_id for g in gates}) == len(list((PROJECT_DIR / "contracts").rglob("*.odcs.yaml")))
         settings = load_settings(environ=cluster.env)

@@ -1,8 +1,9 @@
-"""OpenLineage for countyhub's tasks: each task's lake tables (its countyhub:// assets) as OpenLineage datasets.
+"""OpenLineage for countyhub's Airflow tasks: each task's lake tables (its countyhub:// assets) as datasets.
 
 The OpenLineage provider turns only assets of the schemes a provider registers into datasets; countyhub's own
 `countyhub://lake/<schema>/<table>` assets need this extractor. Turned on by
-AIRFLOW__OPENLINEAGE__EXTRACTORS=countyhub_lineage.LakeAssets (docker-compose.yml sets it).
+AIRFLOW__OPENLINEAGE__EXTRACTORS=countyhub.cli.lineage.LakeAssets (docker-compose.yml sets it). It lives in the
+installed package, not in dags/: the workers load extractors before the DAGs folder is on their path.
 """
 
 from __future__ import annotations
