@@ -82,13 +82,14 @@ def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
     group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(manifest_path=manifest, project_name="countyhub"),
-        # cosmos requires a profile for LOCAL; no task here runs dbt, so it is never read.
+        # cosmos requires a profile and a project folder for LOCAL; no task here runs dbt, so neither is read.
         profile_config=ProfileConfig(profile_name="countyhub", target_name="lake",
                                      profiles_yml_filepath=manifest.parent.parent / "profiles.yml"),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, dbt_project_path=manifest.parent),
+        # Each task comes from a converter below; cosmos builds a tested node's group (its task, then `test`).
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH, node_conversion_by_task_group=False,
-            node_converters={DbtResourceType.MODEL: node, DbtResourceType.SEED: node,
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+            node_conversion_by_task_group=False, node_converters={DbtResourceType.MODEL: node, DbtResourceType.SEED: node,
                              DbtResourceType.SNAPSHOT: node, DbtResourceType.TEST: tests}),
     )
     build_task >> group
