@@ -3,8 +3,8 @@
 The DAG files next to this one (`ingest_<code>.py`, `county_build.py`, written by `countyhub dags write`) call it;
 `.airflowignore` keeps the DAG processor from parsing it as a DAG file of its own. Every task calls the same
 functions as the `countyhub` CLI, so no logic lives here. Parsing reads only files (one department file, the
-contracts, dbt's manifest) and environment variables: no database, no network, no dbt. An ingest DAG parses in well
-under a second; county_build, with a task per dbt node (countyhub_dbt.py), in about two.
+contracts, dbt's manifest) and environment variables: no database, no network, no dbt. county_build's task per dbt
+node (countyhub_dbt.py) costs most of its parse: 0.65 s against 0.06 s without them, measured on an idle machine.
 """
 
 from __future__ import annotations
