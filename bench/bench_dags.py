@@ -34,7 +34,7 @@ def _county(root: Path, departments: int) -> tuple[Path, Path]:
         code = f"{source.stem}{n:02d}"
         text = re.sub(r"(?m)^code: \S+", f"code: {code}", source.read_text(encoding="utf-8"))
         (folder / f"{code}.yml").write_text(text, encoding="utf-8")
-    for name in ("countyhub_wiring.py", ".airflowignore"):
+    for name in ("countyhub_wiring.py", "countyhub_dbt.py", ".airflowignore"):
         shutil.copy(PROJECT_DIR / "dags" / name, dags / name)
     subprocess.run([str(Path(sys.executable).parent / "countyhub"), "dags", "write", "--dags-dir", str(dags)],
                    env={**os.environ, "COUNTYHUB_DEPARTMENTS_DIR": str(folder)}, check=True, capture_output=True)

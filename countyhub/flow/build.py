@@ -15,13 +15,15 @@ from countyhub.flow.dbt_prep import DbtProject, dbt_home, prepare_for, write_pro
 from countyhub.lakehouse.lake import LAKE, Lake
 
 # write_profiles is re-exported: callers that inspect the lake's dbt profile have imported it from here.
-__all__ = ["BuildResult", "DbtBuildError", "NodeResult", "manifest_file", "run_dbt", "write_profiles"]
+__all__ = ["BuildResult", "DbtBuildError", "NodeResult", "manifest_file", "node_outcomes", "run_dbt", "write_profiles"]
 
 # dbt in its own process: its DuckDB (lake attached) closes when the process ends, and dbt's global state never
 # leaks between runs or threads of the caller (an Airflow worker). Same interpreter, so the same pinned dbt.
 _DBT = [sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())"]
 _TABLES = {"table", "seed", "incremental"}
 _FAILED = {"error", "fail", "runtime error"}
+# How bad a node's status is, to show the worst of the tests on one model.
+_RANK = {"skipped": 1, "warn": 2, **dict.fromkeys(_FAILED, 3)}
 
 
 class DbtBuildError(RuntimeError):
@@ -42,6 +44,7 @@ class NodeResult:
     seconds: float
     rows: int | None  # rows in the built table (tables and seeds; None for views and tests)
     relation: str | None  # lake.<schema>.<name>
+    depends_on: tuple[str, ...] = ()  # its parent nodes' unique_ids (a test's: the models it tests)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,33 @@ class BuildResult:
     @property
     def failed(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in _FAILED]
+
+
+def node_outcomes(result: BuildResult) -> dict[str, dict[str, str]]:
+    """What a task per dbt node shows of one build: `{unique_id: {"status", "message"}}` for each model, seed and
+    snapshot it ran, and under `<model id>:tests` the worst of the tests on that model (a failed one names itself).
+    A failed unit test fails its model: dbt then skips building the model."""
+    outcomes = {n.unique_id: {"status": n.status, "message": (n.message or "").strip()} for n in result.nodes
+                if n.resource_type in ("model", "seed", "snapshot")}
+    for node in result.nodes:
+        if node.resource_type == "test":
+            for parent in node.depends_on:
+                _worst(outcomes, f"{parent}:tests", node)
+        elif node.resource_type == "unit_test" and node.status in _FAILED:
+            for parent in node.depends_on:
+                _worst(outcomes, parent, node)
+    return outcomes
+
+
+def _worst(outcomes: dict[str, dict[str, str]], key: str, node: NodeResult) -> None:
+    """Keep the worse of two statuses; every node that did not pass is named in the message."""
+    shown = outcomes.setdefault(key, {"status": "pass", "message": ""})
+    rank = _RANK.get(node.status, 0)
+    if rank:
+        line = f"{node.name}: {node.status}: {(node.message or '').strip()}"
+        shown["message"] = "; ".join(m for m in (shown["message"], line) if m)
+    if rank > _RANK.get(shown["status"], 0):
+        shown["status"] = "error" if node.resource_type == "unit_test" else node.status
 
 
 def manifest_file(settings: Settings) -> Path:
@@ -119,6 +149,7 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
         resource_type=manifest[r["unique_id"]]["resource_type"], status=r["status"], message=r.get("message"),
         seconds=round(r["execution_time"], 3), rows=counts.get(relations.get(r["unique_id"], "")),
         relation=relations.get(r["unique_id"]),
+        depends_on=tuple(manifest[r["unique_id"]].get("depends_on", {}).get("nodes", ())),
     ) for r in raw]
     result = BuildResult(proc.returncode == 0, nodes, round(time.perf_counter() - started, 3), project.target_dir)
     if not result.success:

@@ -20,7 +20,7 @@ from countyhub.contracts.publish import (
 )
 from countyhub.core.departments import load_departments
 from countyhub.flow import changes
-from countyhub.flow.build import DbtBuildError, manifest_file, run_dbt
+from countyhub.flow.build import BuildResult, DbtBuildError, manifest_file, run_dbt
 from countyhub.flow.dbt_prep import prepare_for
 from countyhub.flow.ingest import ingest_department
 from countyhub.flow.register import record_gate, register_all
@@ -120,6 +120,13 @@ def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> li
     changed or of a project file that changed since the last complete build (everything when there is none) —
     except those built from a department in `skip_departments`; returns the built node names ([] when nothing
     changed: dbt does not even start)."""
+    result = build_changed(runtime, skip_departments)
+    return [n.name for n in result.nodes] if result else []
+
+
+def build_changed(runtime: Runtime, skip_departments: Collection[str] = ()) -> BuildResult | None:
+    """build_models, returning dbt's result for every node it ran (None when nothing changed); a failed build
+    raises DbtBuildError carrying that result."""
     lake, settings = runtime.lake, runtime.settings
     exclude = " ".join(f"source:raw_{code}+" for code in sorted(skip_departments)) or None
     with lake.lock():  # dbt opens its own connection: serialize it with every other writer
@@ -129,7 +136,7 @@ def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> li
         plan = changes.plan_build(settings, lake, digest)
         _log.info("dbt build: %s", plan.why)
         if plan.nothing:
-            return []
+            return None
         try:
             result = run_dbt(lake, select=plan.select, project=project, exclude=exclude, state=plan.state,
                              unit_tests=plan.unit_tests)
@@ -138,7 +145,7 @@ def build_models(runtime: Runtime, skip_departments: Collection[str] = ()) -> li
             raise
         if not skip_departments:  # an excluded model may have changed too: compare with the older build next time
             changes.remember_pending(settings, project, started, digest)
-        return [n.name for n in result.nodes]
+        return result
 
 
 def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),

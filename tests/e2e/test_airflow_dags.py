@@ -1,5 +1,5 @@
 """The generated Airflow DAG files: in step with departments/, a broken department file breaks only its own DAG,
-the build DAG has a gate task per contract, and a department DAG really runs with dag.test()."""
+the build DAG has a gate task per contract and a task per dbt node, and the DAGs really run with dag.test()."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from countyhub.cli.demo import demo_api
 from countyhub.core.settings import PROJECT_DIR, Settings
 from countyhub.demo import generate
+from countyhub.flow.build import manifest_file
+from countyhub.flow.run import ingest_all
+from countyhub.flow.runtime import Runtime
 from countyhub.lakehouse import Lake
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +31,10 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 run = module.dag.test()
 print("DAGRUN_STATE", run.state)
+print("TASK_STATES", __import__("json").dumps({ti.task_id: str(ti.state) for ti in run.get_task_instances()}))
 """
+# A singular dbt test that fails on every row of stg_cgj__grids, a model with children.
+FAILING_TEST = "select grid_code from {{ ref('stg_cgj__grids') }}\n"
 
 
 def _airflow(env: dict[str, str], *args: str, check: bool = True) -> str:
@@ -59,6 +66,7 @@ def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(a
     contracts = sorted(p.name.removesuffix(".odcs.yaml") for p in (PROJECT_DIR / "contracts").rglob("*.odcs.yaml"))
     assert sorted(t.removeprefix("gate_") for t in tasks if t.startswith("gate_")) == contracts
     assert {"build_models", "register_catalog", "finish_build"} <= set(tasks)
+    assert not any(t.startswith("dbt.") for t in tasks), tasks  # no build yet, so no manifest: build_models alone
 
 
 def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow_env: dict[str, str],
@@ -69,7 +77,7 @@ def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow
     broken.write_text(broken.read_text(encoding="utf-8").replace("schedule:", "schedule: [not, a, schedule]\n"
                                                                  "old_schedule:", 1), encoding="utf-8")
     dags.mkdir()
-    for name in ("countyhub_wiring.py", ".airflowignore"):
+    for name in ("countyhub_wiring.py", "countyhub_dbt.py", ".airflowignore"):
         shutil.copy(PROJECT_DIR / "dags" / name, dags / name)
     env = {**airflow_env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "COUNTYHUB_DEPARTMENTS_DIR": str(departments)}
     subprocess.run([COUNTYHUB, "dags", "write", "--dags-dir", str(dags)], env=env, check=True, capture_output=True)
@@ -109,3 +117,59 @@ def test_department_dag_runs_loads_the_raw_zone_and_reports_lineage(settings: Se
         kinds = dict(seen[f"ingest_cgj.load_{stream}"])
         assert set(kinds) == {"START", "COMPLETE"}, seen
         assert kinds["COMPLETE"] == [("countyhub://lake", f"raw_cgj.{stream}")]
+
+
+def _run_dag(env: dict[str, str], dag_file: str) -> tuple[str, dict[str, str]]:
+    """dag.test() of one DAG file in its own process: the run's state and each task's."""
+    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(PROJECT_DIR / "dags"), dag_file],
+                          check=False, env=env, capture_output=True, text=True, timeout=900)
+    lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in done.stdout.splitlines()
+             if line.startswith(("DAGRUN_STATE ", "TASK_STATES "))}
+    assert "TASK_STATES" in lines, done.stdout[-3000:] + done.stderr[-3000:]
+    return lines["DAGRUN_STATE"], json.loads(lines["TASK_STATES"])
+
+
+def _descendants(manifest: dict, unique_id: str) -> set[str]:
+    found, todo = set(), [unique_id]
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def test_build_dag_shows_each_dbt_node_as_a_task_and_a_failed_test_blocks_the_children(
+        settings: Settings, airflow_env: dict[str, str], tmp_path: Path) -> None:
+    generate(settings.home, persons=300)
+    with demo_api(Runtime(settings, os.environ)) as runtime:  # every department, the one behind an API included
+        ingest_all(runtime)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests" / "every_grid_fails.sql").write_text(FAILING_TEST, encoding="utf-8")
+    env = {**airflow_env, "COUNTYHUB_DBT_PROJECT_DIR": str(project)}
+
+    # A new deployment: no manifest yet, so the build is the one build_models task; the failed test fails it.
+    state, tasks = _run_dag(env, "county_build")
+    assert state == "failed" and tasks["build_models"] == "failed"
+    assert not any(t.startswith("dbt.") for t in tasks), tasks
+
+    # Its build wrote a manifest: now each node is a task, reporting what the one dbt build did to it.
+    manifest = json.loads(manifest_file(settings).read_text(encoding="utf-8"))
+    state, tasks = _run_dag(env, "county_build")
+    assert state == "failed" and tasks["build_models"] == "failed"
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    named = {t.removeprefix("dbt.").removesuffix("_run").removesuffix(".run") for t in tasks if t.startswith("dbt.")}
+    assert models <= named, models - named
+    assert tasks["dbt.stg_cgj__grids.run"] == "success"  # dbt built the model, then its test failed
+    assert tasks["dbt.stg_cgj__grids.test"] == "failed"
+    below = {manifest["nodes"][uid]["name"] for uid in _descendants(manifest, "model.countyhub.stg_cgj__grids")
+             if uid.startswith("model.")}
+    assert {"urban_grids", "int_townships_unioned"} <= below
+    for task, task_state in tasks.items():
+        if not task.startswith("dbt.") or task == "dbt.stg_cgj__grids.test":
+            continue
+        blocked = task.removeprefix("dbt.").split(".")[0].removesuffix("_run") in below
+        assert task_state == ("upstream_failed" if blocked else "success"), (task, task_state)
+    assert all(tasks[t] == "upstream_failed" for t in tasks if t.startswith("gate_")), tasks

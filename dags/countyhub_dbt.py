@@ -1,0 +1,99 @@
+"""The build DAG's dbt models as tasks: astronomer-cosmos lays them out from dbt's manifest, each reports its node.
+
+The build itself stays one `dbt build` in the build_models task (countyhub's lock, prepared project and change
+plan). Each task here only reads what that build pushed for its node, so a per-model task costs no dbt start:
+a model task fails when dbt failed its model, a model's `test` task when one of its tests failed, and the tasks of
+its children then never run (cosmos puts a model's tests between it and its children). A node the plan did not
+select succeeds with "not rebuilt". `.airflowignore` keeps the DAG processor from parsing this file on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator, TaskGroup
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.task.trigger_rule import TriggerRule
+
+# The XCom key under which build_models pushes countyhub.flow.build.node_outcomes of its dbt build.
+OUTCOMES_KEY = "dbt_outcomes"
+_FAILED = {"error", "fail", "runtime error"}
+
+
+class DbtNodeOutcome(BaseOperator):
+    """One dbt node (or the tests on one model) as the build task's single `dbt build` left it."""
+
+    ui_color = "#e8f4f0"
+
+    def __init__(self, *, unique_id: str, tests: bool, build_task_id: str, **kwargs: Any) -> None:
+        # A retry would read the same outcome: only a new build changes it.
+        super().__init__(retries=0, **kwargs)
+        self.unique_id, self.tests, self.build_task_id = unique_id, tests, build_task_id
+
+    def execute(self, context: Any) -> str:
+        outcomes = context["ti"].xcom_pull(task_ids=self.build_task_id, key=OUTCOMES_KEY)
+        what = f"tests on {self.unique_id}" if self.tests else self.unique_id
+        if outcomes is None:
+            raise AirflowFailException(f"{self.build_task_id} reported no dbt results (it failed before dbt ran, "
+                                       f"see its log): the state of {what} is unknown")
+        shown = outcomes.get(f"{self.unique_id}:tests" if self.tests else self.unique_id)
+        if shown is None:
+            self.log.info("%s: not rebuilt by this build (its inputs did not change, or a department it reads has "
+                          "not loaded yet)", what)
+            return "not rebuilt"
+        status, message = shown["status"], shown["message"]
+        if status in _FAILED:
+            raise AirflowFailException(f"{what}: {status}: {message}")
+        if status == "skipped":
+            raise AirflowSkipException(f"{what}: skipped by dbt: {message}")
+        self.log.info("%s: %s %s", what, status, message)
+        return status
+
+
+def readable_manifest(*candidates: Path) -> Path | None:
+    """The first manifest that parses whole (dbt rewrites target/manifest.json in place while a build runs)."""
+    for path in candidates:
+        try:
+            json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        return path
+    return None
+
+
+def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
+    """Group `dbt`: a task per model, seed and snapshot, and a `test` task after each tested one, in the
+    manifest's lineage, downstream of `build_task` (rendered from the manifest: no dbt runs while parsing)."""
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import DbtResourceType, ExecutionMode, LoadMode, TestBehavior
+
+    def node(node: Any, task_id: str, task_group: TaskGroup, **_: Any) -> BaseOperator:
+        return DbtNodeOutcome(task_id=task_id, task_group=task_group, unique_id=node.unique_id, tests=False,
+                              build_task_id=build_task.operator.task_id)
+
+    def tests(node: Any, task_id: str, task_group: TaskGroup, **_: Any) -> BaseOperator:
+        # A test task in a model's group stands for the tests on that model; a detached test for itself.
+        on_model = node.resource_type != DbtResourceType.TEST
+        return DbtNodeOutcome(task_id=task_id, task_group=task_group, unique_id=node.unique_id, tests=on_model,
+                              build_task_id=build_task.operator.task_id)
+
+    group = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(manifest_path=manifest, project_name="countyhub"),
+        # cosmos requires a profile and a project folder for LOCAL; no task here runs dbt, so neither is read.
+        profile_config=ProfileConfig(profile_name="countyhub", target_name="lake",
+                                     profiles_yml_filepath=manifest.parent.parent / "profiles.yml"),
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, dbt_project_path=manifest.parent),
+        # Each task comes from a converter below; cosmos builds a tested node's group (its task, then `test`).
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+            node_conversion_by_task_group=False, node_converters={DbtResourceType.MODEL: node, DbtResourceType.SEED: node,
+                             DbtResourceType.SNAPSHOT: node, DbtResourceType.TEST: tests}),
+    )
+    build_task >> group
+    for root in group.get_roots():
+        # The first nodes report even when the build failed: the tasks must show which node failed it.
+        root.trigger_rule = TriggerRule.ALL_DONE
+    return group
