@@ -84,7 +84,7 @@ def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
         project_config=ProjectConfig(manifest_path=manifest, project_name="countyhub"),
         # cosmos requires a profile and a project folder for LOCAL; no task here runs dbt, so neither is read.
         profile_config=ProfileConfig(profile_name="countyhub", target_name="lake",
-                                     profiles_yml_filepath=manifest.parent.parent / "profiles.yml"),
+                                     profiles_yml_filepath=Path(__file__).with_name("countyhub_dbt_profiles.yml")),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, dbt_project_path=manifest.parent),
         # Each task comes from a converter below; cosmos builds a tested node's group (its task, then `test`).
         render_config=RenderConfig(

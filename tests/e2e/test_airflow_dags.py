@@ -77,8 +77,9 @@ def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow
     broken.write_text(broken.read_text(encoding="utf-8").replace("schedule:", "schedule: [not, a, schedule]\n"
                                                                  "old_schedule:", 1), encoding="utf-8")
     dags.mkdir()
-    for name in ("countyhub_wiring.py", "countyhub_dbt.py", ".airflowignore"):
-        shutil.copy(PROJECT_DIR / "dags" / name, dags / name)
+    # The wiring and what it needs; the DAG files themselves are written below for this folder.
+    shutil.copytree(PROJECT_DIR / "dags", dags, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("ingest_*.py", "county_*.py", "__pycache__"))
     env = {**airflow_env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "COUNTYHUB_DEPARTMENTS_DIR": str(departments)}
     subprocess.run([COUNTYHUB, "dags", "write", "--dags-dir", str(dags)], env=env, check=True, capture_output=True)
     assert (dags / "ingest_mzj.py").is_file()  # the broken department still has its file, to carry its error
