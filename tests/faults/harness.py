@@ -16,7 +16,15 @@ from pathlib import Path
 from countyhub.core.faultpoints import ENV as FAULT_ENV
 from countyhub.core.settings import PROJECT_DIR
 from tests.faults.county import add_source_rows, write_county
-from tests.faults.invariants import LakeState, Verdict, judge_fault, judge_recovery, read_lake, read_source
+from tests.faults.invariants import (
+    LakeState,
+    Verdict,
+    judge_audit,
+    judge_fault,
+    judge_recovery,
+    read_lake,
+    read_source,
+)
 
 COUNTYHUB = [sys.executable, "-m", "countyhub.cli.main"]
 NEW_ROWS = 20  # rows each department's system gains before a trial's faulted run
@@ -126,5 +134,7 @@ def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str
         if again.code != 0:
             verdict.recovered = False
             verdict.notes.append(f"the next run failed (exit {again.code}): {again.output[-600:]}")
-        judge_recovery(before, source, read_lake(county.home), verdict, departments, published)
+        recovered = read_lake(county.home)
+        judge_recovery(before, source, recovered, verdict, departments, published)
+        judge_audit(county.home, recovered, verdict)
     return verdict

@@ -26,6 +26,7 @@ class LakeState:
     version: dict[str, int]  # the newest version in meta.publications (0: never published)
     version_rows: dict[str, int]  # the rows that version says it published
     matches_version: dict[str, bool]  # shared.<dataset> equals the table as of that version's snapshot
+    versions: dict[str, list[int]]  # every version in meta.publications, per dataset, in order
 
 
 def read_lake(home: Path, metadata: str | None = None) -> LakeState:
@@ -39,6 +40,10 @@ def read_lake(home: Path, metadata: str | None = None) -> LakeState:
         for code, (stream, key) in DEPARTMENTS.items():
             name = f"raw_{code}.{stream}"
             raw[code] = con.execute(f"SELECT {key}, label FROM l.{name}").fetchall() if name in tables else []
+        versions: dict[str, list[int]] = {d: [] for d in DATASETS}
+        for d, v in con.execute("SELECT dataset, version FROM l.meta.publications ORDER BY dataset, version"
+                                ).fetchall() if "meta.publications" in tables else []:
+            versions.setdefault(d, []).append(v)
         published = {d: (v, s, r) for d, v, s, r in con.execute(
             "SELECT dataset, version, snapshot_id, rows FROM l.meta.publications p WHERE version = "
             "(SELECT max(version) FROM l.meta.publications q WHERE q.dataset = p.dataset)").fetchall()
@@ -50,7 +55,7 @@ def read_lake(home: Path, metadata: str | None = None) -> LakeState:
             version[dataset], version_rows[dataset] = v, rows
             matches[dataset] = snapshot is None or sorted(shared[dataset]) == sorted(con.execute(
                 f"SELECT {key}, label FROM l.{name} AT (VERSION => {int(snapshot)})").fetchall())
-    return LakeState(raw, shared, version, version_rows, matches)
+    return LakeState(raw, shared, version, version_rows, matches, versions)
 
 
 def read_source(home: Path) -> dict[str, list[tuple[int, str]]]:
@@ -72,11 +77,12 @@ class Verdict:
     doubled: int = 0
     partial: int = 0
     recovered: bool = True
+    unaudited: int = 0  # published versions without exactly one "publish" entry in the audit log
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.doubled or self.partial) and self.recovered
+        return not (self.lost or self.doubled or self.partial or self.unaudited) and self.recovered
 
 
 def _doubled(rows: list[tuple[int, str]]) -> int:
@@ -128,3 +134,27 @@ def judge_recovery(before: LakeState, source: dict[str, list], after: LakeState,
                 and after.version[dataset] <= before.version[dataset]):
             verdict.recovered = False
             verdict.notes.append(f"shared.{dataset} is not the source's rows as a new version after the recovery run")
+
+
+def publish_entries(home: Path) -> dict[tuple[str, int], int]:
+    """{(shared.<dataset>, version): how many "publish" entries} in the audit log, read with sqlite3."""
+    import json
+    import sqlite3
+
+    counts: dict[tuple[str, int], int] = {}
+    with closing(sqlite3.connect(f"file:{home / 'catalog.sqlite'}?mode=ro", uri=True)) as con:
+        for dataset, body in con.execute("SELECT dataset, entry_json FROM sharing_audit_log WHERE action = 'publish'"):
+            key = (dataset, json.loads(body).get("detail", {}).get("version"))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def judge_audit(home: Path, after: LakeState, verdict: Verdict) -> None:
+    """After the recovery run: every version the lake serves or served has exactly one "publish" audit entry."""
+    entries = publish_entries(home)
+    for dataset, versions in after.versions.items():
+        for version in versions:
+            seen = entries.get((f"shared.{dataset}", version), 0)
+            if seen != 1:
+                verdict.unaudited += 1
+                verdict.notes.append(f"shared.{dataset} v{version}: {seen} publish entries in the audit log")
