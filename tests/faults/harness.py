@@ -68,21 +68,31 @@ class County:
                   kill_when: Callable[[], bool] | None = None, timeout: float = 600) -> Outcome:
         """Run `countyhub args` in its own process group; `fault` arms a fault point, `kill_when` is polled and
         SIGKILLs the whole group (dbt included) once it holds."""
-        environ = {**self.environ, **(extra or {}), **({FAULT_ENV: fault} if fault else {})}
-        child = subprocess.Popen([*COUNTYHUB, *args], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True, cwd=self.root)
+        child = self.start(*args, fault=fault, extra=extra)
         if kill_when is not None:
             deadline = time.monotonic() + timeout
             while child.poll() is None and not kill_when() and time.monotonic() < deadline:
                 time.sleep(0.02)
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
-        try:
-            output, _ = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            output, _ = child.communicate()
-        return Outcome(child.returncode, output)
+        return finish(child, timeout)
+
+    def start(self, *args: str, fault: str = "", extra: dict[str, str] | None = None,
+              command: list[str] | None = None) -> subprocess.Popen:
+        """`countyhub args` (or `command`) started in its own process group, not waited for."""
+        environ = {**self.environ, **(extra or {}), **({FAULT_ENV: fault} if fault else {})}
+        return subprocess.Popen([*(command or COUNTYHUB), *args], env=environ, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=self.root)
+
+
+def finish(child: subprocess.Popen, timeout: float = 600) -> Outcome:
+    """Wait for a started child (killing its group past `timeout`); its exit code and output."""
+    try:
+        output, _ = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        output, _ = child.communicate()
+    return Outcome(child.returncode, output)
 
 
 def ingest_now(county: County) -> None:
@@ -107,7 +117,8 @@ def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str
                 between: Callable[[County], None] | None = None) -> Verdict:
     """Copy the seeded home, give the sources new rows, inject a fault, judge; run the stage again, judge.
 
-    `expect` is what the faulted run must end in: "killed" (SIGKILL at the point) or "error" (one clear line).
+    `expect` is what the faulted run must end in: "killed" (SIGKILL at the point), "error" (one clear line) or "ok"
+    (it must succeed: two runs at once).
     `stage` (STAGES): a "build" trial loads the new rows first, unfaulted. `around` is entered once the home is
     copied (a small disk mounted over its lake folder) and left after the verdict; `between` runs after the fault
     and before the recovery run (space comes back, a server restarts).
@@ -123,6 +134,9 @@ def fault_trial(county: County, inject: Callable[[County], Outcome], expect: str
         faulted = inject(county)
         if expect == "killed" and faulted.code != -signal.SIGKILL:
             verdict.notes.append(f"the fault point was not reached (exit {faulted.code}): {faulted.output[-300:]}")
+            verdict.recovered = False
+        if expect == "ok" and faulted.code != 0:
+            verdict.notes.append(f"the run failed (exit {faulted.code}): {faulted.output[-600:]}")
             verdict.recovered = False
         if expect == "error" and not faulted.one_line_error:
             verdict.notes.append(f"no clear one-line error (exit {faulted.code}): {faulted.output[-600:]}")

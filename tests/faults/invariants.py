@@ -100,6 +100,10 @@ def judge_fault(before: LakeState, source: dict[str, list], after: LakeState, ve
         if rows not in (old, new):
             verdict.partial += 1
             verdict.notes.append(f"raw_{code}: {len(rows)} rows, neither the {len(old)} before nor the {len(new)} new")
+    for dataset, versions in after.versions.items():
+        if len(set(versions)) != len(versions):
+            verdict.partial += 1
+            verdict.notes.append(f"meta.publications numbers two versions of {dataset} alike: {versions}")
     for dataset, (code, _, _) in DATASETS.items():
         rows, old = after.shared[dataset], frozenset(before.shared[dataset])
         verdict.doubled += _doubled(rows)
