@@ -77,7 +77,8 @@ class FlowReport:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    # A note says where it happened (ingest adds the source and stream a driver's own message may not name).
+    text = " ".join(" ".join([*getattr(exc, "__notes__", []), str(exc)]).split()) or type(exc).__name__
     return text if len(text) <= 400 else text[:397] + "..."
 
 
