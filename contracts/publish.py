@@ -69,12 +69,14 @@ def _quarantine(con: duckdb.DuckDBPyConnection, contract: Contract, gate: GateRe
     return f"NOT ({any_bad})", held
 
 
-def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | None:
+def publish(lake: Lake, contract: Contract, gate: GateResult,
+            on_commit: Callable[[Publication], None] | None = None) -> Publication | None:
     """If the gate passed, in ONE DuckLake transaction: quarantine offending rows, replace shared.<dataset>
     with the rest, and append to meta.publications (with the contract text, for compatibility checks).
 
     A failed gate returns None and leaves shared untouched (the last good version stays served).
-    Holds the lake writer lock only for the copy.
+    Holds the lake writer lock only for the copy, and for `on_commit(the new version)`: what must be recorded
+    elsewhere (the audit log) is recorded before another writer, or its reconciliation, can see the version.
     """
     if not gate.success:
         return None
@@ -109,9 +111,13 @@ def publish(lake: Lake, contract: Contract, gate: GateResult) -> Publication | N
                   "rows_removed": lambda: changes[1] if changes else None}
         version, snapshot_id, rows, at = _new_version(con, dataset, build, record, "publish {dataset} v{version}",
                                                       {"publish": dataset, "gate_run_id": gate.run_id})
-    return Publication(dataset, version, snapshot_id, rows, at, gate.run_id, contract.version, held,
-                       len(gate.warnings), content_hash=digest, rows_added=changes[0] if changes else None,
-                       rows_removed=changes[1] if changes else None)
+        publication = Publication(dataset, version, snapshot_id, rows, at, gate.run_id, contract.version, held,
+                                  len(gate.warnings), content_hash=digest,
+                                  rows_added=changes[0] if changes else None,
+                                  rows_removed=changes[1] if changes else None)
+        if on_commit is not None:
+            on_commit(publication)
+    return publication
 
 
 def unchanged_publications(lake: Lake, contracts: list[Contract]) -> dict[str, Publication]:
@@ -194,8 +200,10 @@ def _contract_text(con: duckdb.DuckDBPyConnection, dataset: str, version: int) -
     return None
 
 
-def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
-    """Serve an earlier published version again, as a new version (the log only grows), in one transaction.
+def rollback(lake: Lake, dataset: str, to_version: int,
+             on_commit: Callable[[Publication], None] | None = None) -> Publication:
+    """Serve an earlier published version again, as a new version (the log only grows), in one transaction;
+    `on_commit` as for `publish`.
 
     The new version records the contract text of the one it restores, so `contracts check` compares
     edits against the contract actually served.
@@ -217,7 +225,10 @@ def rollback(lake: Lake, dataset: str, to_version: int) -> Publication:
         version, snapshot_id, rows, at = _new_version(
             con, dataset, build, record, f"rollback {{dataset}} to v{to_version} as v{{version}}",
             {"gate_run_id": marker})
-    return Publication(dataset, version, snapshot_id, rows, at, old[1], old[2], None, None, to_version)
+        publication = Publication(dataset, version, snapshot_id, rows, at, old[1], old[2], None, None, to_version)
+        if on_commit is not None:
+            on_commit(publication)
+    return publication
 
 
 def publications(lake: Lake, dataset: str) -> list[Publication]:

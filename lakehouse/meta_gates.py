@@ -35,6 +35,11 @@ def publications(con: duckdb.DuckDBPyConnection, dataset: str) -> list[Publicati
     return read_rows(con, Publication, "publications", "dataset = ?", [dataset], order="version DESC")
 
 
+def all_publications(con: duckdb.DuckDBPyConnection) -> list[Publication]:
+    """Every version of every dataset, oldest first."""
+    return read_rows(con, Publication, "publications", order="dataset, version")
+
+
 def latest_rows(con: duckdb.DuckDBPyConnection, dataset: str) -> int | None:
     """Rows of the version shared serves now, or None before the first publication."""
     found = read_rows(con, Publication, "publications", "dataset = ? AND version = (SELECT max(version) FROM "

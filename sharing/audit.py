@@ -244,6 +244,17 @@ class AuditLog:
                     return count, f"entry {row.id}: its content was changed"
                 count, last_id, last_hash = count + 1, row.id, row.hash
 
+    def published_versions(self) -> set[tuple[str, int]]:
+        """(dataset, version) of every "publish" entry: which publications the log has recorded."""
+        with self.engine.connect() as con:
+            rows = con.execute(select(_a.dataset, _a.entry_json).where(_a.action == "publish")).all()
+        found = set()
+        for dataset, body in rows:
+            version = (json.loads(body).get("detail") or {}).get("version")
+            if isinstance(version, int):
+                found.add((dataset, version))
+        return found
+
     def entries(self, department: str | None = None, dataset: str | None = None, limit: int = 100,
                 datasets: Collection[str] | None = None) -> list[AuditEntry]:
         """Newest first. `department`: what that department's users did; `dataset`: that dataset only;

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from countyhub.cli.common import ConfigOpt, console, fail, operator, runtime
-from countyhub.sharing.model import AuditEntry
 
 contracts_app = typer.Typer(help="Data contracts (ODCS v3): lint them, check changes against the published ones.",
                             no_args_is_help=True)
@@ -94,17 +93,14 @@ def rollback_cmd(
 ) -> None:
     """Serve an earlier published version again (recorded as a new version that restores it)."""
     from countyhub.contracts.publish import PublishError, rollback
+    from countyhub.flow.publish_audit import PLATFORM, recorder
 
     rt, name = runtime(config), dataset.removeprefix("shared.")
     try:
-        pub = rollback(rt.lake, name, to)
+        pub = rollback(rt.lake, name, to, recorder(rt.sharing.audit, operator(), PLATFORM, rollback_to=to))
     except PublishError as exc:
         fail(str(exc))
     rt.catalog.record_publication(f"shared.{name}", pub.version, pub.snapshot_id, pub.rows, pub.published_at)
-    rt.sharing.audit.append(AuditEntry(action="publish", actor=operator(), department="platform",
-                                       dataset=f"shared.{name}", rows=pub.rows,
-                                       detail={"version": pub.version, "rollback_to": to}))
-    rt.sharing.audit.flush()
     console.print(f"shared.{name}: now v{pub.version} = v{to} ({pub.rows:,} rows, snapshot {pub.snapshot_id})")
 
 

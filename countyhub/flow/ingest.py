@@ -64,6 +64,10 @@ def _ingest(runtime: Runtime, department: Department, session: WriterSession, st
             try:
                 results.append(load_stream(lake, department, stream, connector, tick if progress else None,
                                            full_refresh, con=session.connection(), states=session.states()))
+            except Exception as exc:
+                if f"source {source.name}" not in str(exc):  # a scanner's error names neither source nor stream
+                    exc.add_note(f"source {source.name}, stream {stream.name}:")
+                raise
             finally:
                 session.loaded(department.code, stream.name)
     return results

@@ -19,7 +19,7 @@ from countyhub.contracts.publish import (
     unchanged_publications,
 )
 from countyhub.core.departments import load_departments
-from countyhub.flow import changes
+from countyhub.flow import changes, publish_audit
 from countyhub.flow.build import BuildResult, DbtBuildError, manifest_file, run_dbt
 from countyhub.flow.dbt_prep import prepare_for
 from countyhub.flow.ingest import ingest_department
@@ -30,7 +30,6 @@ from countyhub.lakehouse.lake import LAKE
 from countyhub.lakehouse.load import LoadResult
 from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.writer_session import writer_session
-from countyhub.sharing.model import AuditEntry
 
 _log = logging.getLogger(__name__)
 
@@ -79,7 +78,8 @@ class FlowReport:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    # A note says where it happened (ingest adds the source and stream a driver's own message may not name).
+    text = " ".join(" ".join([*getattr(exc, "__notes__", []), str(exc)]).split()) or type(exc).__name__
     return text if len(text) <= 400 else text[:397] + "..."
 
 
@@ -159,8 +159,8 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
     the dbt nodes this run rebuilt, for the summary.
     """
     lake, outcomes, held_back, republished = runtime.lake, [], held_back or {}, set()
-    prepare_publications(lake)
     contracts = publish_order(load_contracts(runtime.settings.contracts_dir))
+    prepare(runtime, contracts)
     unchanged = unchanged_publications(lake, [c for c in contracts if c.dataset not in held_back])
     # Parents first: a referential rule (every case's grid cell exists) reads the freshly published parent.
     for contract in contracts:
@@ -178,15 +178,25 @@ def gate_and_publish_dataset(runtime: Runtime, dataset: str, built: Collection[s
                              republished: Collection[str] = ()) -> DatasetOutcome:
     """One contract's gate and publish: the build DAG's task per dataset. `republished`: datasets published in
     this run (its parents' tasks ran first); if its rules read one of them, its rows are gated again."""
-    lake = runtime.lake
-    prepare_publications(lake)
-    contract = next((c for c in load_contracts(runtime.settings.contracts_dir) if c.dataset == dataset), None)
+    lake, contracts = runtime.lake, load_contracts(runtime.settings.contracts_dir)
+    contract = next((c for c in contracts if c.dataset == dataset), None)
     if contract is None:
         raise KeyError(f"no contract for dataset {dataset!r} in {runtime.settings.contracts_dir}")
+    prepare(runtime, contracts)
     same = None if contract.references & set(republished) else unchanged_publications(lake, [contract]).get(dataset)
     outcome = _outcome(runtime, contract, dataset in built, None, same)
     runtime.sharing.audit.flush()
     return outcome
+
+
+def prepare(runtime: Runtime, contracts: Collection[Contract]) -> None:
+    """Before any gate: the publication log exists, and every version in it has its audit entry (one a crash
+    lost between the lake's commit and the audit log's is appended now, marked recovered)."""
+    prepare_publications(runtime.lake)
+    recovered = publish_audit.reconcile(runtime.lake, runtime.sharing.audit,
+                                        {c.dataset: c.department for c in contracts})
+    for p in recovered:
+        _log.warning("audit log: publish of shared.%s v%d was not recorded; recorded now", p.dataset, p.version)
 
 
 def finish_build(runtime: Runtime) -> None:
@@ -217,14 +227,11 @@ def _gate_and_publish(runtime: Runtime, contract: Contract, rebuilt: bool) -> Da
     started = time.perf_counter()
     gate = run_gate(lake, contract)
     gated = time.perf_counter()
-    publication = publish(lake, contract, gate)
+    # A new version of shared data is something the audit log must show: its entry is written with the version.
+    publication = publish(lake, contract, gate, publish_audit.recorder(
+        runtime.sharing.audit, "countyhub", contract.department, gate_run=gate.run_id, status=gate.status))
     published = time.perf_counter()
     record_gate(runtime, contract, gate, publication)
-    if publication is not None:  # a new version of shared data is something the audit log must show
-        runtime.sharing.audit.append(AuditEntry(
-            action="publish", actor="countyhub", department=contract.department,
-            dataset=f"shared.{contract.dataset}", rows=publication.rows,
-            detail={"version": publication.version, "gate_run": gate.run_id, "status": gate.status}))
     current = publication or current_publication(lake, contract.dataset)
     return DatasetOutcome(
         dataset=f"shared.{contract.dataset}",

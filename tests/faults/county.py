@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEPARTMENTS = {"aaa": ("persons", "person_id"), "bbb": ("places", "place_id")}
 DATASETS = {"people_roll": ("aaa", "persons", "person_id"), "place_list": ("bbb", "places", "place_id")}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A county's departments (code -> stream, key), datasets (name -> department, stream, key), and the source of
+    each department that is not its SQLite file under the home (code -> the kind, config and stream lines)."""
+
+    departments: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEPARTMENTS))
+    datasets: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(DATASETS))
+    sources: dict[str, str] = field(default_factory=dict)
+    stream_options: dict[str, str] = field(default_factory=dict)  # code -> more lines of its stream
+
+
+TWO_SQLITE = Layout()
 
 _DEPARTMENT = """\
 code: {code}
@@ -17,13 +32,15 @@ owner:
   steward: 数据管理员
 sources:
   - name: registry
+{source}    streams:
+      - name: {stream}
+        primary_key: [{key}]
+{stream_lines}"""
+_SQLITE = """\
     kind: sql
     config:
       url: "sqlite:///{{home}}/src/{code}.db"
-    streams:
-      - name: {stream}
-        primary_key: [{key}]
-{cursor}"""
+"""
 
 _CONTRACT = """\
 apiVersion: v3.1.0
@@ -80,7 +97,7 @@ flags:
 """
 
 
-def write_county(root: Path, project_dir: Path) -> dict[str, str]:
+def write_county(root: Path, project_dir: Path, layout: Layout = TWO_SQLITE) -> dict[str, str]:
     """Department files, contracts and a dbt project under `root`; returns the COUNTYHUB_* settings naming them
     (the home itself is root/home). `project_dir` is the repository (its dbt macros are reused)."""
     departments, contracts, dbt = root / "departments", root / "contracts", root / "dbt_project"
@@ -88,11 +105,13 @@ def write_county(root: Path, project_dir: Path) -> dict[str, str]:
         folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(project_dir / "dbt_project" / "macros", dbt / "macros", dirs_exist_ok=True)
     (dbt / "dbt_project.yml").write_text(_DBT_PROJECT, encoding="utf-8")
-    for code, (stream, key) in DEPARTMENTS.items():
+    for code, (stream, key) in layout.departments.items():
         cursor = "        cursor: updated_at\n" if code == "aaa" else ""  # one incremental stream, one snapshot
-        (departments / f"{code}.yml").write_text(_DEPARTMENT.format(code=code, stream=stream, key=key, cursor=cursor),
-                                                 encoding="utf-8")
-    for dataset, (dept, stream, key) in DATASETS.items():
+        source = layout.sources.get(code) or _SQLITE.format(code=code)
+        (departments / f"{code}.yml").write_text(_DEPARTMENT.format(
+            code=code, stream=stream, key=key, source=source, stream_lines=cursor + layout.stream_options.get(code, "")),
+            encoding="utf-8")
+    for dataset, (dept, stream, key) in layout.datasets.items():
         (contracts / dept).mkdir(parents=True, exist_ok=True)
         (contracts / dept / f"{dataset}.odcs.yaml").write_text(
             _CONTRACT.format(dept=dept, dataset=dataset, key=key), encoding="utf-8")
@@ -109,9 +128,10 @@ def source_db(home: Path, department: str) -> Path:
     return home / "src" / f"{department}.db"
 
 
-def add_source_rows(home: Path, count: int) -> None:
-    """`count` new rows in every department's system (and one changed row in each, after the first rows)."""
-    for code, (stream, key) in DEPARTMENTS.items():
+def add_source_rows(home: Path, count: int, departments: dict[str, tuple[str, str]] = DEPARTMENTS) -> None:
+    """`count` new rows in every department's system (and one changed row in each, after the first rows); a server
+    source mirrors its department's file (tests/faults/servers.py)."""
+    for code, (stream, key) in departments.items():
         path = source_db(home, code)
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(path) as con:
@@ -122,10 +142,3 @@ def add_source_rows(home: Path, count: int) -> None:
             con.executemany(f"INSERT INTO {stream} VALUES (?, ?, ?)",
                             [(n, f"{code}-{n}", f"2026-01-01 00:{n // 60 % 60:02d}:{n % 60:02d}")
                              for n in range(start + 1, start + count + 1)])
-
-
-def source_keys(home: Path, department: str) -> list[int]:
-    """The keys the department's own system holds now, read with sqlite3: nothing of countyhub's."""
-    stream, key = DEPARTMENTS[department]
-    with sqlite3.connect(source_db(home, department)) as con:
-        return [r[0] for r in con.execute(f"SELECT {key} FROM {stream} ORDER BY {key}")]

@@ -21,7 +21,7 @@ KILL_POINTS = {
 }
 
 
-def _dbt_building_a_table(county: County) -> Callable[[], bool]:
+def dbt_building_a_table(county: County) -> Callable[[], bool]:
     """True once dbt's log (past what it held before) says a mart table started building in `audit`."""
     log = county.home / "dbt" / "logs" / "dbt.log"
     start = log.stat().st_size if log.exists() else 0
@@ -39,5 +39,5 @@ def kill_at(point: str) -> Callable[[County], Outcome]:
     """The injection of one kill point: the stage's command, killed there."""
     command = ("load", "aaa") if KILL_POINTS[point] == "load" else ("build",)
     if point == "dbt.table_model":  # dbt's own process: watch its log, then kill the whole group, dbt with it
-        return lambda county: county.countyhub(*command, kill_when=_dbt_building_a_table(county))
+        return lambda county: county.countyhub(*command, kill_when=dbt_building_a_table(county))
     return lambda county: county.countyhub(*command, fault=point)
