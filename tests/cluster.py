@@ -244,14 +244,13 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
-            running = self.rows("SELECT try_number FROM task_instance WHERE dag_id = :d AND task_id = :t AND "
-                                "state = 'running'", d=dag_id, t=task_id)
+            running = self.rows("SELECT run_id, try_number FROM task_instance WHERE dag_id = :d AND task_id = :t "
+                                "AND state = 'running'", d=dag_id, t=task_id)
             if running:
-                marker = f"dag_id={dag_id}/"
-                attempt = f"task_id={task_id}/attempt={running[0].try_number}.log"
+                # The worker's log names the try it executes: ".../run_id=<run>/task_id=<task>/attempt=<n>.log".
+                wanted = f"run_id={running[0].run_id}/task_id={task_id}/attempt={running[0].try_number}.log"
                 for name, proc in self.processes.items():
-                    if name.startswith("airflow-worker") and any(
-                            marker in line and attempt in line for line in self.log(name).splitlines()):
+                    if name.startswith("airflow-worker") and wanted in self.log(name):
                         # Every process under the worker: Airflow starts each task in a session of its own, which
                         # a kill of the worker's process group would leave running.
                         for child in psutil.Process(proc.pid).children(recursive=True):

@@ -12,7 +12,7 @@ import pytest
 
 from countyhub.core.departments import load_departments
 from countyhub.core.settings import PROJECT_DIR, load_settings
-from countyhub.demo import EnterpriseApi, generate
+from countyhub.demo import EnterpriseApi, generate, next_day
 from countyhub.lakehouse import Lake
 from countyhub.testing_servers import ObjectStore
 from tests.cluster import SERVICES, Cluster, compose_command, compose_environment, compose_spec
@@ -44,6 +44,11 @@ def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> 
     assert "airflow pools import" in compose_command("airflow-init", values)[-1]
 
 
+def _raw_counts(lake: Lake, streams: dict[str, int]) -> dict[str, int]:
+    with lake.reader() as con:
+        return {s: con.execute(f"SELECT count(*) FROM raw_{s}").fetchone()[0] for s in streams}
+
+
 @pytest.fixture
 def demo_county(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     home = tmp_path / "home"
@@ -58,8 +63,18 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
             Cluster(home, store=object_store, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
         cluster.wait_for_dags([*INGEST, "county_build"])
         cluster.unpause("county_build", *INGEST)
-        # A Celery worker dies (SIGKILL to it, its pool and the task) in the middle of the first dbt build: the
-        # scheduler notices the task stopped heartbeating, the other worker runs it again, the flow completes.
+        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
+        assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
+        lake = Lake(load_settings(environ=cluster.env))
+        assert not lake.settings.lake_is_embedded
+        assert _raw_counts(lake, counts) == counts  # every source row, once
+
+        # A Celery worker dies (SIGKILL to it, its pool and the task) in the middle of a dbt build that has a day's
+        # changes to build: the scheduler notices the task stopped heartbeating, the other worker runs it again.
+        next_day(home)
+        for dag in INGEST:
+            cluster.trigger(dag)
         killed = cluster.kill_worker_running("county_build", "build_models")
         runs = cluster.wait_until_idle([*INGEST, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
@@ -86,17 +101,15 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
         assert completed["county_build.gate_urban_cases"] == {"shared.urban_cases"}
 
         # Two runs of the same DAG at once: they take turns (max_active_runs=1) and load nothing twice.
+        before = _raw_counts(lake, counts)
         for _ in range(2):
             cluster.trigger("ingest_cgj")
         runs = cluster.wait_until_idle([*INGEST, "county_build"])
         assert len(runs["ingest_cgj"]) >= 3 and set(runs["ingest_cgj"]) == {"success"}, runs  # (+1 if an hour began)
         gates = [t for t in cluster.task_states("county_build") if t.task_id.startswith("gate_")]
         assert len({g.task_id for g in gates}) == len(list((PROJECT_DIR / "contracts").rglob("*.odcs.yaml")))
-        settings = load_settings(environ=cluster.env)
-        assert not settings.lake_is_embedded
-        with Lake(settings).reader() as con:  # before the cluster drops its databases
-            for stream, expected in counts.items():
-                assert con.execute(f"SELECT count(*) FROM raw_{stream}").fetchone()[0] == expected, stream
+        assert _raw_counts(lake, counts) == before
+        with lake.reader() as con:  # before the cluster drops its databases
             for dataset in ("resident_profile", "urban_cases", "enterprise_registry", "household"):
                 assert con.execute(f"SELECT count(*) FROM shared.{dataset}").fetchone()[0] > 0, dataset
     # The lake's files are objects in the store, none on this machine's disk.
