@@ -141,7 +141,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        sa.create_engine(self.env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", PG_ADMIN)).dispose()
         engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with engine.connect() as con:
             for db in self.databases:

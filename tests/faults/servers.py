@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from http import HTTPStatus
@@ -44,7 +45,7 @@ def servers_reachable() -> bool:
     return True
 
 
-class _ServerTable:
+class _ServerTable(ABC):
     """A department's table on a SQL server, read through a view that sleeps on the row `stall(key)` names."""
 
     kind = ""
@@ -82,12 +83,13 @@ class _ServerTable:
     def stall(self, key: int | None) -> None:
         self.run(f"UPDATE {self.control} SET stall_at = :k", params={"k": key})
 
+    @abstractmethod
     def reader(self) -> int | None:
         """The server's id of the connection stalled mid-read on the view, once there is one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cut(self, reader: int) -> None:
-        raise NotImplementedError
+        """End that connection from the server's side."""
 
     def drop(self) -> None:
         self.run(f"DROP VIEW IF EXISTS {self.view}", f"DROP TABLE IF EXISTS {self.table}",
