@@ -18,7 +18,7 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/countyhub demo
 
-## The whole test suite (needs PostgreSQL and MariaDB on 127.0.0.1; installs Chromium if missing).
+## The whole test suite (needs PostgreSQL, MariaDB and Redis on 127.0.0.1; installs Chromium if missing).
 test: $(BIN)/.installed
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check .
