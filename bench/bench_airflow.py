@@ -10,8 +10,10 @@ Needs the local PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import csv
 import secrets
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -20,9 +22,11 @@ from pathlib import Path
 from countyhub.core.departments import load_departments
 from countyhub.core.settings import PROJECT_DIR
 from countyhub.demo import EnterpriseApi, generate
-from tests.cluster import BIN, Cluster
+from tests.cluster import BIN, Cluster, compose_command, compose_spec
 
 TARGET = 0.30
+WORKERS = compose_spec()["services"]["airflow-worker"]["deploy"]["replicas"]
+KEPT = Path(tempfile.gettempdir()) / "countyhub-bench-airflow-last"  # each run's tries and logs
 
 
 def _sources(root: Path, scale: str, quick: bool) -> Path:
@@ -51,14 +55,53 @@ def _cli_run(home: Path) -> float:
     return took
 
 
-def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int]:
+def _kind(dag_id: str, task_id: str) -> str:
+    if dag_id.startswith("ingest_"):
+        return "load (ingest DAGs)"
+    if task_id.startswith("dbt."):
+        return "dbt node report (cosmos)"
+    if task_id.startswith("gate_"):
+        return "gate and publish"
+    return task_id
+
+
+def _breakdown(cluster: Cluster) -> list[tuple[str, int, float, float, float]]:
+    """Per kind of task: (kind, tries, seconds running in all, median wait queued -> running, median run)."""
+    rows = cluster.rows("SELECT dag_id, task_id, queued_dttm, start_date, end_date FROM task_instance "
+                        "WHERE start_date IS NOT NULL AND end_date IS NOT NULL")
+    kinds: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        wait = (r.start_date - r.queued_dttm).total_seconds() if r.queued_dttm else 0.0
+        kinds.setdefault(_kind(r.dag_id, r.task_id), []).append((wait, (r.end_date - r.start_date).total_seconds()))
+    return [(kind, len(v), sum(run for _, run in v), statistics.median(w for w, _ in v),
+             statistics.median(run for _, run in v)) for kind, v in sorted(kinds.items())]
+
+
+def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, list]:
     token = secrets.token_urlsafe(16)
     dags = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
         took, runs = cluster.run_all([*dags, "county_build"])
         tasks = cluster.rows("SELECT count(*) AS n FROM task_instance")[0].n
-    return took, runs, tasks
+        breakdown = _breakdown(cluster)
+        first = cluster.rows("SELECT min(queued_dttm) AS at FROM task_instance")[0].at
+        timeline = [(r.dag_id, (r.start_date - first).total_seconds(), (r.end_date - first).total_seconds())
+                    for r in cluster.rows("SELECT dag_id, start_date, end_date FROM dag_run "
+                                          "WHERE end_date IS NOT NULL ORDER BY start_date")]
+        # Every try, and the services' logs, kept for a closer look (the cluster's home is removed at the end).
+        shutil.rmtree(KEPT, ignore_errors=True)
+        KEPT.mkdir(parents=True)
+        with (KEPT / "task_instances.csv").open("w", newline="") as out:
+            rows = cluster.rows("SELECT dag_id, run_id, task_id, state, try_number, queued_dttm, start_date, end_date "
+                                "FROM task_instance ORDER BY queued_dttm")
+            writer = csv.writer(out)
+            writer.writerow(rows[0]._fields if rows else [])
+            writer.writerows(rows)
+        for logs, kept in ((home / "logs", "logs"), (home / "airflow" / "logs", "task-logs")):
+            if logs.is_dir():
+                shutil.copytree(logs, KEPT / kept, dirs_exist_ok=True)
+    return took, runs, tasks, breakdown, timeline
 
 
 def main(flags: list[str]) -> int:
@@ -68,17 +111,27 @@ def main(flags: list[str]) -> int:
         root = Path(tmp)
         sources = _sources(root, scale, quick)
         cli = _cli_run(_home(sources, root, "cli"))
-        airflow, runs, tasks = _airflow_run(_home(sources, root, "airflow"))
+        airflow, runs, tasks, breakdown, timeline = _airflow_run(_home(sources, root, "airflow"))
     overhead = airflow / cli - 1
     builds = len(runs.get("county_build", []))
     failed = {d: s for d, s in runs.items() if set(s) != {"success"}}
     print(f"\nOrchestration overhead, scale {scale}{' (600 persons)' if quick else ''}: the same flow from the CLI "
-          "and through Airflow (2 Celery workers, concurrency 2 each)")
+          f"and through Airflow ({WORKERS} Celery workers, concurrency {compose_command('airflow-worker', {})[-1]} each)")
     print("| run | seconds | DAG runs | task instances | overhead vs CLI | target |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     print(f"| countyhub run (CLI) | {cli:.1f} | | | | |")
     print(f"| Airflow: every ingest DAG, then the build | {airflow:.1f} | {sum(map(len, runs.values()))} "
           f"(builds: {builds}) | {tasks} | {overhead:+.0%} | < {TARGET:.0%} |")
+    print("\nWhere Airflow's time went (tries of each kind of task; wait: queued until running)")
+    print("| task | tries | seconds running, all tries | median wait s | median run s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for kind, tries, running, wait, run in breakdown:
+        print(f"| {kind} | {tries} | {running:.1f} | {wait:.1f} | {run:.1f} |")
+    print("\nDAG runs (seconds after the first task was queued)")
+    print("| DAG | started | ended |")
+    print("| --- | ---: | ---: |")
+    for dag_id, start, end in timeline:
+        print(f"| {dag_id} | {start:.1f} | {end:.1f} |")
     if failed:
         print(f"runs that did not succeed: {failed}")
     return 1 if failed else 0

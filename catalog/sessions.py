@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from countyhub.core.dbschema import create_tables
 from countyhub.sharing import tables as sharing_tables
 from countyhub.sharing.model import Principal
 
@@ -68,7 +69,7 @@ class Sessions:
         self.engine, self.max_age, self.clock = engine, max_age, clock
         self._cookie = URLSafeTimedSerializer(key, salt="countyhub.session")
         self._login = URLSafeTimedSerializer(key, salt="countyhub.login-csrf")
-        metadata.create_all(engine)
+        create_tables(engine, metadata)
 
     def start(self, principal: Principal) -> tuple[str, Session]:
         """A new session for a principal who just proved a token (a new id each time: no session fixation)."""

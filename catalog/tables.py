@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
-from countyhub.core.dbschema import add_missing_columns
+from countyhub.core.dbschema import add_missing_columns, create_tables
 
 metadata = MetaData()
 
@@ -165,7 +165,7 @@ _ADDED_COLUMNS = {gate_runs: ("status", "extra_json"), datasets: ("search_terms"
 
 def upgrade(engine: Engine) -> None:
     """Create missing tables, then add any column a table created by an older version lacks."""
-    metadata.create_all(engine)
+    create_tables(engine, metadata)
     for table, names in _ADDED_COLUMNS.items():
         add_missing_columns(engine, table, names)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -18,6 +20,8 @@ from countyhub.lakehouse.fingerprint import content_hash, row_changes
 from countyhub.lakehouse.lake import LAKE, Lake
 from countyhub.lakehouse.meta_gates import Publication
 from countyhub.lakehouse.touched import touched_since
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the gate brings in Great Expectations (seconds to import); publishing only reads its result
     from countyhub.contracts.gate import GateResult
@@ -155,7 +159,31 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
                  record: dict[str, Any], message: str, extra: dict[str, str]) -> tuple[int, int, int, datetime]:
     """ONE lake transaction for publish and rollback alike: build() replaces shared.<dataset> and returns its rows,
     the next version is appended to meta.publications (record: its other columns; a callable is read after
-    build()), and the commit is tagged with extra["gate_run_id"]. Returns (version, snapshot_id, rows, time)."""
+    build()), and the commit is tagged with extra["gate_run_id"]. Returns (version, snapshot_id, rows, time).
+
+    On a PostgreSQL catalog publishes of different datasets run side by side, and DuckLake refuses a commit that
+    meets another writer's change to the same meta table: the whole transaction is then tried again."""
+    return _retried_on_conflict(lambda: _new_version_once(con, dataset, build, record, message, extra))
+
+
+CONFLICT_ATTEMPTS = 5
+
+
+def _retried_on_conflict(step: Callable[[], T]) -> T:
+    """DuckLake refuses a commit that meets another writer's change to the same table (a publish beside another
+    on a PostgreSQL catalog): the step is tried again, by then after the other's commit."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return step()
+        except duckdb.TransactionException as exc:
+            if "Transaction conflict" not in str(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.1, 0.5) * attempt)
+    raise AssertionError("unreachable")
+
+
+def _new_version_once(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[duckdb.DuckDBPyConnection], int],
+                      record: dict[str, Any], message: str, extra: dict[str, str]) -> tuple[int, int, int, datetime]:
     con.execute("BEGIN")
     try:
         rows = build(con)
@@ -172,14 +200,17 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
         faultpoints.reached("publish.before_commit")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass  # a refused COMMIT has already ended the transaction: the error to show is the refusal
         raise
     faultpoints.reached("publish.after_commit")
     snapshot_id = con.execute(
         f"SELECT max(snapshot_id) FROM {LAKE}.snapshots() WHERE json_extract_string(commit_extra_info, "
         "'$.gate_run_id') = ?", [extra["gate_run_id"]]).fetchone()[0]
     if snapshot_id != expected:
-        meta_gates.set_snapshot(con, dataset, version, snapshot_id)
+        _retried_on_conflict(lambda: meta_gates.set_snapshot(con, dataset, version, snapshot_id))
     return version, snapshot_id, rows, at
 
 

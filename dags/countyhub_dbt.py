@@ -1,9 +1,11 @@
 """The build DAG's dbt models as tasks: astronomer-cosmos lays them out from dbt's manifest, each reports its node.
 
 The build itself stays one `dbt build` in the build_models task (countyhub's lock, prepared project and change
-plan). Each task here only reads what that build pushed for its node, so a per-model task costs no dbt start:
-a model task fails when dbt failed its model, a model's `test` task when one of its tests failed, and the tasks of
-its children then never run (cosmos puts a model's tests between it and its children). A node the plan did not
+plan). Each task here only reads what that build pushed for its node, so a per-model task costs no dbt start.
+The layout is cosmos's TestBehavior.BUILD, what `dbt build` itself does: one task per model, seed and snapshot
+stands for the node and the tests on it, and fails when dbt failed either, so the tasks of its children never run.
+(AFTER_EACH's separate `test` task per tested model doubled the tasks each build queues, about 3 s of a worker's
+time each, for no more information: the failed task's error names the failed tests.) A node the plan did not
 select succeeds with "not rebuilt". `.airflowignore` keeps the DAG processor from parsing this file on its own.
 """
 
@@ -23,22 +25,25 @@ _FAILED = {"error", "fail", "runtime error"}
 
 
 class DbtNodeOutcome(BaseOperator):
-    """One dbt node (or the tests on one model) as the build task's single `dbt build` left it."""
+    """One dbt node and the tests on it (or a test of several models) as the build task's `dbt build` left it."""
 
     ui_color = "#e8f4f0"
 
-    def __init__(self, *, unique_id: str, tests: bool, build_task_id: str, **kwargs: Any) -> None:
-        # A retry would read the same outcome: only a new build changes it.
-        super().__init__(retries=0, **kwargs)
-        self.unique_id, self.tests, self.build_task_id = unique_id, tests, build_task_id
+    def __init__(self, *, unique_id: str, build_task_id: str, **kwargs: Any) -> None:
+        # A retry would read the same outcome: only a new build changes it. A gate gets a free slot first.
+        super().__init__(retries=0, priority_weight=1, weight_rule="absolute", **kwargs)
+        self.unique_id, self.build_task_id = unique_id, build_task_id
 
     def execute(self, context: Any) -> str:
         outcomes = context["ti"].xcom_pull(task_ids=self.build_task_id, key=OUTCOMES_KEY)
-        what = f"tests on {self.unique_id}" if self.tests else self.unique_id
+        what = self.unique_id
         if outcomes is None:
             raise AirflowFailException(f"{self.build_task_id} reported no dbt results (it failed before dbt ran, "
                                        f"see its log): the state of {what} is unknown")
-        shown = outcomes.get(f"{self.unique_id}:tests" if self.tests else self.unique_id)
+        tests = outcomes.get(f"{self.unique_id}:tests")
+        if tests is not None and tests["status"] in _FAILED:
+            raise AirflowFailException(f"tests on {what}: {tests['status']}: {tests['message']}")
+        shown = outcomes.get(self.unique_id)
         if shown is None:
             self.log.info("%s: not rebuilt by this build (its inputs did not change, or a department it reads has "
                           "not loaded yet)", what)
@@ -48,7 +53,7 @@ class DbtNodeOutcome(BaseOperator):
             raise AirflowFailException(f"{what}: {status}: {message}")
         if status == "skipped":
             raise AirflowSkipException(f"{what}: skipped by dbt: {message}")
-        self.log.info("%s: %s %s", what, status, message)
+        self.log.info("%s: %s %s; tests on it: %s", what, status, message, tests["status"] if tests else "none run")
         return status
 
 
@@ -64,19 +69,13 @@ def readable_manifest(*candidates: Path) -> Path | None:
 
 
 def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
-    """Group `dbt`: a task per model, seed and snapshot, and a `test` task after each tested one, in the
-    manifest's lineage, downstream of `build_task` (rendered from the manifest: no dbt runs while parsing)."""
+    """Group `dbt`: a task per model, seed and snapshot (with the tests on it), in the manifest's lineage,
+    downstream of `build_task` (rendered from the manifest: no dbt runs while parsing)."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import DbtResourceType, ExecutionMode, LoadMode, TestBehavior
 
     def node(node: Any, task_id: str, task_group: TaskGroup, **_: Any) -> BaseOperator:
-        return DbtNodeOutcome(task_id=task_id, task_group=task_group, unique_id=node.unique_id, tests=False,
-                              build_task_id=build_task.operator.task_id)
-
-    def tests(node: Any, task_id: str, task_group: TaskGroup, **_: Any) -> BaseOperator:
-        # A test task in a model's group stands for the tests on that model; a detached test for itself.
-        on_model = node.resource_type != DbtResourceType.TEST
-        return DbtNodeOutcome(task_id=task_id, task_group=task_group, unique_id=node.unique_id, tests=on_model,
+        return DbtNodeOutcome(task_id=task_id, task_group=task_group, unique_id=node.unique_id,
                               build_task_id=build_task.operator.task_id)
 
     group = DbtTaskGroup(
@@ -86,14 +85,15 @@ def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
         profile_config=ProfileConfig(profile_name="countyhub", target_name="lake",
                                      profiles_yml_filepath=Path(__file__).with_name("countyhub_dbt_profiles.yml")),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, dbt_project_path=manifest.parent),
-        # Each task comes from a converter below; cosmos builds a tested node's group (its task, then `test`).
+        # Each task comes from the converter above (a test of several models, if cosmos detaches one, too).
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
-            node_conversion_by_task_group=False, node_converters={DbtResourceType.MODEL: node, DbtResourceType.SEED: node,
-                             DbtResourceType.SNAPSHOT: node, DbtResourceType.TEST: tests}),
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
+            node_converters={DbtResourceType.MODEL: node, DbtResourceType.SEED: node,
+                             DbtResourceType.SNAPSHOT: node, DbtResourceType.TEST: node}),
     )
     build_task >> group
     for root in group.get_roots():
-        # The first nodes report even when the build failed: the tasks must show which node failed it.
-        root.trigger_rule = TriggerRule.ALL_DONE
+        # The first nodes report even when the build failed (the tasks must show which node failed it), but not
+        # when it was skipped: nothing was built.
+        root.trigger_rule = TriggerRule.NONE_SKIPPED
     return group

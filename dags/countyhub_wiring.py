@@ -37,6 +37,14 @@ LOAD_TIMEOUT = pendulum.duration(hours=2)
 BUILD_TIMEOUT = pendulum.duration(hours=2)
 GATE_TIMEOUT = pendulum.duration(hours=1)
 CATALOG_TIMEOUT = pendulum.duration(minutes=30)
+# A free worker slot goes to a gate (or the catalog after them) before a dbt node's report: the gates publish (and
+# wait on each other, parents first), the reports only show what build_models did and can fill the slots around them.
+GATE_PRIORITY = 100
+# The build starts on the first department's fresh data, then waits (a sensor, its worker slot freed between looks)
+# while another department's ingest run is queued or running, at most this long: one build takes in the whole day's
+# loads, where each department's asset would otherwise start another build of its own.
+INGEST_QUIET_WAIT = pendulum.duration(hours=1)
+INGEST_QUIET_POKE = pendulum.duration(seconds=5)
 
 
 def settings() -> Settings:
@@ -149,12 +157,13 @@ def _outline(config: Settings) -> dict[str, Any]:
 
 
 BUILD_DOC = """\
-**county_build**: one `dbt build` of what changed (task `build_models`), then a gate-and-publish task per
-contract, then the catalog.
+**county_build**: waits while a department's ingest run is queued or running (`wait_for_ingest`, at most an
+hour), then one `dbt build` of what changed (task `build_models`), a gate-and-publish task per contract, and the
+catalog. When nothing changed since the last build, `build_models` is skipped and so are the gates.
 
-Group `dbt` shows each dbt model, seed and snapshot as a task, with a `test` task after each tested one,
+Group `dbt` shows each dbt model, seed and snapshot as a task (with the tests on it, as `dbt build` runs them),
 laid out by astronomer-cosmos from the manifest of the last dbt build. They do not run dbt: each reports what
-`build_models`' single build did to its node. A failed test fails its model's `test` task, so the tasks of the
+`build_models`' single build did to its node. A failed test fails its model's task, so the tasks of the
 model's children do not run; a node the build did not select succeeds as "not rebuilt".
 
 Before the first build there is no manifest (a new deployment): the DAG then has `build_models` alone, and the
@@ -180,6 +189,7 @@ def build_dag() -> DAG:
     contracts = outline["contracts"]
     shared = [f"shared.{dataset}" for dataset, _ in contracts]
     assets = [department_asset(code) for code, streams in outline["departments"].items() if streams]
+    ingest_dags = [f"ingest_{code}" for code, streams in outline["departments"].items() if streams]
     manifest = _manifest(config)
     with DAG(
         dag_id="county_build",
@@ -192,15 +202,36 @@ def build_dag() -> DAG:
         default_args={**DEFAULTS, "owner": "dsj"},
         tags=["countyhub", "build"],
     ) as dag:
+        # Retried like any task (the api-server may be away a moment); its own time-out is a backstop only: the
+        # poke says True once INGEST_QUIET_WAIT is over.
+        @task.sensor(poke_interval=INGEST_QUIET_POKE.total_seconds(), mode="reschedule",
+                     timeout=(INGEST_QUIET_WAIT + pendulum.duration(minutes=10)).total_seconds())
+        def wait_for_ingest() -> bool:
+            """True once no department's ingest run is queued or running, or the wait is over: builds what has
+            loaded (a department still loading then starts the next build when it is done)."""
+            from airflow.sdk import get_current_context
+
+            context = get_current_context()
+            ti, log, started = context["ti"], context["task"].log, context["dag_run"].start_date
+            busy = [d for d in ingest_dags if ti.get_dr_count(dag_id=d, states=["queued", "running"])]
+            if busy and pendulum.now("UTC") - started < INGEST_QUIET_WAIT:
+                log.info("waiting for the ingest runs of %s", ", ".join(busy))
+                return False
+            if busy:
+                log.warning("still loading after %s, built without them: %s", INGEST_QUIET_WAIT, ", ".join(busy))
+            return True
+
         @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared),
               inlets=assets, outlets=[lake_asset("audit", dataset) for dataset, _ in contracts])
         def build_models() -> dict[str, Any]:
             """One `dbt build` of what changed, except the models of departments that have not loaded once yet
-            (their gates are skipped); pushes each node's outcome for the tasks of group `dbt`."""
+            (their gates are skipped); pushes each node's outcome for the tasks of group `dbt`. When dbt had
+            nothing to build and every dataset's rows are the version served, it is skipped, and with it every
+            gate and dbt node task (the catalog is still registered)."""
             from airflow.sdk import get_current_context
 
             from countyhub.flow.build import DbtBuildError, node_outcomes
-            from countyhub.flow.run import build_changed, held_back_by, unloaded_departments
+            from countyhub.flow.run import build_changed, held_back_by, nothing_to_publish, unloaded_departments
 
             ti, rt = get_current_context()["ti"], task_runtime()
             missing = unloaded_departments(rt)
@@ -213,10 +244,15 @@ def build_dag() -> DAG:
                 if all(n.status == "fail" for n in exc.result.failed):  # tests judged the data: so would a retry
                     raise AirflowFailException(str(exc)) from exc
                 raise
+            held_back = held_back_by(rt, missing)
+            if result is None and nothing_to_publish(rt, held_back):
+                raise AirflowSkipException("nothing changed since the last build: every shared dataset keeps the "
+                                           "version served")
             ti.xcom_push(key=OUTCOMES_KEY, value=node_outcomes(result) if result else {})
-            return {"built": [n.name for n in result.nodes] if result else [], "held_back": held_back_by(rt, missing)}
+            return {"built": [n.name for n in result.nodes] if result else [], "held_back": held_back}
 
         built = build_models()
+        wait_for_ingest() >> built
         if manifest is not None:
             dbt_node_tasks(manifest, built)
         gates: dict[str, Any] = {}
@@ -224,6 +260,7 @@ def build_dag() -> DAG:
             parents = [gates[p] for p in references if p in gates]
 
             @task(task_id=f"gate_{name}", pool=LAKE_WRITES_POOL, execution_timeout=GATE_TIMEOUT,
+                  priority_weight=GATE_PRIORITY, weight_rule="absolute",
                   on_failure_callback=record_failure_of([f"shared.{name}"]),
                   inlets=[lake_asset("audit", name)], outlets=[lake_asset("shared", name)])
             def gate(build: dict[str, Any], parents: list[dict], dataset: str = name) -> dict:
@@ -241,13 +278,14 @@ def build_dag() -> DAG:
 
             gates[name] = gate(built, parents)
 
-        @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=CATALOG_TIMEOUT)
+        @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=CATALOG_TIMEOUT, priority_weight=GATE_PRIORITY,
+              weight_rule="absolute")
         def register_catalog() -> int:
             from countyhub.flow.run import register_catalog as register
 
             return register(task_runtime())
 
-        @task(execution_timeout=CATALOG_TIMEOUT)
+        @task(execution_timeout=CATALOG_TIMEOUT, priority_weight=GATE_PRIORITY, weight_rule="absolute")
         def finish_build() -> None:
             """Every gate passed: the next build compares with this one (otherwise it rebuilds what this one did)."""
             from countyhub.flow.run import finish_build as finish

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateIndex
 
-from countyhub.core.dbschema import add_missing_columns
+from countyhub.core.dbschema import add_missing_columns, create_tables
 
 metadata = MetaData()
 
@@ -120,7 +120,7 @@ def bump(con: Connection) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Create the sharing tables that are missing, and add the columns later versions added (data services)."""
-    metadata.create_all(engine)
+    create_tables(engine, metadata)
     with engine.begin() as con:  # create_all adds no index to a table an earlier version made
         for index in audit_log.indexes:
             con.execute(CreateIndex(index, if_not_exists=True))

@@ -82,6 +82,11 @@ class Cluster:
     # stopped before it could clean up) would otherwise take this cluster's tasks from the shared queue.
     redis_db: int = field(default_factory=lambda: 1 + secrets.randbelow(15))
     filled: dict[str, str] = field(default_factory=dict)  # the values docker-compose.yml's variables got
+    # The PostgreSQL server of the three databases (the compose file's one `postgres`), as an admin URL.
+    postgres: str = PG_ADMIN
+    # name -> (compose service, command, extra environment) of each process started
+    commands: dict[str, tuple[str, list[str], dict[str, str]]] = field(default_factory=dict)
+    restarts: list[str] = field(default_factory=list)  # services started again after they exited, as Compose would
 
     @property
     def databases(self) -> tuple[str, ...]:
@@ -90,8 +95,10 @@ class Cluster:
     def values(self) -> dict[str, str]:
         """What this machine gives docker-compose.yml's variables (the compose file's defaults name containers)."""
         airflow_db, lake_db, catalog_db = self.databases
+        server = sa.engine.make_url(self.postgres)
         return {
-            "PG_HOST": "127.0.0.1", "PG_USER": "root", "POSTGRES_PASSWORD": "", "REDIS_HOST": "127.0.0.1",
+            "PG_HOST": server.host or "127.0.0.1", "PG_PORT": str(server.port or 5432),
+            "PG_USER": server.username or "root", "POSTGRES_PASSWORD": server.password or "", "REDIS_HOST": "127.0.0.1",
             "REDIS_DB": str(self.redis_db), "AIRFLOW_DB": airflow_db, "LAKE_DB": lake_db, "CATALOG_DB": catalog_db,
             "AIRFLOW_API_HOST": "127.0.0.1", "AIRFLOW_API_PORT": str(self.api_port), "COUNTYHUB_HOME": str(self.home),
             "DAGS_FOLDER": str(PROJECT_DIR / "dags"), "LAKE_BUCKET": self.store.bucket if self.store else "",
@@ -109,7 +116,7 @@ class Cluster:
         if self.store is None:  # no object store given: lake data stays on this machine's disk
             self.env["COUNTYHUB_LAKE_DATA"] = str(self.home / "lake" / "data") + "/"
         self.home.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(self.postgres, isolation_level="AUTOCOMMIT")
         with engine.connect() as con:
             for db in self.databases:
                 con.execute(sa.text(f"CREATE DATABASE {db}"))
@@ -124,7 +131,7 @@ class Cluster:
                 # Local differences only: in compose each worker container has its own host name and ports.
                 self._start(f"airflow-worker-{n}", *compose_command("airflow-worker", values),
                             "--celery-hostname", f"worker{n}@%h",
-                            env={"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())})
+                            env={"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}, service="airflow-worker")
             self._wait_for_api()
         except BaseException:
             self.__exit__()
@@ -141,7 +148,7 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(self.postgres, isolation_level="AUTOCOMMIT")
         with engine.connect() as con:
             for db in self.databases:
                 con.execute(sa.text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
@@ -153,12 +160,14 @@ class Cluster:
             raise RuntimeError(f"{tool} {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done.stdout
 
-    def _start(self, name: str, tool: str, *args: str, env: Mapping[str, str] | None = None) -> None:
+    def _start(self, name: str, tool: str, *args: str, env: Mapping[str, str] | None = None,
+               service: str | None = None) -> None:
         log = (self.home / "logs")
         log.mkdir(exist_ok=True)
+        self.commands[name] = (service or name, [tool, *args], dict(env or {}))
         self.processes[name] = subprocess.Popen(
             [tool, *args], env={**self.env, **(env or {})}, start_new_session=True,
-            stdout=(log / f"{name}.log").open("w"), stderr=subprocess.STDOUT)
+            stdout=(log / f"{name}.log").open("a"), stderr=subprocess.STDOUT)
 
     def log(self, name: str) -> str:
         return (self.home / "logs" / f"{name}.log").read_text(errors="replace")
@@ -176,21 +185,37 @@ class Cluster:
         raise TimeoutError(f"the api-server did not answer in {timeout:.0f} s:\n{self.log('airflow-api')[-3000:]}")
 
     def check_alive(self) -> None:
-        for name, proc in self.processes.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-4000:]}")
+        """A service that exited is started again if docker-compose.yml's `restart:` says Compose would (the
+        restart is recorded in `restarts`); otherwise its exit fails the test, with its log."""
+        for name, proc in list(self.processes.items()):
+            if proc.poll() is None:
+                continue
+            service, (tool, *args), env = self.commands[name]
+            policy = compose_spec()["services"][service].get("restart", "no")
+            if policy in ("always", "unless-stopped") or (policy == "on-failure" and proc.returncode != 0):
+                self.restarts.append(f"{name} (exit {proc.returncode})")
+                self._start(name, tool, *args, env=env, service=service)
+                continue
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-4000:]}")
 
     # -- reading and steering Airflow -------------------------------------------------------------------------
     def metadata(self) -> sa.Engine:
         return sa.create_engine(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], pool_pre_ping=True)
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
-        engine = self.metadata()
-        try:
-            with engine.connect() as con:
-                return list(con.execute(sa.text(sql), params))
-        finally:
-            engine.dispose()
+        """A query on Airflow's metadata; while its PostgreSQL restarts, asked again for up to a minute."""
+        deadline = time.monotonic() + 60
+        while True:
+            engine = self.metadata()
+            try:
+                with engine.connect() as con:
+                    return list(con.execute(sa.text(sql), params))
+            except sa.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+            finally:
+                engine.dispose()
 
     def wait_for_dags(self, dag_ids: Iterable[str], timeout: float = 180) -> None:
         """Until the dag-processor has parsed every DAG file into the metadata database."""
@@ -206,8 +231,9 @@ class Cluster:
         self._run("airflow", "dags", "trigger", dag_id)
 
     def unpause(self, *dag_ids: str) -> None:
-        for dag_id in dag_ids:
-            self._run("airflow", "dags", "unpause", dag_id)
+        """All at once (one command): a DAG scheduled on assets must not be paused when its assets' events come."""
+        pattern = "^(" + "|".join(re.escape(d) for d in dag_ids) + ")$"
+        self._run("airflow", "dags", "unpause", "--treat-dag-id-as-regex", "--yes", pattern)
 
     def wait_until_idle(self, dag_ids: Iterable[str], timeout: float = 900) -> dict[str, list[str]]:
         """Until each DAG has a finished run and none is queued or running; returns {dag_id: [run states]}."""

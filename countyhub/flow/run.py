@@ -199,6 +199,15 @@ def prepare(runtime: Runtime, contracts: Collection[Contract]) -> None:
         _log.warning("audit log: publish of shared.%s v%d was not recorded; recorded now", p.dataset, p.version)
 
 
+def nothing_to_publish(runtime: Runtime, held_back: Collection[str] = ()) -> bool:
+    """After a build that rebuilt nothing: True when every dataset but those `held_back` would keep the version
+    served, so no gate has anything to judge (the build DAG then skips them). Audit entries a crash lost are
+    appended first, as before any gate."""
+    contracts = [c for c in load_contracts(runtime.settings.contracts_dir) if c.dataset not in held_back]
+    prepare(runtime, contracts)
+    return len(unchanged_publications(runtime.lake, contracts)) == len(contracts)
+
+
 def finish_build(runtime: Runtime) -> None:
     """Every dataset of the pending build went through its gate: later builds compare with this one."""
     changes.promote_pending(runtime.settings)

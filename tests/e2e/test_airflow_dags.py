@@ -161,16 +161,15 @@ def test_build_dag_shows_each_dbt_node_as_a_task_and_a_failed_test_blocks_the_ch
     state, tasks = _run_dag(env, "county_build")
     assert state == "failed" and tasks["build_models"] == "failed"
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    named = {t.removeprefix("dbt.").removesuffix("_run").removesuffix(".run") for t in tasks if t.startswith("dbt.")}
+    named = {t.removeprefix("dbt.").removesuffix("_model_build") for t in tasks if t.startswith("dbt.")}
     assert models <= named, models - named
-    assert tasks["dbt.stg_cgj__grids.run"] == "success"  # dbt built the model, then its test failed
-    assert tasks["dbt.stg_cgj__grids.test"] == "failed"
+    assert tasks["dbt.stg_cgj__grids_model_build"] == "failed"  # dbt built the model, then its test failed
     below = {manifest["nodes"][uid]["name"] for uid in _descendants(manifest, "model.countyhub.stg_cgj__grids")
              if uid.startswith("model.")}
     assert {"urban_grids", "int_townships_unioned"} <= below
     for task, task_state in tasks.items():
-        if not task.startswith("dbt.") or task == "dbt.stg_cgj__grids.test":
+        if not task.startswith("dbt.") or task == "dbt.stg_cgj__grids_model_build":
             continue
-        blocked = task.removeprefix("dbt.").split(".")[0].removesuffix("_run") in below
+        blocked = task.removeprefix("dbt.").removesuffix("_model_build") in below
         assert task_state == ("upstream_failed" if blocked else "success"), (task, task_state)
     assert all(tasks[t] == "upstream_failed" for t in tasks if t.startswith("gate_")), tasks

@@ -143,6 +143,27 @@ def test_second_run_of_an_unchanged_county_is_incremental(twice) -> None:
     assert all(n < 10 for s in CURSOR_STREAMS for n in expected[s][1:])  # far fewer than the tables hold
 
 
+def test_after_a_run_that_changed_nothing_no_gate_has_anything_to_judge(twice, tmp_path: Path) -> None:
+    """What lets county_build in Airflow skip its gates: every dataset keeps the version served. A contract whose
+    text changed since its version was published must be gated again, unless its dataset is held back."""
+    import dataclasses
+    import shutil
+
+    from countyhub.contracts.odcs import load_contract
+    from countyhub.flow.run import nothing_to_publish
+    from countyhub.flow.runtime import Runtime
+
+    settings = twice[0]
+    assert nothing_to_publish(Runtime(settings, os.environ))
+    edited = tmp_path / "contracts"
+    shutil.copytree(settings.contracts_dir, edited)
+    changed = min(edited.glob("*/*.odcs.yaml"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n# reviewed again\n", encoding="utf-8")
+    runtime = Runtime(dataclasses.replace(settings, contracts_dir=edited), os.environ)
+    assert not nothing_to_publish(runtime)
+    assert nothing_to_publish(runtime, held_back={load_contract(changed).dataset})
+
+
 def test_second_run_duplicates_nothing_and_rebuilds_nothing(twice) -> None:
     settings, manifest, first, second = twice
     assert [(d.published_version, d.published_now, d.rebuilt) for d in first.datasets] == [

@@ -41,6 +41,11 @@ def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> 
     spec = compose_spec()
     assert set(SERVICES) <= set(spec["services"]) and spec["services"]["airflow-worker"]["deploy"]["replicas"] == 2
     assert compose_command("airflow-api", values)[:3] == ["airflow", "api-server", "--port"]
+    # A service that exits is started again, by Compose and by the cluster alike; the one-off steps are not.
+    assert {spec["services"][s].get("restart") for s in SERVICES} == {"unless-stopped"}
+    assert spec["services"]["airflow-init"]["restart"] == "no"
+    # Workers import the task code before forking (countyhub.cli.airflow_worker).
+    assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "countyhub.cli.airflow_worker.CELERY_CONFIG"
     assert "airflow pools import" in compose_command("airflow-init", values)[-1]
 
 
@@ -112,6 +117,8 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
         with lake.reader() as con:  # before the cluster drops its databases
             for dataset in ("resident_profile", "urban_cases", "enterprise_registry", "household"):
                 assert con.execute(f"SELECT count(*) FROM shared.{dataset}").fetchone()[0] > 0, dataset
+        assert not cluster.restarts, cluster.restarts  # no service exited (the killed worker is not restarted)
+        assert "task code preloaded" in cluster.log(survivor)
     # The lake's files are objects in the store, none on this machine's disk.
     assert any(key.endswith(".parquet") for key in object_store.object_keys(""))
     assert not list(home.rglob("*.parquet"))

@@ -1,0 +1,44 @@
+"""Celery settings for countyhub's Airflow workers: Airflow's own, plus countyhub's task code imported once per worker.
+
+Airflow's Celery worker forks its pool processes from itself and every task from a pool process, so what the worker
+imported before that, each task has for free. countyhub's flow (Great Expectations, the contracts, DuckDB, dbt's
+layout by cosmos) costs seconds to import, which every gate, build and dbt node task would otherwise pay again.
+Turned on by AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS=countyhub.cli.airflow_worker.CELERY_CONFIG (docker-compose.yml).
+Only the worker imports them (Celery's worker_init signal): the scheduler and api-server load this module too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from typing import Any
+
+from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+from celery.signals import worker_init
+
+CELERY_CONFIG: dict[str, Any] = DEFAULT_CELERY_CONFIG  # Airflow's settings are kept as they are
+
+# What the tasks of the DAGs in dags/ import: the flow behind each task, and what county_build's parse needs.
+PRELOADED = (
+    "countyhub.flow.run",
+    "countyhub.flow.register",
+    "countyhub.flow.freshness",
+    "countyhub.flow.runtime",
+    "cosmos.airflow.task_group",
+    "cosmos.dbt.graph",
+)
+
+log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def preload(**_: Any) -> None:
+    """Import the task code in the worker, before Celery forks its pool."""
+    started = time.perf_counter()
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # a task importing it will say so in its own log, where it belongs
+            log.warning("countyhub: could not preload %s: %s", name, exc)
+    log.info("countyhub: task code preloaded in %.1f s", time.perf_counter() - started)
