@@ -19,10 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from countyhub.core.departments import load_departments
-from countyhub.core.settings import PROJECT_DIR
 from countyhub.demo import EnterpriseApi, generate
-from tests.cluster import BIN, Cluster, compose_command, compose_spec
+from tests.cluster import BIN, INGEST_DAGS, Cluster, compose_command, compose_spec
 
 TARGET = 0.30
 WORKERS = compose_spec()["services"]["airflow-worker"]["deploy"]["replicas"]
@@ -79,10 +77,9 @@ def _breakdown(cluster: Cluster) -> list[tuple[str, int, float, float, float]]:
 
 def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, list]:
     token = secrets.token_urlsafe(16)
-    dags = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
-        took, runs = cluster.run_all([*dags, "county_build"])
+        took, runs = cluster.run_all([*INGEST_DAGS, "county_build"])
         tasks = cluster.rows("SELECT count(*) AS n FROM task_instance")[0].n
         breakdown = _breakdown(cluster)
         first = cluster.rows("SELECT min(queued_dttm) AS at FROM task_instance")[0].at

@@ -188,8 +188,8 @@ def build_dag() -> DAG:
     outline = _outline(config)
     contracts = outline["contracts"]
     shared = [f"shared.{dataset}" for dataset, _ in contracts]
-    assets = [department_asset(code) for code, streams in outline["departments"].items() if streams]
-    ingest_dags = [f"ingest_{code}" for code, streams in outline["departments"].items() if streams]
+    loading = [code for code, streams in outline["departments"].items() if streams]
+    assets, ingest_dags = [department_asset(code) for code in loading], [f"ingest_{code}" for code in loading]
     manifest = _manifest(config)
     with DAG(
         dag_id="county_build",

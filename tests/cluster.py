@@ -27,7 +27,9 @@ import psutil
 import sqlalchemy as sa
 import yaml
 
+from countyhub.core.departments import load_departments
 from countyhub.core.settings import PROJECT_DIR
+from countyhub.lakehouse import Lake
 from countyhub.testing_servers import ObjectStore, free_port
 
 COMPOSE = PROJECT_DIR / "docker-compose.yml"
@@ -60,6 +62,16 @@ def compose_command(service: str, values: Mapping[str, str], compose: Path = COM
     """A service's command in docker-compose.yml, `${VAR}` filled."""
     fill = _filler(values)
     return [fill(part) for part in compose_spec(compose)["services"][service]["command"]]
+
+
+# The ingest DAG of every department with sources (the DAG files `countyhub dags write` wrote).
+INGEST_DAGS = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
+
+
+def raw_counts(lake: Lake, streams: Iterable[str]) -> dict[str, int]:
+    """Rows in raw_<department>.<stream> for each `department.stream`."""
+    with lake.reader() as con:
+        return {s: con.execute(f"SELECT count(*) FROM raw_{s}").fetchone()[0] for s in streams}
 
 
 # The services the cluster starts, as named in docker-compose.yml (each worker replica separately).

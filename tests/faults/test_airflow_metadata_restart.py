@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.core.departments import load_departments
-from countyhub.core.settings import PROJECT_DIR, load_settings
+from countyhub.core.settings import load_settings
 from countyhub.demo import EnterpriseApi, generate
 from countyhub.lakehouse import Lake
-from tests.cluster import Cluster
+from tests.cluster import INGEST_DAGS, Cluster, raw_counts
 from tests.faults.catalog_restart import PrivatePostgres, can_run_postgres
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not can_run_postgres(), reason="needs PostgreSQL 15's binaries and a postgres user")]
-INGEST = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
 
 
 def _when_running(cluster: Cluster, dag_id: str, task_prefix: str, timeout: float = 600) -> str:
@@ -45,19 +43,18 @@ def test_the_county_postgresql_restarted_mid_load_and_mid_build_loses_nothing(tm
         with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
                 Cluster(home, postgres=f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/postgres",
                         extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
-            cluster.wait_for_dags([*INGEST, "county_build"])
-            cluster.unpause("county_build", *INGEST)
+            cluster.wait_for_dags([*INGEST_DAGS, "county_build"])
+            cluster.unpause("county_build", *INGEST_DAGS)
             hit = [f"ingest_cgj.{_when_running(cluster, 'ingest_cgj', 'load_')}"]
             server.restart()
             hit.append(f"county_build.{_when_running(cluster, 'county_build', 'build_models')}")
             server.restart()
-            runs = cluster.wait_until_idle([*INGEST, "county_build"], timeout=1800)
+            runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"], timeout=1800)
             failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
             assert not failed, (hit, failed, cluster.restarts, {d: cluster.task_states(d) for d in failed})
             lake = Lake(load_settings(environ=cluster.env))
+            assert raw_counts(lake, counts) == counts, hit  # every source row, once
             with lake.reader() as con:
-                raw = {s: con.execute(f"SELECT count(*) FROM raw_{s}").fetchone()[0] for s in counts}
-                assert raw == counts, hit  # every source row, once
                 for dataset in ("resident_profile", "urban_cases", "enterprise_registry", "household"):
                     assert con.execute(f"SELECT count(*) FROM shared.{dataset}").fetchone()[0] > 0, dataset
             retried = cluster.rows("SELECT dag_id, task_id, try_number FROM task_instance WHERE try_number > 1")

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from countyhub.core.departments import load_departments
 from countyhub.core.settings import PROJECT_DIR, load_settings
 from countyhub.demo import EnterpriseApi, generate, next_day
 from countyhub.lakehouse import Lake
 from countyhub.testing_servers import ObjectStore
-from tests.cluster import SERVICES, Cluster, compose_command, compose_environment, compose_spec
+from tests.cluster import INGEST_DAGS, SERVICES, Cluster, compose_command, compose_environment, compose_spec, raw_counts
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-INGEST = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
 
 
 def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> None:
@@ -49,11 +47,6 @@ def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> 
     assert "airflow pools import" in compose_command("airflow-init", values)[-1]
 
 
-def _raw_counts(lake: Lake, streams: dict[str, int]) -> dict[str, int]:
-    with lake.reader() as con:
-        return {s: con.execute(f"SELECT count(*) FROM raw_{s}").fetchone()[0] for s in streams}
-
-
 @pytest.fixture
 def demo_county(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     home = tmp_path / "home"
@@ -66,22 +59,22 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
     token = secrets.token_urlsafe(16)
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, store=object_store, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
-        cluster.wait_for_dags([*INGEST, "county_build"])
-        cluster.unpause("county_build", *INGEST)
-        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        cluster.wait_for_dags([*INGEST_DAGS, "county_build"])
+        cluster.unpause("county_build", *INGEST_DAGS)
+        runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
         assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
         lake = Lake(load_settings(environ=cluster.env))
         assert not lake.settings.lake_is_embedded
-        assert _raw_counts(lake, counts) == counts  # every source row, once
+        assert raw_counts(lake, counts) == counts  # every source row, once
 
         # A Celery worker dies (SIGKILL to it, its pool and the task) in the middle of a dbt build that has a day's
         # changes to build: the scheduler notices the task stopped heartbeating, the other worker runs it again.
         next_day(home)
-        for dag in INGEST:
+        for dag in INGEST_DAGS:
             cluster.trigger(dag)
         killed = cluster.kill_worker_running("county_build", "build_models")
-        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
         assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
         builds = [t for t in cluster.task_states("county_build") if t.task_id == "build_models"]
@@ -98,7 +91,7 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
             event = json.loads(line)
             if event["eventType"] == "COMPLETE":
                 completed[event["job"]["name"]] = {o["name"] for o in event.get("outputs", [])}
-        for dag in [*INGEST, "county_build"]:
+        for dag in [*INGEST_DAGS, "county_build"]:
             for t in cluster.task_states(dag):
                 if t.state == "success" and t.task_id.startswith(("load_", "gate_", "build_models")):
                     assert f"{dag}.{t.task_id}" in completed, (dag, t.task_id, sorted(completed))
@@ -106,14 +99,14 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
         assert completed["county_build.gate_urban_cases"] == {"shared.urban_cases"}
 
         # Two runs of the same DAG at once: they take turns (max_active_runs=1) and load nothing twice.
-        before = _raw_counts(lake, counts)
+        before = raw_counts(lake, counts)
         for _ in range(2):
             cluster.trigger("ingest_cgj")
-        runs = cluster.wait_until_idle([*INGEST, "county_build"])
+        runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
         assert len(runs["ingest_cgj"]) >= 3 and set(runs["ingest_cgj"]) == {"success"}, runs  # (+1 if an hour began)
         gates = [t for t in cluster.task_states("county_build") if t.task_id.startswith("gate_")]
         assert len({g.task_id for g in gates}) == len(list((PROJECT_DIR / "contracts").rglob("*.odcs.yaml")))
-        assert _raw_counts(lake, counts) == before
+        assert raw_counts(lake, counts) == before
         with lake.reader() as con:  # before the cluster drops its databases
             for dataset in ("resident_profile", "urban_cases", "enterprise_registry", "household"):
                 assert con.execute(f"SELECT count(*) FROM shared.{dataset}").fetchone()[0] > 0, dataset
