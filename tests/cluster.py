@@ -262,7 +262,7 @@ class Cluster:
                 if again[0].n == 0:
                     return runs
             time.sleep(3)
-        raise TimeoutError(f"runs still going after {timeout:.0f} s: {runs}\n{self.log('airflow-scheduler')[-3000:]}")
+        raise TimeoutError(f"runs still going after {timeout:.0f} s:\n{self.unfinished()}")
 
     def run_all(self, dag_ids: Iterable[str], timeout: float = 1800) -> tuple[float, dict[str, list[str]]]:
         """Unpause the DAGs (each scheduled DAG gets its latest run, the build follows its assets) and wait
@@ -298,6 +298,24 @@ class Cluster:
                         return name
             time.sleep(0.3)
         raise TimeoutError(f"{dag_id}.{task_id} did not run on a worker within {timeout:.0f} s")
+
+    def unfinished(self) -> str:
+        """Every DAG run not yet successful and each of its tasks that has not succeeded or been skipped, with its
+        try and times, and the scheduler's last warnings: what a time-out's message needs to say why."""
+        lines = []
+        for run in self.rows("SELECT dag_id, run_id, state, start_date FROM dag_run WHERE state <> 'success' "
+                             "ORDER BY id"):
+            lines.append(f"{run.dag_id} {run.run_id} {run.state} since {run.start_date:%H:%M:%S}")
+            for ti in self.rows("SELECT task_id, state, try_number, queued_dttm, start_date, end_date "
+                                "FROM task_instance WHERE dag_id = :d AND run_id = :r "
+                                "AND coalesce(state, 'none') NOT IN ('success', 'skipped') ORDER BY task_id",
+                                d=run.dag_id, r=run.run_id):
+                times = " ".join(f"{name} {at:%H:%M:%S}" for name, at in
+                                 (("queued", ti.queued_dttm), ("started", ti.start_date), ("ended", ti.end_date)) if at)
+                lines.append(f"  {ti.task_id} {ti.state} try {ti.try_number} {times}")
+        warnings = [line for line in self.log("airflow-scheduler").splitlines()
+                    if "[warning" in line or "[error" in line][-15:]
+        return "\n".join([f"now {datetime.now(UTC):%H:%M:%S}", *lines, "scheduler's last warnings:", *warnings])
 
     def task_states(self, dag_id: str) -> list[Any]:
         return self.rows("SELECT task_id, state, hostname, try_number FROM task_instance WHERE dag_id = :d "

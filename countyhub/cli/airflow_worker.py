@@ -1,4 +1,4 @@
-"""Celery settings for countyhub's Airflow workers: Airflow's own, plus countyhub's task code imported once per worker.
+"""Celery settings for countyhub's Airflow workers: Airflow's own, results that wait out a restart, preloaded code.
 
 Airflow's Celery worker forks its pool processes from itself and every task from a pool process, so what the worker
 imported before that, each task has for free. countyhub's flow (Great Expectations, the contracts, DuckDB, dbt's
@@ -17,7 +17,16 @@ from typing import Any
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import worker_init
 
-CELERY_CONFIG: dict[str, Any] = DEFAULT_CELERY_CONFIG  # Airflow's settings are kept as they are
+# Airflow's settings, and one change: Celery keeps each task's state in Airflow's PostgreSQL (the result backend),
+# and a worker that cannot write it while that PostgreSQL restarts drops the task it was about to start ("exception
+# raised outside body"). Nothing then runs it until the scheduler's task_queued_timeout (10 min) requeues it. With
+# these, the write waits for the database, up to about 5 minutes (backoff of at most 10 s between tries).
+CELERY_CONFIG: dict[str, Any] = {
+    **DEFAULT_CELERY_CONFIG,
+    "result_backend_always_retry": True,
+    "result_backend_max_retries": 60,
+    "result_backend_max_sleep_between_retries_ms": 10_000,
+}
 
 # What the tasks of the DAGs in dags/ import: the flow behind each task, and what county_build's parse needs.
 PRELOADED = (

@@ -31,7 +31,7 @@ def _when_running(cluster: Cluster, dag_id: str, task_prefix: str, timeout: floa
         if running:
             return running[0].task_id
         time.sleep(0.3)
-    raise TimeoutError(f"no {dag_id}.{task_prefix}* ran within {timeout:.0f} s")
+    raise TimeoutError(f"no {dag_id}.{task_prefix}* ran within {timeout:.0f} s:\n{cluster.unfinished()}")
 
 
 def test_the_county_postgresql_restarted_mid_load_and_mid_build_loses_nothing(tmp_path: Path) -> None:
