@@ -12,6 +12,7 @@ select succeeds with "not rebuilt". `.airflowignore` keeps the DAG processor fro
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,31 @@ def readable_manifest(*candidates: Path) -> Path | None:
     return None
 
 
-def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
+def _manifest_key(manifest: Path) -> list:
+    st = manifest.stat()
+    return [str(manifest), st.st_size, st.st_mtime_ns]
+
+
+def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | None:
+    """Only the task `task_id` of group `dbt`, from the index that the last whole layout wrote; None when the
+    index does not know it or its manifest has changed since (then lay out the whole group)."""
+    try:
+        stored = json.loads(index.read_text(encoding="utf-8"))
+        manifest = Path(stored["key"][0])
+        unique_id = stored["tasks"][task_id] if stored["key"] == _manifest_key(manifest) else None
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    if unique_id is None:
+        return None
+    with TaskGroup(group_id="dbt"):
+        return DbtNodeOutcome(task_id=task_id.removeprefix("dbt."), unique_id=unique_id,
+                              build_task_id=build_task.operator.task_id)
+
+
+def dbt_node_tasks(manifest: Path, build_task: Any, index: Path | None = None) -> TaskGroup:
     """Group `dbt`: a task per model, seed and snapshot (with the tests on it), in the manifest's lineage,
-    downstream of `build_task` (rendered from the manifest: no dbt runs while parsing)."""
+    downstream of `build_task` (rendered from the manifest: no dbt runs while parsing). `index`: where to keep
+    each task's node for dbt_node_task."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import DbtResourceType, ExecutionMode, LoadMode, TestBehavior
 
@@ -96,4 +119,9 @@ def dbt_node_tasks(manifest: Path, build_task: Any) -> TaskGroup:
         # The first nodes report even when the build failed (the tasks must show which node failed it), but not
         # when it was skipped: nothing was built.
         root.trigger_rule = TriggerRule.NONE_SKIPPED
+    if index is not None:
+        tasks = {t.task_id: t.unique_id for t in group.children.values() if isinstance(t, DbtNodeOutcome)}
+        partial = index.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"key": _manifest_key(manifest), "tasks": tasks}), encoding="utf-8")
+        partial.replace(index)  # whole or not at all, whichever parse wins
     return group

@@ -33,6 +33,14 @@ run = module.dag.test()
 print("DAGRUN_STATE", run.state)
 print("TASK_STATES", __import__("json").dumps({ti.task_id: str(ti.state) for ti in run.get_task_instances()}))
 """
+PARSE_BUILD = """
+import importlib.util, json, sys
+sys.path.insert(0, sys.argv[1])
+spec = importlib.util.spec_from_file_location("dag_file", f"{sys.argv[1]}/county_build.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print("TASKS", json.dumps({t.task_id: getattr(t, "unique_id", None) for t in module.dag.tasks}))
+"""
 # A singular dbt test that fails on every row of stg_cgj__grids, a model with children.
 FAILING_TEST = "select grid_code from {{ ref('stg_cgj__grids') }}\n"
 
@@ -130,6 +138,16 @@ def _run_dag(env: dict[str, str], dag_file: str) -> tuple[str, dict[str, str]]:
     return lines["DAGRUN_STATE"], json.loads(lines["TASK_STATES"])
 
 
+def _parsed_for(env: dict[str, str], task_id: str | None) -> dict[str, str | None]:
+    """county_build's tasks (with each dbt node task's node) as a worker parsing the file to run `task_id` sees
+    them (Airflow names the task in these variables), or as the dag-processor does (None)."""
+    named = {"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "county_build", "_AIRFLOW_PARSING_CONTEXT_TASK_ID": task_id}
+    done = subprocess.run([sys.executable, "-c", PARSE_BUILD, str(PROJECT_DIR / "dags")], check=True,
+                          env={**env, **(named if task_id else {})}, capture_output=True, text=True, timeout=300)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("TASKS "))
+    return json.loads(line.removeprefix("TASKS "))
+
+
 def _descendants(manifest: dict, unique_id: str) -> set[str]:
     found, todo = set(), [unique_id]
     while todo:
@@ -173,3 +191,15 @@ def test_build_dag_shows_each_dbt_node_as_a_task_and_a_failed_test_blocks_the_ch
         blocked = task.removeprefix("dbt.").removesuffix("_model_build") in below
         assert task_state == ("upstream_failed" if blocked else "success"), (task, task_state)
     assert all(tasks[t] == "upstream_failed" for t in tasks if t.startswith("gate_")), tasks
+
+    # A worker parsing the file to run one task lays out only what that task needs, and the same as a whole parse.
+    whole = _parsed_for(env, None)
+    nodes = {t: uid for t, uid in whole.items() if t.startswith("dbt.")}
+    assert nodes["dbt.stg_cgj__grids_model_build"] == "model.countyhub.stg_cgj__grids"
+    assert set(_parsed_for(env, "gate_urban_grids")) == set(whole) - set(nodes)  # a gate: no dbt node task
+    for task in ("dbt.stg_cgj__grids_model_build", next(t for t in nodes if t.endswith("_seed_build"))):
+        alone = _parsed_for(env, task)
+        assert {t: uid for t, uid in alone.items() if t.startswith("dbt.")} == {task: nodes[task]}
+    # A build rewrote the manifest since the whole layout: the node's task comes from a whole layout again.
+    os.utime(manifest_file(settings), ns=(0, 0))
+    assert set(_parsed_for(env, "dbt.stg_cgj__grids_model_build")) == set(whole)
