@@ -18,12 +18,14 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/countyhub demo
 
-## The whole test suite (needs PostgreSQL, MariaDB and Redis on 127.0.0.1; installs Chromium if missing).
+## The whole test suite (needs PostgreSQL, MariaDB and Redis on 127.0.0.1; installs Chromium if missing): every tier
+## but the fast one in order, then the fast tier on two processes (1,165 tests, about 6 min on two cores).
 test: $(BIN)/.installed
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/lint_imports.py
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra -m 'not fast'
+	$(BIN)/python -m pytest -ra -m fast -n 2
 
 ## The fast tier alone: no servers, no browser, no dbt, no Airflow, no bad-input corpus (about two minutes).
 test-fast: $(BIN)/.installed
