@@ -69,9 +69,18 @@ def readable_manifest(*candidates: Path) -> Path | None:
     return None
 
 
-def _manifest_key(manifest: Path) -> list:
-    st = manifest.stat()
-    return [str(manifest), st.st_size, st.st_mtime_ns]
+def file_key(path: Path) -> list:
+    """What says a file changed, for the parse caches in the home: its path, size and modification time."""
+    st = path.stat()
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
+def write_whole(path: Path, value: Any) -> None:
+    """Write a parse cache as JSON, whole or not at all, whichever parse wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(value), encoding="utf-8")
+    partial.replace(path)
 
 
 def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | None:
@@ -80,7 +89,7 @@ def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | 
     try:
         stored = json.loads(index.read_text(encoding="utf-8"))
         manifest = Path(stored["key"][0])
-        unique_id = stored["tasks"][task_id] if stored["key"] == _manifest_key(manifest) else None
+        unique_id = stored["tasks"][task_id] if stored["key"] == file_key(manifest) else None
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
     if unique_id is None:
@@ -121,7 +130,5 @@ def dbt_node_tasks(manifest: Path, build_task: Any, index: Path | None = None) -
         root.trigger_rule = TriggerRule.NONE_SKIPPED
     if index is not None:
         tasks = {t.task_id: t.unique_id for t in group.children.values() if isinstance(t, DbtNodeOutcome)}
-        partial = index.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps({"key": _manifest_key(manifest), "tasks": tasks}), encoding="utf-8")
-        partial.replace(index)  # whole or not at all, whichever parse wins
+        write_whole(index, {"key": file_key(manifest), "tasks": tasks})
     return group

@@ -129,8 +129,10 @@ def _outline(config: Settings) -> dict[str, Any]:
     parse (every 30 s) reads no contract unless one changed: checking 15 contracts against the ODCS schema costs
     seconds, the DAG file must parse in under one. A broken department file is its own DAG's import error, not
     the build's: it is left out here."""
+    from countyhub_dbt import file_key, write_whole
+
     files = sorted(config.contracts_dir.glob("*/*.odcs.yaml")) + sorted(config.departments_dir.glob("*.yml"))
-    key = [[str(p), st.st_size, st.st_mtime_ns] for p in files for st in [p.stat()]]
+    key = [file_key(p) for p in files]
     cache = config.home / "airflow-build-outline.json"
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
@@ -150,10 +152,7 @@ def _outline(config: Settings) -> dict[str, Any]:
         departments[department.code] = [s.name for src in department.sources for s in src.streams]
     contracts = [[c.dataset, sorted(c.references)] for c in publish_order(load_contracts(config.contracts_dir))]
     outline = {"key": key, "contracts": contracts, "departments": departments}
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(outline), encoding="utf-8")
-    partial.replace(cache)  # whole or not at all, whichever parse wins
+    write_whole(cache, outline)
     return outline
 
 
