@@ -159,7 +159,9 @@ def _outline(config: Settings) -> dict[str, Any]:
 BUILD_DOC = """\
 **county_build**: waits while a department's ingest run is queued or running (`wait_for_ingest`, at most an
 hour), then one `dbt build` of what changed (task `build_models`), a gate-and-publish task per contract, and the
-catalog. When nothing changed since the last build, `build_models` is skipped and so are the gates.
+catalog. When nothing changed since the last build, `build_models` is skipped and so are the gates. A run
+started by loads that the previous run's build already read (they committed while it waited for ingest) skips
+every task after `wait_for_ingest`, the catalog's too.
 
 Group `dbt` shows each dbt model, seed and snapshot as a task (with the tests on it, as `dbt build` runs them),
 laid out by astronomer-cosmos from the manifest of the last dbt build. They do not run dbt: each reports what
@@ -222,8 +224,10 @@ def build_dag() -> DAG:
                      timeout=(INGEST_QUIET_WAIT + pendulum.duration(minutes=10)).total_seconds())
         def wait_for_ingest() -> bool:
             """True once no department's ingest run is queued or running, or the wait is over: builds what has
-            loaded (a department still loading then starts the next build when it is done)."""
-            from airflow.sdk import get_current_context
+            loaded (a department still loading then starts the next build when it is done). A run its loads
+            started that has nothing new to build (the loads that started it committed while the previous run
+            waited, and that run's build read them) skips every other task, the catalog's too."""
+            from airflow.sdk import SkipMixin, get_current_context
 
             context = get_current_context()
             ti, log, started = context["ti"], context["task"].log, context["dag_run"].start_date
@@ -233,6 +237,13 @@ def build_dag() -> DAG:
                 return False
             if busy:
                 log.warning("still loading after %s, built without them: %s", INGEST_QUIET_WAIT, ", ".join(busy))
+            elif context["triggering_asset_events"]:  # a run triggered by hand always builds
+                from countyhub.flow.run import up_to_date
+
+                why = up_to_date(task_runtime())
+                if why:
+                    log.info("nothing new to build, gate or register: %s", why)
+                    SkipMixin().skip(ti, context["task"].get_flat_relatives(upstream=False))
             return True
 
         @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared),

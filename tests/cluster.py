@@ -8,6 +8,7 @@ filled the way Compose fills them: the compose file is the one place those setti
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -195,6 +196,19 @@ class Cluster:
                 pass
             time.sleep(1)
         raise TimeoutError(f"the api-server did not answer in {timeout:.0f} s:\n{self.log('airflow-api')[-3000:]}")
+
+    def api(self, method: str, path: str, **body: Any) -> Any:
+        """One call to Airflow's REST API (/api/v2), as its admin user: the api-server's simple auth manager wrote
+        the password it generated into AIRFLOW_HOME."""
+        base = f"http://127.0.0.1:{self.api_port}"
+        passwords = json.loads((self.home / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
+        token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": passwords["admin"]},
+                           timeout=30).raise_for_status().json()["access_token"]
+        answer = httpx.request(method, f"{base}/api/v2{path}", json=body or None, timeout=30,
+                               headers={"Authorization": f"Bearer {token}"})
+        if answer.is_error:
+            raise RuntimeError(f"{method} /api/v2{path}: {answer.status_code} {answer.text[:500]}")
+        return answer.json()
 
     def check_alive(self) -> None:
         """A service that exited is started again if docker-compose.yml's `restart:` says Compose would (the

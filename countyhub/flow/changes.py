@@ -96,8 +96,13 @@ def forget_builds(settings: Settings) -> None:
     shutil.rmtree(_state_dir(settings), ignore_errors=True)
 
 
-def changed_streams(lake: Lake, since: datetime) -> list[str]:
-    """`raw_<department>.<stream>` of every stream a committed load changed after `since`, sorted.
+_CHANGED = ("(coalesce(rows_inserted, 0) + coalesce(rows_updated, 0) + coalesce(rows_deleted, 0) > 0 "
+            "OR mode IS NULL OR mode = 'replace')")
+
+
+def changed_streams(lake: Lake, since: datetime, changed: bool = True) -> list[str]:
+    """`raw_<department>.<stream>` of every stream a committed load changed after `since`, sorted (with
+    `changed=False`: every stream a load committed after `since`, whether it changed anything or not).
 
     A load changed its table when it inserted, updated or deleted a row, or replaced the table whole.
     """
@@ -107,8 +112,7 @@ def changed_streams(lake: Lake, since: datetime) -> list[str]:
             return []
         rows = con.execute(
             f"SELECT DISTINCT department, stream FROM {meta.table('loads')} WHERE status = 'success' "
-            "AND finished_at > ? AND (coalesce(rows_inserted, 0) + coalesce(rows_updated, 0) "
-            "+ coalesce(rows_deleted, 0) > 0 OR mode IS NULL OR mode = 'replace')", [since]).fetchall()
+            f"AND finished_at > ?{' AND ' + _CHANGED if changed else ''}", [since]).fetchall()
     return sorted(f"raw_{department}.{stream}" for department, stream in rows)
 
 

@@ -208,6 +208,20 @@ def nothing_to_publish(runtime: Runtime, held_back: Collection[str] = ()) -> boo
     return len(unchanged_publications(runtime.lake, contracts)) == len(contracts)
 
 
+def up_to_date(runtime: Runtime) -> str | None:
+    """Why a build now would do nothing the last complete build did not: no load has committed since that build
+    started (it read every one), the dbt project is the one it built, and every dataset's rows and contract are
+    those of the version served. None when there is something to build, gate or register."""
+    last = changes.read_build(runtime.settings)
+    if last is None or changes.changed_streams(runtime.lake, last.started_at, changed=False):
+        return None
+    plan = changes.plan_build(runtime.settings, runtime.lake, changes.project_digest(prepare_for(runtime.lake)))
+    if not plan.nothing or not nothing_to_publish(runtime):
+        return None
+    return (f"the build that started {last.started_at:%Y-%m-%d %H:%M:%S} UTC read every load since, and every "
+            "shared dataset keeps the version it published")
+
+
 def finish_build(runtime: Runtime) -> None:
     """Every dataset of the pending build went through its gate: later builds compare with this one."""
     changes.promote_pending(runtime.settings)

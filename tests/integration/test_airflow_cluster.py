@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,25 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
         lake = Lake(load_settings(environ=cluster.env))
         assert not lake.settings.lake_is_embedded
         assert raw_counts(lake, counts) == counts  # every source row, once
+
+        # A department's asset event with no load behind it (as when a load that committed while the last run
+        # waited for ingest starts one more run): the build has nothing new, so that run skips every task after
+        # wait_for_ingest, the catalog's too.
+        builds = len(runs["county_build"])
+        asset = cluster.rows("SELECT id FROM asset WHERE uri = 'countyhub://lake/raw_cgj'")[0].id
+        cluster.api("POST", "/assets/events", asset_id=asset)
+        deadline = time.monotonic() + 120
+        while len(cluster.rows("SELECT id FROM dag_run WHERE dag_id = 'county_build'")) == builds:
+            assert time.monotonic() < deadline, "the asset event started no county_build run"
+            time.sleep(1)
+        runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
+        assert runs["county_build"][-1] == "success", runs
+        last = {t.task_id: t.state for t in cluster.rows(
+            "SELECT task_id, state FROM task_instance WHERE run_id = (SELECT run_id FROM dag_run "
+            "WHERE dag_id = 'county_build' ORDER BY id DESC LIMIT 1) AND dag_id = 'county_build'")}
+        assert last.pop("wait_for_ingest") == "success"
+        assert {"build_models", "register_catalog", "finish_build", "gate_household"} <= set(last), sorted(last)
+        assert set(last.values()) == {"skipped"}, last
 
         # A Celery worker dies (SIGKILL to it, its pool and the task) in the middle of a dbt build that has a day's
         # changes to build: the scheduler notices the task stopped heartbeating, the other worker runs it again.
