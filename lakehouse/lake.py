@@ -37,12 +37,23 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | li
     Each CREATE SCHEMA, even IF NOT EXISTS, is a DuckLake round trip: look once, so a routine
     writer (every incremental load opens one) creates nothing.
     """
-    have = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
-                                      [LAKE]).fetchall()}
-    created = [schema for schema in schemas if schema not in have]
-    for schema in created:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+    created = []
+    for schema in [schema for schema in schemas if schema not in _schemas(con)]:
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+        except duckdb.TransactionException as exc:
+            # Another writer committed the same schema first (two loads of a new department at once, on a
+            # PostgreSQL catalog): DuckLake refuses the second commit, and the schema is there all the same.
+            if "Transaction conflict" not in str(exc) or schema not in _schemas(con):
+                raise
+            continue
+        created.append(schema)
     return created
+
+
+def _schemas(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?",
+                                      [LAKE]).fetchall()}
 
 
 class Lake:

@@ -42,6 +42,38 @@ def test_six_writers_at_once_on_a_postgres_catalog(tmp_path, monkeypatch, pg_lak
     assert counts == [1000] * 6
 
 
+SCHEMAS = """
+import sys, time
+from countyhub.core.settings import load_settings
+from countyhub.lakehouse import Lake
+from countyhub.lakehouse.lake import ensure_schemas
+con = Lake(load_settings()).connect()
+time.sleep(max(0.0, float(sys.argv[1]) - time.time()))  # every process starts creating at once
+ensure_schemas(con, [f"raw_new{i}" for i in range(20)])
+"""
+
+
+def test_writers_creating_the_same_new_schemas_at_once_all_succeed(tmp_path, monkeypatch,
+                                                                  pg_lake_database: str) -> None:
+    """Loads of a new department side by side each make its raw schema: DuckLake refuses all but the first commit
+    of the same schema (seen in the Airflow cluster: one of two loads failed and waited a minute for its retry)."""
+    import time
+
+    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COUNTYHUB_LAKE_METADATA", f"postgres:dbname={pg_lake_database} host=127.0.0.1 user=root")
+    settings = load_settings()
+    with Lake(settings).writer():
+        pass
+    start = str(time.time() + 8)  # after every process has attached the lake
+    writers = [subprocess.Popen([sys.executable, "-c", SCHEMAS, start], stderr=subprocess.PIPE, text=True)
+               for _ in range(6)]
+    errors = [w.communicate(timeout=120)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0] * 6, "\n".join(errors)[-3000:]
+    with Lake(settings).reader() as con:
+        have = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'lake'").fetchall()}
+    assert {f"raw_new{i}" for i in range(20)} <= have
+
+
 def test_the_writer_lock_on_postgres_lets_loads_share_and_a_build_go_alone(tmp_path, monkeypatch,
                                                                           pg_lake_database: str) -> None:
     """Across processes and machines: shared holders run together, an exclusive one (a dbt build) waits for them
