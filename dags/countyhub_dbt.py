@@ -20,6 +20,8 @@ from airflow.sdk import BaseOperator, TaskGroup
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.task.trigger_rule import TriggerRule
 
+from countyhub.flow.pools import DBT_REPORTS_POOL
+
 # The XCom key under which build_models pushes countyhub.flow.build.node_outcomes of its dbt build.
 OUTCOMES_KEY = "dbt_outcomes"
 _FAILED = {"error", "fail", "runtime error"}
@@ -31,8 +33,9 @@ class DbtNodeOutcome(BaseOperator):
     ui_color = "#e8f4f0"
 
     def __init__(self, *, unique_id: str, build_task_id: str, **kwargs: Any) -> None:
-        # A retry would read the same outcome: only a new build changes it. A gate gets a free slot first.
-        super().__init__(retries=0, priority_weight=1, weight_rule="absolute", **kwargs)
+        # A retry would read the same outcome: only a new build changes it. A gate gets a free slot first, and
+        # node tasks take only their pool's few slots, so the gates on the build's critical path keep the rest.
+        super().__init__(retries=0, priority_weight=1, weight_rule="absolute", pool=DBT_REPORTS_POOL, **kwargs)
         self.unique_id, self.build_task_id = unique_id, build_task_id
 
     def execute(self, context: Any) -> str:
