@@ -37,8 +37,8 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | li
     Each CREATE SCHEMA, even IF NOT EXISTS, is a DuckLake round trip: look once, so a routine
     writer (every incremental load opens one) creates nothing.
     """
-    created = []
-    for schema in [schema for schema in schemas if schema not in _schemas(con)]:
+    created, have = [], _schemas(con)
+    for schema in [schema for schema in schemas if schema not in have]:
         try:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
         except duckdb.TransactionException as exc:

@@ -218,8 +218,8 @@ def up_to_date(runtime: Runtime) -> str | None:
     plan = changes.plan_build(runtime.settings, runtime.lake, changes.project_digest(prepare_for(runtime.lake)))
     if not plan.nothing or not nothing_to_publish(runtime):
         return None
-    return (f"the build that started {last.started_at:%Y-%m-%d %H:%M:%S} UTC read every load since, and every "
-            "shared dataset keeps the version it published")
+    return (f"no load since the last complete build started ({last.started_at:%Y-%m-%d %H:%M:%S} UTC), and "
+            "neither the dbt project nor a contract changed: every shared dataset keeps the version served")
 
 
 def finish_build(runtime: Runtime) -> None:
