@@ -1,7 +1,7 @@
-"""Orchestration overhead: `python -m bench airflow [--quick] [--scale demo|county] [--rounds N]` — the county's flow
+"""Orchestration overhead: `python -m bench airflow [--quick] [--scale=demo|county] [--rounds=N]` — the county's flow
 run by a real Airflow (api-server, scheduler, dag-processor, two Celery workers; docker-compose.yml's settings, see
 tests/cluster.py) against the same stages called from the CLI (`countyhub run`), side by side in one run; with
-`--rounds N`, N times in turn, and the median overhead.
+`--rounds=N`, N times in turn, and the median overhead.
 
 Both runs start from the same generated sources, with the lake's catalog and the catalog store in PostgreSQL
 and lake data on local disk, so the difference is orchestration: scheduling, task start-up, one process per task,
