@@ -11,6 +11,7 @@ from countyhub.connectors.base import Rejected
 from countyhub.lakehouse.rejects import SOURCE_FILE, RejectSpill
 
 RANKED = "_countyhub_ranked"  # a temporary table of the load's connection
+KEPT_SUFFIX = "__countyhub_kept"  # beside a lake table in the load's transaction: its rows, one per key
 LOAD_COLUMNS = ("_load_id", "_loaded_at")  # the raw table's own columns: not what the source said
 BATCH_ROWS = 10_000
 
@@ -49,10 +50,17 @@ def collapse(con: duckdb.DuckDBPyConnection, stage: str, keys: list[str], cursor
     conflicts = con.execute(f"SELECT * EXCLUDE ({extra}) FROM {ranked} "
                             f"WHERE _countyhub_n > 1 AND _countyhub_hash <> _countyhub_kept_hash{same_cursor}")
     spilled = _spill(conflicts, spill, lambda row: _rejected(row, keys, cursor))
-    con.execute(f"CREATE OR REPLACE TABLE {stage} AS SELECT * EXCLUDE ({extra}) FROM {ranked} "
-                "WHERE _countyhub_n = 1")
+    kept = f"SELECT * EXCLUDE ({extra}) FROM {ranked} WHERE _countyhub_n = 1"
     if not in_lake:
+        con.execute(f"CREATE OR REPLACE TABLE {stage} AS {kept}")
         con.execute(f"DROP TABLE temp.main.{RANKED}")
+        return spilled
+    # Replacing a DuckLake table by a query that reads it corrupts DuckDB's memory now and then (a crash, or
+    # "basic_string::_M_create", in about one load in ten): the kept rows go through a table of their own.
+    staged = f"{stage}{KEPT_SUFFIX}"
+    con.execute(f"CREATE TABLE {staged} AS {kept}")
+    con.execute(f"CREATE OR REPLACE TABLE {stage} AS FROM {staged}")
+    con.execute(f"DROP TABLE {staged}")
     return spilled
 
 
