@@ -55,8 +55,9 @@ def collapse(con: duckdb.DuckDBPyConnection, stage: str, keys: list[str], cursor
         con.execute(f"CREATE OR REPLACE TABLE {stage} AS {kept}")
         con.execute(f"DROP TABLE temp.main.{RANKED}")
         return spilled
-    # Replacing a DuckLake table by a query that reads it corrupts DuckDB's memory now and then (a crash, or
-    # "basic_string::_M_create", in about one load in ten): the kept rows go through a table of their own.
+    # Replacing a lake table this transaction created by a query reading it corrupted DuckDB's memory now and
+    # then (a segfault, or "basic_string::_M_create", in about one load in ten): the kept rows go through a table
+    # of their own, made and dropped in the same transaction.
     staged = f"{stage}{KEPT_SUFFIX}"
     con.execute(f"CREATE TABLE {staged} AS {kept}")
     con.execute(f"CREATE OR REPLACE TABLE {stage} AS FROM {staged}")
