@@ -3,26 +3,20 @@ crash: replacing the lake table by a query that read it corrupted DuckDB's memor
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from countyhub.core.settings import Settings
 from countyhub.lakehouse import Lake
 from countyhub.lakehouse.duplicates import collapse
-
-
-class _Spill:
-    def __init__(self) -> None:
-        self.rows: list = []
-
-    def add(self, rows: list) -> None:
-        self.rows.extend(rows)
-
+from countyhub.lakehouse.rejects import RejectSpill
 
 ROUNDS = 100  # before the fix, 2 runs in 4 failed within 60
 
 
-def test_settling_repeated_keys_in_a_lake_transaction_again_and_again(settings: Settings) -> None:
+def test_settling_repeated_keys_in_a_lake_transaction_again_and_again(settings: Settings, tmp_path: Path) -> None:
     lake = Lake(settings)
     for _ in range(ROUNDS):
-        spill = _Spill()
+        spill = RejectSpill(tmp_path)
         with lake.writer() as con:
             con.execute("BEGIN")
             con.execute("CREATE SCHEMA IF NOT EXISTS lake.raw_mzj")
@@ -32,7 +26,7 @@ def test_settling_repeated_keys_in_a_lake_transaction_again_and_again(settings: 
             assert collapse(con, "lake.raw_mzj.roll", ["person_code"], None, spill, in_lake=True) == 1
             con.execute("COMMIT")
         # P001: two people on one key, one kept and one quarantined; P003's exact copy is one row.
-        assert len(spill.rows) == 1
+        assert spill.rows == 1
     with lake.reader() as con:
         rows = con.execute("SELECT person_code, count(*) FROM lake.raw_mzj.roll GROUP BY 1 ORDER BY 1").fetchall()
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' "
