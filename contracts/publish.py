@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -167,6 +168,7 @@ def _new_version(con: duckdb.DuckDBPyConnection, dataset: str, build: Callable[[
 
 
 CONFLICT_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 def _retried_on_conflict(step: Callable[[], T]) -> T:
@@ -178,6 +180,8 @@ def _retried_on_conflict(step: Callable[[], T]) -> T:
         except duckdb.TransactionException as exc:
             if "Transaction conflict" not in str(exc) or attempt == CONFLICT_ATTEMPTS:
                 raise
+            log.warning("publish met another writer's commit (attempt %d of %d), trying again: %s", attempt,
+                        CONFLICT_ATTEMPTS, str(exc).splitlines()[0][:200])
             time.sleep(random.uniform(0.1, 0.5) * attempt)
     raise AssertionError("unreachable")
 

@@ -27,7 +27,7 @@ def _columns(spec: str, since: int = 1) -> tuple[Column, ...]:
 # Every meta table, its columns in table order, and the schema version that added each column. Version 1 is
 # the shape each table was first created with; 2 the columns added later with ALTER TABLE (older lakes have
 # them appended, so this order is also theirs); 3 schema_version itself; 4 skipped lines (titles, footers); 5 what a
-# publication's rows hash to and how many it added and removed. Add a column: append it here with
+# publication's rows hash to and how many it added and removed; 6 publication_snapshots. Add a column: append it here with
 # the next version; the next writer to open an older lake adds it, in one commit with everything else missing.
 TABLES: dict[str, tuple[Column, ...]] = {
     "schema_version": _columns("version INTEGER, applied_at TIMESTAMPTZ", since=3),
@@ -48,6 +48,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
                              "contract_version VARCHAR, published_at TIMESTAMPTZ")
     + _columns("quarantined BIGINT, warnings INTEGER, restored_version INTEGER, contract_yaml VARCHAR", since=2)
     + _columns("content_hash VARCHAR, rows_added BIGINT, rows_removed BIGINT", since=5),
+    # A version's snapshot id as its commit got it, where another writer's commit took the one expected. Appended:
+    # an UPDATE of publications deletes from it, and DuckLake then refuses every publish committing beside it.
+    "publication_snapshots": _columns("dataset VARCHAR, version INTEGER, snapshot_id BIGINT", since=6),
     "gate_runs": _columns("run_id VARCHAR, dataset VARCHAR, department VARCHAR, contract_version VARCHAR, "
                           "status VARCHAR, success BOOLEAN, reason VARCHAR, row_count BIGINT, rules INTEGER, "
                           "rules_passed INTEGER, warnings INTEGER, quarantined BIGINT, published_version INTEGER, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,12 +32,23 @@ class Publication:
 
 def publications(con: duckdb.DuckDBPyConnection, dataset: str) -> list[Publication]:
     """Every version of dataset, newest first ([] if never published)."""
-    return read_rows(con, Publication, "publications", "dataset = ?", [dataset], order="version DESC")
+    return _corrected(con, read_rows(con, Publication, "publications", "dataset = ?", [dataset], order="version DESC"))
 
 
 def all_publications(con: duckdb.DuckDBPyConnection) -> list[Publication]:
     """Every version of every dataset, oldest first."""
-    return read_rows(con, Publication, "publications", order="dataset, version")
+    return _corrected(con, read_rows(con, Publication, "publications", order="dataset, version"))
+
+
+def _corrected(con: duckdb.DuckDBPyConnection, found: list[Publication]) -> list[Publication]:
+    """Each version with the snapshot id its commit got, where set_snapshot recorded one other than expected."""
+    if not found or not present_columns(con, "publication_snapshots"):
+        return found
+    fixes = {(d, v): s for d, v, s in con.execute(
+        f"SELECT dataset, version, max(snapshot_id) FROM {table('publication_snapshots')} GROUP BY dataset, version"
+    ).fetchall()}
+    return [replace(p, snapshot_id=fixes[p.dataset, p.version]) if (p.dataset, p.version) in fixes else p
+            for p in found]
 
 
 def latest_rows(con: duckdb.DuckDBPyConnection, dataset: str) -> int | None:
@@ -57,7 +68,8 @@ def latest_publications(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[Publi
     """{dataset: (the version shared serves now, the contract text it was published under)}: two reads for all."""
     newest = f"(dataset, version) IN (SELECT dataset, max(version) FROM {table('publications')} GROUP BY dataset)"
     texts = {r.dataset: r.contract_yaml for r in read_rows(con, _DatasetText, "publications", newest)}
-    return {p.dataset: (p, texts.get(p.dataset)) for p in read_rows(con, Publication, "publications", newest)}
+    return {p.dataset: (p, texts.get(p.dataset))
+            for p in _corrected(con, read_rows(con, Publication, "publications", newest))}
 
 
 @dataclass(frozen=True)
@@ -85,9 +97,13 @@ def write_publication(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) ->
 
 
 def set_snapshot(con: duckdb.DuckDBPyConnection, dataset: str, version: int, snapshot_id: int) -> None:
-    """Correct a version's snapshot id after COMMIT (another writer took the expected number first)."""
-    con.execute(f"UPDATE {table('publications')} SET snapshot_id = ? WHERE dataset = ? AND version = ?",
-                [snapshot_id, dataset, version])
+    """Correct a version's snapshot id after COMMIT (another writer took the expected number first).
+
+    Appended to meta.publication_snapshots, which every reader here applies. An UPDATE of publications would delete
+    from it, and DuckLake refuses the commit of every publish that inserted into it meanwhile: with eight gates
+    publishing at once on a PostgreSQL catalog, each correction forced the others to build their tables again."""
+    con.execute(f"INSERT INTO {table('publication_snapshots')} (dataset, version, snapshot_id) VALUES (?, ?, ?)",
+                [dataset, version, snapshot_id])
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,12 @@ def read_lake(home: Path, metadata: str | None = None, layout: Layout = TWO_SQLI
         for d, v in con.execute("SELECT dataset, version FROM l.meta.publications ORDER BY dataset, version"
                                 ).fetchall() if "meta.publications" in tables else []:
             versions.setdefault(d, []).append(v)
+        # A version's snapshot id, corrected where another commit took the one expected (meta_gates.set_snapshot).
+        snapshot = ("coalesce((SELECT max(c.snapshot_id) FROM l.meta.publication_snapshots c WHERE c.dataset = "
+                    "p.dataset AND c.version = p.version), p.snapshot_id)"
+                    if "meta.publication_snapshots" in tables else "p.snapshot_id")
         published = {d: (v, s, r) for d, v, s, r in con.execute(
-            "SELECT dataset, version, snapshot_id, rows FROM l.meta.publications p WHERE version = "
+            f"SELECT dataset, version, {snapshot}, rows FROM l.meta.publications p WHERE version = "
             "(SELECT max(version) FROM l.meta.publications q WHERE q.dataset = p.dataset)").fetchall()
         } if "meta.publications" in tables else {}
         for dataset, (_, _, key) in layout.datasets.items():

@@ -102,16 +102,43 @@ def test_the_writer_lock_on_postgres_lets_loads_share_and_a_build_go_alone(tmp_p
 def test_a_publish_that_meets_another_writers_change_is_tried_again(tmp_path, monkeypatch,
                                                                    pg_lake_database: str) -> None:
     """Gates publish side by side on a PostgreSQL catalog. DuckLake refuses a commit that meets another writer's
-    change to the same meta table (seen in the Airflow cluster: one publish inserting its version while another
-    corrected its own); the publish's transaction is tried again instead of failing its gate."""
+    conflicting change (here: the same shared table created meanwhile); the publish's transaction is tried again
+    instead of failing its gate, and what it built is what is served."""
+    from countyhub.contracts.publish import _new_version
+    from countyhub.lakehouse import meta_gates
+
+    lake = _pg_lake(tmp_path, monkeypatch, pg_lake_database)
+    tries = []
+
+    def build(con) -> int:
+        tries.append(len(tries) + 1)
+        con.execute("CREATE OR REPLACE TABLE lake.shared.mine AS SELECT 42 AS i")
+        if len(tries) == 1:
+            with lake.writer() as other:
+                other.execute("CREATE OR REPLACE TABLE lake.shared.mine AS SELECT 7 AS i")
+        return 1
+
+    with lake.writer() as con:
+        version, snapshot, rows, _ = _new_version(con, "mine", build, {}, "publish {dataset} v{version}",
+                                                  {"gate_run_id": "g1"})
+    assert tries == [1, 2] and (version, rows) == (1, 1)
+    with lake.reader() as con:
+        assert con.execute("SELECT i FROM lake.shared.mine").fetchall() == [(42,)]
+        assert [(p.version, p.snapshot_id) for p in meta_gates.publications(con, "mine")] == [(1, snapshot)]
+
+
+def test_a_publish_beside_another_correcting_its_snapshot_is_not_built_again(tmp_path, monkeypatch,
+                                                                             pg_lake_database: str) -> None:
+    """A publish whose commit got another snapshot id than expected records the right one after its commit. That
+    correction used to UPDATE meta.publications, and DuckLake then refused every publish inserting its version
+    meanwhile: in the Airflow cluster, eight gates at once, each correction made the others build their tables
+    again. It is appended now: the publish beside it commits on its first try, and readers see the correction."""
     from datetime import UTC, datetime
 
     from countyhub.contracts.publish import _new_version
     from countyhub.lakehouse import meta_gates
 
-    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COUNTYHUB_LAKE_METADATA", f"postgres:dbname={pg_lake_database} host=127.0.0.1 user=root")
-    lake = Lake(load_settings())
+    lake = _pg_lake(tmp_path, monkeypatch, pg_lake_database)
     with lake.writer() as con:  # another dataset's version, as its gate published it
         meta_gates.write_publication(con, {"dataset": "other", "version": 1, "snapshot_id": 1, "rows": 1,
                                            "published_at": datetime.now(UTC)})
@@ -120,18 +147,24 @@ def test_a_publish_that_meets_another_writers_change_is_tried_again(tmp_path, mo
     def build(con) -> int:
         tries.append(len(tries) + 1)
         con.execute("CREATE OR REPLACE TABLE lake.shared.mine AS SELECT 42 AS i")
-        if len(tries) == 1:  # meanwhile the other publish corrects its version's snapshot id, and commits
-            with lake.writer() as other:
-                meta_gates.set_snapshot(other, "other", 1, 99)
+        with lake.writer() as other:  # meanwhile the other publish corrects its version's snapshot id, and commits
+            meta_gates.set_snapshot(other, "other", 1, 99)
         return 1
 
     with lake.writer() as con:
-        version, _, rows, _ = _new_version(con, "mine", build, {}, "publish {dataset} v{version}",
-                                           {"gate_run_id": "g1"})
-    assert tries == [1, 2] and (version, rows) == (1, 1)
+        version, snapshot, rows, _ = _new_version(con, "mine", build, {}, "publish {dataset} v{version}",
+                                                  {"gate_run_id": "g1"})
+    assert tries == [1] and (version, rows) == (1, 1)
     with lake.reader() as con:
-        published = con.execute(f"SELECT dataset, version, snapshot_id FROM {meta_gates.table('publications')} "
-                                "ORDER BY dataset").fetchall()
         assert con.execute("SELECT i FROM lake.shared.mine").fetchall() == [(42,)]
-    assert [(d, v) for d, v, _ in published] == [("mine", 1), ("other", 1)]
-    assert published[1][2] == 99
+        latest = {d: p.snapshot_id for d, (p, _) in meta_gates.latest_publications(con).items()}
+        assert [p.snapshot_id for p in meta_gates.publications(con, "other")] == [99]
+        assert [(p.dataset, p.snapshot_id) for p in meta_gates.all_publications(con)] == [("mine", snapshot),
+                                                                                         ("other", 99)]
+    assert latest == {"mine": snapshot, "other": 99}
+
+
+def _pg_lake(tmp_path, monkeypatch, pg_lake_database: str) -> Lake:
+    monkeypatch.setenv("COUNTYHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COUNTYHUB_LAKE_METADATA", f"postgres:dbname={pg_lake_database} host=127.0.0.1 user=root")
+    return Lake(load_settings())
