@@ -12,6 +12,7 @@ Needs the local PostgreSQL and Redis.
 from __future__ import annotations
 
 import csv
+import resource
 import secrets
 import shutil
 import statistics
@@ -41,17 +42,23 @@ def _home(sources: Path, root: Path, name: str) -> Path:
     return home
 
 
-def _cli_run(home: Path) -> float:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _cli_run(home: Path) -> tuple[float, float]:
+    """(seconds, CPU seconds of `countyhub run` and what it started)."""
     token = secrets.token_urlsafe(16)
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, services=False, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as c:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run([str(BIN / "countyhub"), "run"], env=c.env, capture_output=True, text=True,
                               check=False)
-        took = time.perf_counter() - started
+        took, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode not in (0, 2):  # 2: a gate failed or a department did not load: Airflow sees the same
         raise RuntimeError(f"countyhub run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return took
+    return took, cpu
 
 
 def _kind(dag_id: str, task_id: str) -> str:
@@ -76,11 +83,17 @@ def _breakdown(cluster: Cluster) -> list[tuple[str, int, float, float, float]]:
              statistics.median(run for _, run in v)) for kind, v in sorted(kinds.items())]
 
 
-def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, list]:
+def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, list, dict[str, float]]:
     token = secrets.token_urlsafe(16)
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
+        cluster.wait_for_dags([*INGEST_DAGS, "county_build"])  # the first parse is start-up, not the run's
+        before = cluster.cpu_seconds()
         took, runs = cluster.run_all([*INGEST_DAGS, "county_build"])
+        cpu: dict[str, float] = {}
+        for name, seconds in cluster.cpu_seconds().items():  # the workers summed: one service in compose
+            service = name.rstrip("0123456789").removesuffix("-") if name.startswith("airflow-worker") else name
+            cpu[service] = cpu.get(service, 0.0) + seconds - before.get(name, 0.0)
         tasks = cluster.rows("SELECT count(*) AS n FROM task_instance")[0].n
         breakdown = _breakdown(cluster)
         first = cluster.rows("SELECT min(queued_dttm) AS at FROM task_instance")[0].at
@@ -99,7 +112,7 @@ def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, li
         for logs, kept in ((home / "logs", "logs"), (home / "airflow" / "logs", "task-logs")):
             if logs.is_dir():
                 shutil.copytree(logs, KEPT / kept, dirs_exist_ok=True)
-    return took, runs, tasks, breakdown, timeline
+    return took, runs, tasks, breakdown, timeline, cpu
 
 
 def main(flags: list[str]) -> int:
@@ -107,30 +120,37 @@ def main(flags: list[str]) -> int:
     scale = next((f.split("=", 1)[1] for f in flags if f.startswith("--scale=")), "demo" if quick else "county")
     # Rounds alternate the two runs: on a small machine one run of either varies by 10-20 %, the median less.
     rounds = int(next((f.split("=", 1)[1] for f in flags if f.startswith("--rounds=")), "1"))
-    measured: list[tuple[float, float, dict[str, list[str]], int]] = []
+    measured: list[tuple[float, float, dict[str, list[str]], int, float, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="countyhub-bench-airflow-") as tmp:
         root = Path(tmp)
         sources = _sources(root, scale, quick)
         for n in range(rounds):
-            cli = _cli_run(_home(sources, root, f"cli-{n}"))
-            airflow, runs, tasks, breakdown, timeline = _airflow_run(_home(sources, root, f"airflow-{n}"))
-            measured.append((cli, airflow, runs, tasks))
+            cli, cli_cpu = _cli_run(_home(sources, root, f"cli-{n}"))
+            airflow, runs, tasks, breakdown, timeline, cpu = _airflow_run(_home(sources, root, f"airflow-{n}"))
+            measured.append((cli, airflow, runs, tasks, cli_cpu, cpu))
             for name in (f"cli-{n}", f"airflow-{n}"):  # a county's lake is large: keep one round's on disk
                 shutil.rmtree(root / name, ignore_errors=True)
-    overhead = statistics.median(airflow / cli - 1 for cli, airflow, _, _ in measured)
-    failed = {d: s for _, _, runs, _ in measured for d, s in runs.items() if set(s) != {"success"}}
+    overhead = statistics.median(m[1] / m[0] - 1 for m in measured)
+    failed = {d: s for m in measured for d, s in m[2].items() if set(s) != {"success"}}
     print(f"\nOrchestration overhead, scale {scale}{' (600 persons)' if quick else ''}: the same flow from the CLI "
           f"and through Airflow ({WORKERS} Celery workers, concurrency {compose_command('airflow-worker', {})[-1]} each)"
           f"{f', {rounds} rounds, each the CLI then Airflow' if rounds > 1 else ''}")
-    print("| round | CLI s | Airflow s | DAG runs | task instances | overhead vs CLI | target |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for n, (cli, airflow, runs, tasks) in enumerate(measured, 1):
+    print("| round | CLI s | Airflow s | DAG runs | task instances | overhead vs CLI | target | CLI CPU s | Airflow CPU s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+    for n, (cli, airflow, runs, tasks, cli_cpu, cpu) in enumerate(measured, 1):
         builds = len(runs.get("county_build", []))
         print(f"| {n} | {cli:.1f} | {airflow:.1f} | {sum(map(len, runs.values()))} (builds: {builds}) | {tasks} "
-              f"| {airflow / cli - 1:+.0%} | < {TARGET:.0%} |")
+              f"| {airflow / cli - 1:+.0%} | < {TARGET:.0%} | {cli_cpu:.0f} | {sum(cpu.values()):.0f} |")
     if rounds > 1:
-        print(f"| median | {statistics.median(c for c, _, _, _ in measured):.1f} "
-              f"| {statistics.median(a for _, a, _, _ in measured):.1f} | | | {overhead:+.0%} | < {TARGET:.0%} |")
+        print(f"| median | {statistics.median(m[0] for m in measured):.1f} "
+              f"| {statistics.median(m[1] for m in measured):.1f} | | | {overhead:+.0%} | < {TARGET:.0%} | | |")
+    print("\nCPU seconds (user + system) of each Airflow service while the flow ran, its tasks included; the CLI's "
+          "are `countyhub run` and what it started (PostgreSQL's own, for both, is in neither)")
+    services = sorted({s for m in measured for s in m[5]})
+    print("| round | CLI | " + " | ".join(services) + " |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in services) + " |")
+    for n, m in enumerate(measured, 1):
+        print(f"| {n} | {m[4]:.0f} | " + " | ".join(f"{m[5].get(s, 0.0):.0f}" for s in services) + " |")
     print(f"\nWhere Airflow's time went{f' in round {rounds}' if rounds > 1 else ''} (tries of each kind of task; "
           "wait: queued until running)")
     print("| task | tries | seconds running, all tries | median wait s | median run s |")

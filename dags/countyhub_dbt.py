@@ -13,52 +13,55 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator, TaskGroup
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.task.trigger_rule import TriggerRule
+from airflow.triggers.base import StartTriggerArgs
 
-from countyhub.flow.pools import DBT_REPORTS_POOL
+from countyhub.cli.dbt_reports import OUTCOMES_KEY, DbtOutcomeTrigger, verdict
 
-# The XCom key under which build_models pushes countyhub.flow.build.node_outcomes of its dbt build.
-OUTCOMES_KEY = "dbt_outcomes"
-_FAILED = {"error", "fail", "runtime error"}
+__all__ = ["OUTCOMES_KEY", "DbtNodeOutcome", "dbt_node_task", "dbt_node_tasks", "file_key", "readable_manifest",
+           "write_whole"]
 
 
 class DbtNodeOutcome(BaseOperator):
-    """One dbt node and the tests on it (or a test of several models) as the build task's `dbt build` left it."""
+    """One dbt node and the tests on it (or a test of several models) as the build task's `dbt build` left it.
+
+    Started from the triggerer: the scheduler hands it straight to the triggerer, which ends it with the verdict
+    (countyhub.cli.dbt_reports); no worker runs it. `execute` gives the same verdict where no triggerer runs
+    (dag.test())."""
 
     ui_color = "#e8f4f0"
 
     def __init__(self, *, unique_id: str, build_task_id: str, **kwargs: Any) -> None:
-        # A retry would read the same outcome: only a new build changes it. A gate gets a free slot first, and
-        # node tasks take only their pool's few slots, so the gates on the build's critical path keep the rest.
-        super().__init__(retries=0, priority_weight=1, weight_rule="absolute", pool=DBT_REPORTS_POOL, **kwargs)
+        # A retry would read the same outcome: only a new build changes it. No pool or priority: the scheduler
+        # hands the task to the triggerer, never to a worker slot.
+        super().__init__(retries=0, **kwargs)
         self.unique_id, self.build_task_id = unique_id, build_task_id
+        self.start_from_trigger = True
+        trigger_cls, trigger_kwargs = DbtOutcomeTrigger(unique_id, build_task_id).serialize()
+        # The trigger answers at once; one that hangs (its XCom never answered) fails the task rather than the run
+        # waiting for ever.
+        self.start_trigger_args = StartTriggerArgs(trigger_cls=trigger_cls, trigger_kwargs=trigger_kwargs,
+                                                   next_method="execute_complete", timeout=timedelta(minutes=5))
 
     def execute(self, context: Any) -> str:
         outcomes = context["ti"].xcom_pull(task_ids=self.build_task_id, key=OUTCOMES_KEY)
-        what = self.unique_id
-        if outcomes is None:
-            raise AirflowFailException(f"{self.build_task_id} reported no dbt results (it failed before dbt ran, "
-                                       f"see its log): the state of {what} is unknown")
-        tests = outcomes.get(f"{self.unique_id}:tests")
-        if tests is not None and tests["status"] in _FAILED:
-            raise AirflowFailException(f"tests on {what}: {tests['status']}: {tests['message']}")
-        shown = outcomes.get(self.unique_id)
-        if shown is None:
-            self.log.info("%s: not rebuilt by this build (its inputs did not change, or a department it reads has "
-                          "not loaded yet)", what)
-            return "not rebuilt"
-        status, message = shown["status"], shown["message"]
-        if status in _FAILED:
-            raise AirflowFailException(f"{what}: {status}: {message}")
-        if status == "skipped":
-            raise AirflowSkipException(f"{what}: skipped by dbt: {message}")
-        self.log.info("%s: %s %s; tests on it: %s", what, status, message, tests["status"] if tests else "none run")
-        return status
+        found = verdict(outcomes, self.unique_id, self.build_task_id)
+        if found.state == "failed":
+            raise AirflowFailException(found.message)
+        if found.state == "skipped":
+            raise AirflowSkipException(found.message)
+        self.log.info("%s", found.message)
+        return found.state
+
+    def execute_complete(self, context: Any, event: Any = None) -> str:
+        """The trigger ends the task itself; should an event ever come back to a worker, the verdict is read again."""
+        return self.execute(context)
 
 
 def readable_manifest(*candidates: Path) -> Path | None:

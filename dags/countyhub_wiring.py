@@ -38,8 +38,8 @@ LOAD_TIMEOUT = pendulum.duration(hours=2)
 BUILD_TIMEOUT = pendulum.duration(hours=2)
 GATE_TIMEOUT = pendulum.duration(hours=1)
 CATALOG_TIMEOUT = pendulum.duration(minutes=30)
-# A free worker slot goes to a gate (or the catalog after them) before a dbt node's report: the gates publish (and
-# wait on each other, parents first), the reports only show what build_models did and can fill the slots around them.
+# A free worker slot goes to a gate (or the catalog after them) first: the gates publish, and wait on each other,
+# parents first.
 GATE_PRIORITY = 100
 # The build starts on the first department's fresh data, then waits (a sensor, its worker slot freed between looks)
 # while another department's ingest run is queued or running, at most this long: one build takes in the whole day's
@@ -164,8 +164,8 @@ started by loads that the previous run's build already read (they committed whil
 every task after `wait_for_ingest`, the catalog's too.
 
 Group `dbt` shows each dbt model, seed and snapshot as a task (with the tests on it, as `dbt build` runs them),
-laid out by astronomer-cosmos from the manifest of the last dbt build. They do not run dbt: each reports what
-`build_models`' single build did to its node. A failed test fails its model's task, so the tasks of the
+laid out by astronomer-cosmos from the manifest of the last dbt build. They do not run dbt, nor take a worker:
+each starts from the triggerer, which reports what `build_models`' single build did to its node. A failed test fails its model's task, so the tasks of the
 model's children do not run; a node the build did not select succeeds as "not rebuilt".
 
 Before the first build there is no manifest (a new deployment): the DAG then has `build_models` alone, and the

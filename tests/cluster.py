@@ -1,6 +1,6 @@
 """A real Airflow deployment on this machine, with docker-compose.yml's own settings and local addresses.
 
-Metadata in PostgreSQL, CeleryExecutor on Redis, api-server, scheduler, dag-processor and two Celery workers as
+Metadata in PostgreSQL, CeleryExecutor on Redis, api-server, scheduler, dag-processor, triggerer and two Celery workers as
 separate processes; the lake's DuckLake catalog and the catalog store in PostgreSQL; lake data in an object store.
 The environment comes from the `x-countyhub` block of docker-compose.yml, with its `${VAR}` and `${VAR:-default}`
 filled the way Compose fills them: the compose file is the one place those settings are written down.
@@ -76,7 +76,7 @@ def raw_counts(lake: Lake, streams: Iterable[str]) -> dict[str, int]:
 
 
 # The services the cluster starts, as named in docker-compose.yml (each worker replica separately).
-SERVICES = ("airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-worker")
+SERVICES = ("airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker")
 
 
 @dataclass
@@ -224,6 +224,18 @@ class Cluster:
                 continue
             raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-4000:]}")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) so far of each process started, with every process of its session: a worker's
+        pool and the tasks it ran count (a finished task's time is in its reaped parent's children times)."""
+        by_session: dict[int, float] = {}
+        for p in psutil.process_iter():
+            try:
+                session, t = os.getsid(p.pid), p.cpu_times()
+            except (psutil.Error, OSError):  # ended while being read
+                continue
+            by_session[session] = by_session.get(session, 0.0) + t.user + t.system + t.children_user + t.children_system
+        return {name: by_session.get(proc.pid, 0.0) for name, proc in self.processes.items()}
+
     # -- reading and steering Airflow -------------------------------------------------------------------------
     def metadata(self) -> sa.Engine:
         return sa.create_engine(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], pool_pre_ping=True)
@@ -305,7 +317,10 @@ class Cluster:
                         # Every process under the worker: Airflow starts each task in a session of its own, which
                         # a kill of the worker's process group would leave running.
                         for child in psutil.Process(proc.pid).children(recursive=True):
-                            child.kill()
+                            try:
+                                child.kill()
+                            except psutil.NoSuchProcess:  # a short-lived one (a task's helper) ended meanwhile
+                                pass
                         os.killpg(proc.pid, signal.SIGKILL)
                         proc.wait()
                         del self.processes[name]

@@ -1,4 +1,4 @@
-"""The Airflow pools the flow's tasks run in: one per department source, one for lake writes, one for dbt reports."""
+"""The Airflow pools the flow's tasks run in: one per department source, one for lake writes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from typing import Any
 from countyhub.core.departments import Department
 
 LAKE_WRITES_POOL = "countyhub_lake_writes"
-# county_build's dbt node tasks only report what its one dbt build did; without a cap, the first gates to finish
-# freed their slots to node tasks while the gates after them queued (5-6 s each on the 2-core test machine).
-DBT_REPORTS_POOL = "countyhub_dbt_reports"
-DBT_REPORTS_SLOTS = 2
 
 
 def source_pool(department: str, source: str) -> str:
@@ -27,6 +23,4 @@ def pools(departments: Iterable[Department], lake_embedded: bool) -> dict[str, d
     # The embedded lake (SQLite metadata) takes one writer at a time; DuckLake on PostgreSQL takes several.
     out[LAKE_WRITES_POOL] = {"slots": 1 if lake_embedded else 8, "include_deferred": False,
                              "description": "dbt builds, gates and publishes writing the lake"}
-    out[DBT_REPORTS_POOL] = {"slots": DBT_REPORTS_SLOTS, "include_deferred": False,
-                             "description": "county_build's dbt node tasks (each reports the one build's outcome)"}
     return out
