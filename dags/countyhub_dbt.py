@@ -57,7 +57,7 @@ class DbtNodeOutcome(BaseOperator):
         if found.state == "skipped":
             raise AirflowSkipException(found.message)
         self.log.info("%s", found.message)
-        return found.state
+        return found.shown
 
     def execute_complete(self, context: Any, event: Any = None) -> str:
         """The trigger ends the task itself; should an event ever come back to a worker, the verdict is read again."""

@@ -25,6 +25,7 @@ _FAILED = {"error", "fail", "runtime error"}
 class Verdict:
     state: str  # "success", "failed" or "skipped": the task's end
     message: str  # for the task's log, or its error
+    shown: str = ""  # a success's word for the node: dbt's status, or "not rebuilt"
 
 
 def verdict(outcomes: Mapping[str, Any] | None, unique_id: str, build_task_id: str) -> Verdict:
@@ -38,13 +39,14 @@ def verdict(outcomes: Mapping[str, Any] | None, unique_id: str, build_task_id: s
     shown = outcomes.get(unique_id)
     if shown is None:
         return Verdict("success", f"{unique_id}: not rebuilt by this build (its inputs did not change, or a "
-                                  "department it reads has not loaded yet)")
+                                  "department it reads has not loaded yet)", "not rebuilt")
     status, message = shown["status"], shown["message"]
     if status in _FAILED:
         return Verdict("failed", f"{unique_id}: {status}: {message}")
     if status == "skipped":
         return Verdict("skipped", f"{unique_id}: skipped by dbt: {message}")
-    return Verdict("success", f"{unique_id}: {status} {message}; tests on it: {tests['status'] if tests else 'none run'}")
+    return Verdict("success", f"{unique_id}: {status} {message}; tests on it: {tests['status'] if tests else 'none run'}",
+                   status)
 
 
 class DbtOutcomeTrigger(BaseTrigger):

@@ -33,6 +33,11 @@ def test_verdict_of_each_kind_of_outcome(unique_id: str, state: str, words: str)
     assert (found.state, words in found.message) == (state, True), found
 
 
+def test_a_success_names_dbt_status_or_not_rebuilt() -> None:
+    assert verdict(BUILD, "seed.countyhub.townships", "build_models").shown == "success"
+    assert verdict(BUILD, "model.countyhub.household", "build_models").shown == "not rebuilt"
+
+
 def test_no_outcomes_pushed_fails_the_node_naming_the_build_task() -> None:
     found = verdict(None, GRIDS, "build_models")
     assert found.state == "failed" and "build_models reported no dbt results" in found.message
