@@ -90,10 +90,7 @@ def _airflow_run(home: Path) -> tuple[float, dict[str, list[str]], int, list, li
         cluster.wait_for_dags([*INGEST_DAGS, "county_build"])  # the first parse is start-up, not the run's
         before = cluster.cpu_seconds()
         took, runs = cluster.run_all([*INGEST_DAGS, "county_build"])
-        cpu: dict[str, float] = {}
-        for name, seconds in cluster.cpu_seconds().items():  # the workers summed: one service in compose
-            service = name.rstrip("0123456789").removesuffix("-") if name.startswith("airflow-worker") else name
-            cpu[service] = cpu.get(service, 0.0) + seconds - before.get(name, 0.0)
+        cpu = {service: seconds - before.get(service, 0.0) for service, seconds in cluster.cpu_seconds().items()}
         tasks = cluster.rows("SELECT count(*) AS n FROM task_instance")[0].n
         breakdown = _breakdown(cluster)
         first = cluster.rows("SELECT min(queued_dttm) AS at FROM task_instance")[0].at

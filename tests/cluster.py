@@ -225,8 +225,9 @@ class Cluster:
             raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-4000:]}")
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time (user + system) so far of each process started, with every process of its session: a worker's
-        pool and the tasks it ran count (a finished task's time is in its reaped parent's children times)."""
+        """CPU time (user + system) so far of each compose service (both workers summed), with every process of
+        each started process's session: a worker's pool and the tasks it ran count (a finished task's time is in
+        its reaped parent's children times)."""
         by_session: dict[int, float] = {}
         for p in psutil.process_iter():
             try:
@@ -234,7 +235,11 @@ class Cluster:
             except (psutil.Error, OSError):  # ended while being read
                 continue
             by_session[session] = by_session.get(session, 0.0) + t.user + t.system + t.children_user + t.children_system
-        return {name: by_session.get(proc.pid, 0.0) for name, proc in self.processes.items()}
+        used: dict[str, float] = {}
+        for name, proc in self.processes.items():
+            service = self.commands[name][0]
+            used[service] = used.get(service, 0.0) + by_session.get(proc.pid, 0.0)
+        return used
 
     # -- reading and steering Airflow -------------------------------------------------------------------------
     def metadata(self) -> sa.Engine:
