@@ -69,6 +69,21 @@ def compose_command(service: str, values: Mapping[str, str], compose: Path = COM
 INGEST_DAGS = [f"ingest_{d.code}" for d in load_departments(PROJECT_DIR / "departments") if d.sources]
 
 
+_SCHEDULE = re.compile(r"^schedule:.*$", re.MULTILINE)
+
+
+def departments_run_once(dest: Path) -> Path:
+    """The project's department files in `dest`, each ingest DAG scheduled "@once": it runs when unpaused and then
+    only when triggered. On their own schedules a test or bench crossing the hour (cgj is @hourly) or midnight
+    would get extra ingest runs, and builds after them, that it did not start."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in sorted((PROJECT_DIR / "departments").glob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        once, found = _SCHEDULE.subn('schedule: "@once"', text)
+        (dest / path.name).write_text(once if found else f'{text.rstrip()}\nschedule: "@once"\n', encoding="utf-8")
+    return dest
+
+
 def raw_counts(lake: Lake, streams: Iterable[str]) -> dict[str, int]:
     """Rows in raw_<department>.<stream> for each `department.stream`."""
     with lake.reader() as con:
@@ -124,8 +139,9 @@ class Cluster:
     def __enter__(self) -> Self:
         self.api_port = free_port()
         self.filled = self.values()
-        self.env = {**os.environ, **compose_environment(self.filled), **self.extra_env,
-                    "AIRFLOW_HOME": str(self.home / "airflow"), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+        once = departments_run_once(self.home / "cluster-departments")
+        self.env = {**os.environ, **compose_environment(self.filled), "COUNTYHUB_DEPARTMENTS_DIR": str(once),
+                    **self.extra_env, "AIRFLOW_HOME": str(self.home / "airflow"), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
         if self.store is None:  # no object store given: lake data stays on this machine's disk
             self.env["COUNTYHUB_LAKE_DATA"] = str(self.home / "lake" / "data") + "/"
         self.home.mkdir(parents=True, exist_ok=True)
