@@ -17,6 +17,7 @@ import secrets
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -116,7 +117,11 @@ def main(flags: list[str]) -> int:
     quick = "--quick" in flags
     scale = next((f.split("=", 1)[1] for f in flags if f.startswith("--scale=")), "demo" if quick else "county")
     # Rounds alternate the two runs: on a small machine one run of either varies by 10-20 %, the median less.
-    rounds = int(next((f.split("=", 1)[1] for f in flags if f.startswith("--rounds=")), "1"))
+    given = next((f.split("=", 1)[1] for f in flags if f.startswith("--rounds=")), "1")
+    if not given.isdigit() or int(given) < 1:
+        print(f"bench airflow: --rounds takes a whole number of rounds, 1 or more (got {given!r})", file=sys.stderr)
+        sys.exit(2)  # a usage error, not a violation the benchmark found
+    rounds = int(given)
     measured: list[tuple[float, float, dict[str, list[str]], int, float, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="countyhub-bench-airflow-") as tmp:
         root = Path(tmp)
