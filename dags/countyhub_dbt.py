@@ -24,8 +24,8 @@ from airflow.triggers.base import StartTriggerArgs
 
 from countyhub.cli.dbt_reports import OUTCOMES_KEY, DbtOutcomeTrigger, verdict
 
-__all__ = ["OUTCOMES_KEY", "DbtNodeOutcome", "dbt_node_task", "dbt_node_tasks", "file_key", "readable_manifest",
-           "write_whole"]
+__all__ = ["OUTCOMES_KEY", "DbtNodeOutcome", "dbt_node_task", "dbt_node_task_ids", "dbt_node_tasks", "file_key",
+           "readable_manifest", "write_whole"]
 
 
 class DbtNodeOutcome(BaseOperator):
@@ -103,6 +103,14 @@ def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | 
     with TaskGroup(group_id="dbt"):
         return DbtNodeOutcome(task_id=task_id.removeprefix("dbt."), unique_id=unique_id,
                               build_task_id=build_task.operator.task_id)
+
+
+def dbt_node_task_ids(index: Path) -> list[str]:
+    """Every task of group `dbt` as the last whole layout wrote them to `index` (none if it wrote none)."""
+    try:
+        return sorted(json.loads(index.read_text(encoding="utf-8"))["tasks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def dbt_node_tasks(manifest: Path, build_task: Any, index: Path | None = None) -> TaskGroup:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetAny, get_parsing_context, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk import DAG, Asset, AssetAny, BaseOperator, get_parsing_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped
 from airflow.task.trigger_rule import TriggerRule
 
+from countyhub.cli.ingest_wait import BUSY_STATES, IngestQuietTrigger
 from countyhub.core.departments import DepartmentFileError, load_department
 from countyhub.core.settings import Settings, load_settings
 from countyhub.flow.pools import LAKE_WRITES_POOL, source_pool
@@ -41,11 +43,11 @@ CATALOG_TIMEOUT = pendulum.duration(minutes=30)
 # A free worker slot goes to a gate (or the catalog after them) first: the gates publish, and wait on each other,
 # parents first.
 GATE_PRIORITY = 100
-# The build starts on the first department's fresh data, then waits (a sensor, its worker slot freed between looks)
-# while another department's ingest run is queued or running, at most this long: one build takes in the whole day's
-# loads, where each department's asset would otherwise start another build of its own.
+# The build starts on the first department's fresh data, then waits (in the triggerer, WaitForIngest) while another
+# department's ingest run is queued or running, at most this long: one build takes in the whole day's loads, where
+# each department's asset would otherwise start another build of its own. A look is a few api-server calls.
 INGEST_QUIET_WAIT = pendulum.duration(hours=1)
-INGEST_QUIET_POKE = pendulum.duration(seconds=5)
+INGEST_QUIET_POKE = pendulum.duration(seconds=2)
 
 
 def settings() -> Settings:
@@ -181,6 +183,11 @@ def _manifest(config: Settings) -> Path | None:
     return readable_manifest(dbt / "target" / "manifest.json", dbt / "state" / "manifest.json")
 
 
+def dbt_index(config: Settings) -> Path:
+    """Where the dag-processor's whole layout of group `dbt` keeps each task's node, for a worker's parse."""
+    return config.home / "airflow-dbt-tasks.json"
+
+
 def _dbt_node_tasks(config: Settings, built: Any) -> None:
     """Group `dbt` downstream of build_models, as much of it as this parse needs. A worker parses the DAG file to
     run one task, and Airflow names that task: a gate or build_models needs no dbt node task, a dbt node task only
@@ -188,12 +195,58 @@ def _dbt_node_tasks(config: Settings, built: Any) -> None:
     2-core test machine the whole layout took 1.7 s of each county_build task's start (3.3 s when busy)."""
     from countyhub_dbt import dbt_node_task, dbt_node_tasks
 
-    running, index = get_parsing_context().task_id, config.home / "airflow-dbt-tasks.json"
+    running, index = get_parsing_context().task_id, dbt_index(config)
     if running is not None and (not running.startswith("dbt.") or dbt_node_task(built, running, index) is not None):
         return
     manifest = _manifest(config)
     if manifest is not None:
         dbt_node_tasks(manifest, built, index)
+
+
+class WaitForIngest(BaseOperator):
+    """Succeeds once no department's ingest run is queued or running, or INGEST_QUIET_WAIT after the run began:
+    builds what has loaded (a department still loading then starts the next build when it is done). A run its
+    loads started that has nothing new to build (the loads that started it committed while the previous run
+    waited, and that run's build read them) skips every other task, the catalog's too.
+
+    It looks once; while ingest runs are busy it defers to the triggerer (countyhub.cli.ingest_wait), which does
+    the waiting without a worker slot, and a worker runs execute_complete once that is over."""
+
+    ui_color = "#f4eee8"
+
+    def __init__(self, *, ingest_dags: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ingest_dags = ingest_dags
+
+    def execute(self, context: Any) -> bool:
+        ti = context["ti"]
+        busy = [d for d in self.ingest_dags if ti.get_dr_count(dag_id=d, states=BUSY_STATES)]
+        left = (INGEST_QUIET_WAIT - (pendulum.now("UTC") - context["dag_run"].start_date)).total_seconds()
+        if busy and left > 0:
+            self.log.info("waiting for the ingest runs of %s, in the triggerer", ", ".join(busy))
+            # The trigger fires by itself when the wait is over; the time-out is a backstop only. A plain
+            # timedelta: the task runner cannot send its supervisor a pendulum Duration.
+            self.defer(trigger=IngestQuietTrigger(self.ingest_dags, left, INGEST_QUIET_POKE.total_seconds()),
+                       method_name="execute_complete", timeout=timedelta(seconds=left + 600))
+        return self.execute_complete(context, {"busy": busy})
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> bool:
+        busy = (event or {}).get("busy", [])
+        if busy:
+            self.log.warning("still loading after %s, built without them: %s", INGEST_QUIET_WAIT, ", ".join(busy))
+        elif context["triggering_asset_events"]:  # a run triggered by hand always builds
+            from countyhub.flow.run import up_to_date
+
+            why = up_to_date(task_runtime())
+            if why:
+                from countyhub_dbt import dbt_node_task_ids
+
+                self.log.info("nothing new to build, gate or register: %s", why)
+                # The dbt node tasks too, which a worker's parse leaves out (_dbt_node_tasks): left to the
+                # scheduler, they are skipped one level of the lineage per scheduler loop, a second each.
+                later = {t.task_id for t in self.get_flat_relatives(upstream=False)}
+                raise DownstreamTasksSkipped(tasks=sorted(later | set(dbt_node_task_ids(dbt_index(settings())))))
+        return True
 
 
 def build_dag() -> DAG:
@@ -218,34 +271,6 @@ def build_dag() -> DAG:
         default_args={**DEFAULTS, "owner": "dsj"},
         tags=["countyhub", "build"],
     ) as dag:
-        # Retried like any task (the api-server may be away a moment); its own time-out is a backstop only: the
-        # poke says True once INGEST_QUIET_WAIT is over.
-        @task.sensor(poke_interval=INGEST_QUIET_POKE.total_seconds(), mode="reschedule",
-                     timeout=(INGEST_QUIET_WAIT + pendulum.duration(minutes=10)).total_seconds())
-        def wait_for_ingest() -> bool:
-            """True once no department's ingest run is queued or running, or the wait is over: builds what has
-            loaded (a department still loading then starts the next build when it is done). A run its loads
-            started that has nothing new to build (the loads that started it committed while the previous run
-            waited, and that run's build read them) skips every other task, the catalog's too."""
-            from airflow.sdk import SkipMixin, get_current_context
-
-            context = get_current_context()
-            ti, log, started = context["ti"], context["task"].log, context["dag_run"].start_date
-            busy = [d for d in ingest_dags if ti.get_dr_count(dag_id=d, states=["queued", "running"])]
-            if busy and pendulum.now("UTC") - started < INGEST_QUIET_WAIT:
-                log.info("waiting for the ingest runs of %s", ", ".join(busy))
-                return False
-            if busy:
-                log.warning("still loading after %s, built without them: %s", INGEST_QUIET_WAIT, ", ".join(busy))
-            elif context["triggering_asset_events"]:  # a run triggered by hand always builds
-                from countyhub.flow.run import up_to_date
-
-                why = up_to_date(task_runtime())
-                if why:
-                    log.info("nothing new to build, gate or register: %s", why)
-                    SkipMixin().skip(ti, context["task"].get_flat_relatives(upstream=False))
-            return True
-
         @task(pool=LAKE_WRITES_POOL, execution_timeout=BUILD_TIMEOUT, on_failure_callback=record_failure_of(shared),
               inlets=assets, outlets=[lake_asset("audit", dataset) for dataset, _ in contracts])
         def build_models() -> dict[str, Any]:
@@ -277,7 +302,7 @@ def build_dag() -> DAG:
             return {"built": [n.name for n in result.nodes] if result else [], "held_back": held_back}
 
         built = build_models()
-        wait_for_ingest() >> built
+        WaitForIngest(task_id="wait_for_ingest", ingest_dags=ingest_dags) >> built
         _dbt_node_tasks(config, built)
         gates: dict[str, Any] = {}
         for name, references in contracts:

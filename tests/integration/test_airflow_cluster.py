@@ -65,6 +65,10 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
         runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
         assert not failed, (failed, {d: cluster.task_states(d) for d in failed})
+        # wait_for_ingest waited for the loads in the triggerer and went on at its first try (a deferral the
+        # worker could not send leaves the task to be failed and retried a minute later).
+        waits = cluster.rows("SELECT try_number, state FROM task_instance WHERE task_id = 'wait_for_ingest'")
+        assert waits and {(w.try_number, w.state) for w in waits} == {(1, "success")}, waits
         lake = Lake(load_settings(environ=cluster.env))
         assert not lake.settings.lake_is_embedded
         assert raw_counts(lake, counts) == counts  # every source row, once
