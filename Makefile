@@ -19,7 +19,7 @@ demo: $(BIN)/.installed
 	$(BIN)/countyhub demo
 
 ## The whole test suite (needs PostgreSQL, MariaDB and Redis on 127.0.0.1; installs Chromium if missing): every tier
-## but the fast one in order, then the fast tier on two processes (1,177 tests, 2-6 min on two cores).
+## but the fast one in order, then the fast tier on two processes (1,183 tests, 2-6 min on two cores).
 test: $(BIN)/.installed
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check .
