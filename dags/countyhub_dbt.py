@@ -89,14 +89,24 @@ def write_whole(path: Path, value: Any) -> None:
     partial.replace(path)
 
 
+def _read_index(index: Path) -> dict[str, Any]:
+    """What the last whole layout wrote to `index` ({"key": the manifest's file_key, "tasks": {task_id:
+    unique_id}}), or {} when there is none to read."""
+    try:
+        stored = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
 def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | None:
     """Only the task `task_id` of group `dbt`, from the index that the last whole layout wrote; None when the
     index does not know it or its manifest has changed since (then lay out the whole group)."""
+    stored = _read_index(index)
     try:
-        stored = json.loads(index.read_text(encoding="utf-8"))
         manifest = Path(stored["key"][0])
         unique_id = stored["tasks"][task_id] if stored["key"] == file_key(manifest) else None
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (OSError, KeyError, IndexError, TypeError):
         return None
     if unique_id is None:
         return None
@@ -107,10 +117,8 @@ def dbt_node_task(build_task: Any, task_id: str, index: Path) -> BaseOperator | 
 
 def dbt_node_task_ids(index: Path) -> list[str]:
     """Every task of group `dbt` as the last whole layout wrote them to `index` (none if it wrote none)."""
-    try:
-        return sorted(json.loads(index.read_text(encoding="utf-8"))["tasks"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+    tasks = _read_index(index).get("tasks")
+    return sorted(tasks) if isinstance(tasks, dict) else []
 
 
 def dbt_node_tasks(manifest: Path, build_task: Any, index: Path | None = None) -> TaskGroup:

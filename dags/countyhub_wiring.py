@@ -237,7 +237,8 @@ class WaitForIngest(BaseOperator):
         elif context["triggering_asset_events"]:  # a run triggered by hand always builds
             from countyhub.flow.run import up_to_date
 
-            why = up_to_date(task_runtime())
+            runtime = task_runtime()
+            why = up_to_date(runtime)
             if why:
                 from countyhub_dbt import dbt_node_task_ids
 
@@ -245,7 +246,7 @@ class WaitForIngest(BaseOperator):
                 # The dbt node tasks too, which a worker's parse leaves out (_dbt_node_tasks): left to the
                 # scheduler, they are skipped one level of the lineage per scheduler loop, a second each.
                 later = {t.task_id for t in self.get_flat_relatives(upstream=False)}
-                raise DownstreamTasksSkipped(tasks=sorted(later | set(dbt_node_task_ids(dbt_index(settings())))))
+                raise DownstreamTasksSkipped(tasks=sorted(later | set(dbt_node_task_ids(dbt_index(runtime.settings)))))
         return True
 
 

@@ -141,7 +141,8 @@ class Cluster:
         self.filled = self.values()
         once = departments_run_once(self.home / "cluster-departments")
         self.env = {**os.environ, **compose_environment(self.filled), "COUNTYHUB_DEPARTMENTS_DIR": str(once),
-                    **self.extra_env, "AIRFLOW_HOME": str(self.home / "airflow"), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+                    **self.extra_env, "AIRFLOW_HOME": str(self.home / "airflow"),
+                    "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
         if self.store is None:  # no object store given: lake data stays on this machine's disk
             self.env["COUNTYHUB_LAKE_DATA"] = str(self.home / "lake" / "data") + "/"
         self.home.mkdir(parents=True, exist_ok=True)
