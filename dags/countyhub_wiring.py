@@ -170,17 +170,18 @@ laid out by astronomer-cosmos from the manifest of the last dbt build. They do n
 each starts from the triggerer, which reports what `build_models`' single build did to its node. A failed test fails its model's task, so the tasks of the
 model's children do not run; a node the build did not select succeeds as "not rebuilt".
 
-Before the first build there is no manifest (a new deployment): the DAG then has `build_models` alone, and the
-model tasks appear at the first parse after it ran.
+On a new deployment the tasks come from the `dbt parse` that `countyhub dags layout` (airflow-init) made; without
+it the DAG has `build_models` alone until the first parse after a build.
 """
 
 
 def _manifest(config: Settings) -> Path | None:
-    """The manifest to lay out the dbt tasks from: the last build's, else the last complete build's."""
+    """The manifest to lay out the dbt tasks from: the last build's, else the last complete build's, else the
+    parse `countyhub dags layout` made at deployment (airflow-init)."""
     from countyhub_dbt import readable_manifest
 
     dbt = config.home / "dbt"  # countyhub.flow.dbt_prep.dbt_home, not imported: it loads the contracts' modules
-    return readable_manifest(dbt / "target" / "manifest.json", dbt / "state" / "manifest.json")
+    return readable_manifest(*(dbt / folder / "manifest.json" for folder in ("target", "state", "layout")))
 
 
 def dbt_index(config: Settings) -> Path:

@@ -100,3 +100,23 @@ def dags_pools(
     found = pools(load_departments(rt.settings.departments_dir), rt.settings.lake_is_embedded)
     out.write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"{len(found)} pools written to {out}; load them with `airflow pools import {out}`")
+
+
+@dags_app.command("layout")
+def dags_layout(config: ConfigOpt = None) -> None:
+    """Parse the dbt project (`dbt parse`: nothing is built, the lake is not opened) so that county_build shows
+    its dbt model tasks from the DAG processor's first parse, before any build has run.
+
+    airflow-init in docker-compose.yml runs it; run it again after deploying changed dbt models. Until the first
+    build the DAG is laid out from this parse (home/dbt/layout/manifest.json), after it from the build's manifest.
+    """
+    from countyhub.flow.build import DbtBuildError, parse_layout
+
+    rt = runtime(config)
+    try:
+        manifest = parse_layout(rt.lake)
+    except DbtBuildError as exc:
+        fail(str(exc))
+    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    models = sum(1 for n in nodes.values() if n.get("resource_type") == "model")
+    console.print(f"{models} dbt models laid out in {manifest}")

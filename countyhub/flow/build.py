@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from countyhub.flow.dbt_prep import DbtProject, dbt_home, prepare_for, write_pro
 from countyhub.lakehouse.lake import LAKE, Lake
 
 # write_profiles is re-exported: callers that inspect the lake's dbt profile have imported it from here.
-__all__ = ["BuildResult", "DbtBuildError", "NodeResult", "manifest_file", "node_outcomes", "run_dbt", "write_profiles"]
+__all__ = ["BuildResult", "DbtBuildError", "NodeResult", "layout_manifest", "manifest_file", "node_outcomes",
+           "parse_layout", "run_dbt", "write_profiles"]
 
 # dbt in its own process: its DuckDB (lake attached) closes when the process ends, and dbt's global state never
 # leaks between runs or threads of the caller (an Airflow worker). Same interpreter, so the same pinned dbt.
@@ -92,6 +93,23 @@ def _worst(outcomes: dict[str, dict[str, str]], key: str, node: NodeResult) -> N
 def manifest_file(settings: Settings) -> Path:
     """dbt's manifest.json of the last build: models, columns and lineage for the catalog."""
     return dbt_home(settings) / "target" / "manifest.json"
+
+
+def layout_manifest(settings: Settings) -> Path:
+    """dbt's manifest of the project as deployed, before any build (`parse_layout`): the Airflow build DAG's shape."""
+    return dbt_home(settings) / "layout" / "manifest.json"
+
+
+def parse_layout(lake: Lake) -> Path:
+    """`dbt parse` of the prepared project into layout_manifest: no model runs and the lake is not opened. Kept
+    apart from the build's target/ so that the catalog and the freshness check still see "never built"."""
+    project = replace(prepare_for(lake), target_dir=layout_manifest(lake.settings).parent)
+    proc = subprocess.run([*_DBT, "parse", *project.args(), "--quiet", "--no-use-colors"], cwd=project.project_dir,
+                          capture_output=True, text=True, check=False)
+    manifest = project.target_dir / "manifest.json"
+    if proc.returncode != 0 or not manifest.is_file():
+        raise DbtBuildError(f"dbt parse failed: {_dbt_output_tail(proc)}")
+    return manifest
 
 
 def _count_rows(lake: Lake, relations: list[str]) -> dict[str, int]:

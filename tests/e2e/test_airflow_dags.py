@@ -63,7 +63,8 @@ def test_dag_files_are_in_step_with_the_department_files() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(airflow_env: dict[str, str]) -> None:
+def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(settings: Settings,
+                                                                              airflow_env: dict[str, str]) -> None:
     _airflow(airflow_env, "dags", "reserialize")
     errors = _airflow(airflow_env, "dags", "list-import-errors", "-o", "plain")
     assert "No data found" in errors and "dags/" not in errors, errors
@@ -75,6 +76,27 @@ def test_dags_import_without_errors_one_per_department_and_a_gate_per_contract(a
     assert sorted(t.removeprefix("gate_") for t in tasks if t.startswith("gate_")) == contracts
     assert {"build_models", "register_catalog", "finish_build"} <= set(tasks)
     assert not any(t.startswith("dbt.") for t in tasks), tasks  # no build yet, so no manifest: build_models alone
+
+    # `countyhub dags layout` (docker-compose's airflow-init) parses the dbt project: from the next parse on, each
+    # model is a task before any build ran; for the catalog and the freshness check the county is still unbuilt.
+    done = subprocess.run([COUNTYHUB, "dags", "layout"], env=airflow_env, check=False, capture_output=True, text=True)
+    assert done.returncode == 0 and "45 dbt models laid out" in done.stdout, done.stdout + done.stderr
+    tasks = _airflow(airflow_env, "tasks", "list", "county_build").split()
+    models = {p.stem for p in (PROJECT_DIR / "dbt_project" / "models").rglob("*.sql")}
+    assert {t.removeprefix("dbt.").removesuffix("_model_build") for t in tasks if t.endswith("_model_build")} == models
+    assert not manifest_file(settings).exists()
+
+
+def test_a_dbt_project_that_does_not_parse_is_one_error_line_naming_the_model(airflow_env: dict[str, str],
+                                                                           tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "broken_ref.sql").write_text("select * from {{ ref('no_such_model') }}\n", encoding="utf-8")
+    done = subprocess.run([COUNTYHUB, "dags", "layout"], env={**airflow_env, "COUNTYHUB_DBT_PROJECT_DIR": str(project)},
+                          check=False, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "dbt parse failed" in done.stdout and "broken_ref" in done.stdout and "no_such_model" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
 
 
 def test_a_broken_department_file_is_an_import_error_of_its_own_dag_only(airflow_env: dict[str, str],
