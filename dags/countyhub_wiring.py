@@ -128,8 +128,8 @@ def ingest_dag(code: str) -> DAG:
 def _outline(config: Settings) -> dict[str, Any]:
     """What the build DAG's shape depends on: each contract's dataset and the datasets its rules read (in publish
     order), each department's streams. Kept in the home keyed by every file's size and modification time, so a
-    parse (every 30 s) reads no contract unless one changed: checking 15 contracts against the ODCS schema costs
-    seconds, the DAG file must parse in under one. A broken department file is its own DAG's import error, not
+    parse (every 30 s by Airflow's default, every 5 minutes in compose) reads no contract unless one changed:
+    checking 15 contracts against the ODCS schema costs seconds, the DAG file must parse in under one. A broken department file is its own DAG's import error, not
     the build's: it is left out here."""
     from countyhub_dbt import file_key, write_whole
 

@@ -46,6 +46,9 @@ def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> 
     # Workers import the task code before forking (countyhub.cli.airflow_worker).
     assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "countyhub.cli.airflow_worker.CELERY_CONFIG"
     assert "airflow pools import" in compose_command("airflow-init", values)[-1]
+    # county_build has its dbt node tasks from the first parse: the dag-processor parses again only every 5 minutes.
+    assert "countyhub dags layout" in compose_command("airflow-init", values)[-1]
+    assert env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] == "300"
 
 
 @pytest.fixture
