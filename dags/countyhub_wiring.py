@@ -129,8 +129,8 @@ def _outline(config: Settings) -> dict[str, Any]:
     """What the build DAG's shape depends on: each contract's dataset and the datasets its rules read (in publish
     order), each department's streams. Kept in the home keyed by every file's size and modification time, so a
     parse (every 30 s by Airflow's default, every 5 minutes in compose) reads no contract unless one changed:
-    checking 15 contracts against the ODCS schema costs seconds, the DAG file must parse in under one. A broken department file is its own DAG's import error, not
-    the build's: it is left out here."""
+    checking 15 contracts against the ODCS schema costs seconds, the DAG file must parse in under one. A broken
+    department file is its own DAG's import error, not the build's: it is left out here."""
     from countyhub_dbt import file_key, write_whole
 
     files = sorted(config.contracts_dir.glob("*/*.odcs.yaml")) + sorted(config.departments_dir.glob("*.yml"))
@@ -167,8 +167,9 @@ every task after `wait_for_ingest`, the catalog's too.
 
 Group `dbt` shows each dbt model, seed and snapshot as a task (with the tests on it, as `dbt build` runs them),
 laid out by astronomer-cosmos from the manifest of the last dbt build. They do not run dbt, nor take a worker:
-each starts from the triggerer, which reports what `build_models`' single build did to its node. A failed test fails its model's task, so the tasks of the
-model's children do not run; a node the build did not select succeeds as "not rebuilt".
+each starts from the triggerer, which reports what `build_models`' single build did to its node. A failed test
+fails its model's task, so the tasks of the model's children do not run; a node the build did not select succeeds
+as "not rebuilt".
 
 On a new deployment the tasks come from the `dbt parse` that `countyhub dags layout` (airflow-init) made; without
 it the DAG has `build_models` alone until the first parse after a build.

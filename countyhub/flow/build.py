@@ -104,8 +104,7 @@ def parse_layout(lake: Lake) -> Path:
     """`dbt parse` of the prepared project into layout_manifest: no model runs and the lake is not opened. Kept
     apart from the build's target/ so that the catalog and the freshness check still see "never built"."""
     project = replace(prepare_for(lake), target_dir=layout_manifest(lake.settings).parent)
-    proc = subprocess.run([*_DBT, "parse", *project.args(), "--quiet", "--no-use-colors"], cwd=project.project_dir,
-                          capture_output=True, text=True, check=False)
+    proc = _dbt(project, "parse", "--no-use-colors")
     manifest = project.target_dir / "manifest.json"
     if proc.returncode != 0 or not manifest.is_file():
         raise DbtBuildError(f"dbt parse failed: {_dbt_output_tail(proc)}")
@@ -128,6 +127,12 @@ def _dbt_output_tail(proc: subprocess.CompletedProcess[str], lines: int = 20) ->
     return "\n".join(text.strip().splitlines()[-lines:]) or f"exit code {proc.returncode}"
 
 
+def _dbt(project: DbtProject, command: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """One dbt command on a prepared project, its output captured (exit codes are the caller's to judge)."""
+    return subprocess.run([*_DBT, command, *project.args(), "--quiet", *flags], cwd=project.project_dir,
+                          capture_output=True, text=True, check=False)
+
+
 def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = None,
             exclude: str | None = None, state: Path | None = None, unit_tests: bool = True) -> BuildResult:
     """`dbt build` (seeds, models, tests) into the lake; raise DbtBuildError naming failed nodes.
@@ -137,7 +142,7 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     writing — with SQLite metadata, DuckLake is single-writer.
     """
     project = project or prepare_for(lake)
-    args = [*_DBT, "build", *project.args(), "--quiet"]
+    args: list[str] = []
     if select:
         args += ["--select", select]
     if state is not None:  # a selection with state:modified compares with this earlier manifest
@@ -150,7 +155,7 @@ def run_dbt(lake: Lake, select: str | None = None, project: DbtProject | None = 
     run_results.unlink(missing_ok=True)  # a run that dies early must not be read as the previous one's results
     started = time.perf_counter()
     # exit 0: all passed; 1: some node failed (results written); anything else: dbt itself could not run.
-    proc = subprocess.run(args, cwd=project.project_dir, capture_output=True, text=True, check=False)
+    proc = _dbt(project, "build", *args)
     if proc.returncode not in (0, 1) or not run_results.exists():
         raise DbtBuildError(f"dbt build could not run: {_dbt_output_tail(proc)}")
     raw = _read_json(run_results)["results"]
