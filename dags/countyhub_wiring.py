@@ -284,7 +284,7 @@ def build_dag() -> DAG:
             from airflow.sdk import get_current_context
 
             from countyhub.flow.build import DbtBuildError, node_outcomes
-            from countyhub.flow.run import build_changed, held_back_by, nothing_to_publish, unloaded_departments
+            from countyhub.flow.run import build_changed, held_back_by, plan_gates, unloaded_departments
 
             ti, rt = get_current_context()["ti"], task_runtime()
             missing = unloaded_departments(rt)
@@ -298,11 +298,13 @@ def build_dag() -> DAG:
                     raise AirflowFailException(str(exc)) from exc
                 raise
             held_back = held_back_by(rt, missing)
-            if result is None and nothing_to_publish(rt, held_back):
+            planned = plan_gates(rt, held_back)  # prepared once here, not in each gate's process
+            if result is None and all(p.served is not None for p in planned.values()):
                 raise AirflowSkipException("nothing changed since the last build: every shared dataset keeps the "
                                            "version served")
             ti.xcom_push(key=OUTCOMES_KEY, value=node_outcomes(result) if result else {})
-            return {"built": [n.name for n in result.nodes] if result else [], "held_back": held_back}
+            return {"built": [n.name for n in result.nodes] if result else [], "held_back": held_back,
+                    "planned": {dataset: p.to_json() for dataset, p in planned.items()}}
 
         built = build_models()
         WaitForIngest(task_id="wait_for_ingest", ingest_dags=ingest_dags) >> built
@@ -316,13 +318,18 @@ def build_dag() -> DAG:
                   on_failure_callback=record_failure_of([f"shared.{name}"]),
                   inlets=[lake_asset("audit", name)], outlets=[lake_asset("shared", name)])
             def gate(build: dict[str, Any], parents: list[dict], dataset: str = name) -> dict:
-                from countyhub.flow.run import gate_and_publish_dataset
+                from airflow.sdk import get_current_context
+
+                from countyhub.flow.run import PlannedGate, gate_and_publish_dataset
 
                 if dataset in build["held_back"]:  # the previous version stays; so do the datasets that read it
                     raise AirflowSkipException(f"shared.{dataset}: {build['held_back'][dataset]}")
                 built = build["built"]
                 republished = [p["dataset"].removeprefix("shared.") for p in parents if p["published_now"]]
-                outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished)
+                # A retry looks at the lake again: its first try may have published, or lost an audit entry.
+                found = build.get("planned", {}).get(dataset) if get_current_context()["ti"].try_number == 1 else None
+                outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished,
+                                                   PlannedGate.from_json(found) if found else None)
                 if not outcome.gate_passed:  # the verdict will not change on a retry: fail now, keep the old version
                     raise AirflowFailException(f"shared.{dataset}: gate failed, the previous version stays: "
                                                f"{outcome.reason}")

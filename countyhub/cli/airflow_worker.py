@@ -10,13 +10,14 @@ contracts are compiled there as well (the compile cache is keyed by each file's 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from typing import Any
 
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import worker_init
+
+from countyhub.cli.preload import import_all
 
 # Airflow's settings, and one change: Celery keeps each task's state in Airflow's PostgreSQL (the result backend),
 # and a worker that cannot write it while that PostgreSQL restarts drops the task it was about to start ("exception
@@ -46,11 +47,7 @@ log = logging.getLogger(__name__)
 def preload(**_: Any) -> None:
     """Import the task code in the worker, before Celery forks its pool."""
     started = time.perf_counter()
-    for name in PRELOADED:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:  # a task importing it will say so in its own log, where it belongs
-            log.warning("countyhub: could not preload %s: %s", name, exc)
+    import_all(PRELOADED)
     # Every gate, build and catalog task reads every contract, and checking one against the ODCS schema costs
     # ~50 ms: compiled here, a forked task finds each file's unchanged text in the compile cache (an edited file
     # is another key, compiled again by the task that reads it).

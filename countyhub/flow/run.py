@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from countyhub.connectors import check_departments
 from countyhub.contracts.gate import run_gate
@@ -175,15 +177,22 @@ def gate_and_publish_all(runtime: Runtime, built: Collection[str] = (),
 
 
 def gate_and_publish_dataset(runtime: Runtime, dataset: str, built: Collection[str] = (),
-                             republished: Collection[str] = ()) -> DatasetOutcome:
+                             republished: Collection[str] = (), planned: PlannedGate | None = None) -> DatasetOutcome:
     """One contract's gate and publish: the build DAG's task per dataset. `republished`: datasets published in
-    this run (its parents' tasks ran first); if its rules read one of them, its rows are gated again."""
+    this run (its parents' tasks ran first); if its rules read one of them, its rows are gated again. `planned`:
+    what the build's `plan_gates` found for it, which spares this gate `prepare` and the lake's look at what is
+    served; ignored if the contract's text changed since (and not to be given on a retry, see PlannedGate)."""
     lake, contracts = runtime.lake, load_contracts(runtime.settings.contracts_dir)
     contract = next((c for c in contracts if c.dataset == dataset), None)
     if contract is None:
         raise KeyError(f"no contract for dataset {dataset!r} in {runtime.settings.contracts_dir}")
-    prepare(runtime, contracts)
-    same = None if contract.references & set(republished) else unchanged_publications(lake, [contract]).get(dataset)
+    if planned is not None and planned.contract_digest == contract_digest(contract):
+        same = planned.served
+    else:
+        prepare(runtime, contracts)
+        same = unchanged_publications(lake, [contract]).get(dataset)
+    if contract.references & set(republished):
+        same = None
     outcome = _outcome(runtime, contract, dataset in built, None, same)
     runtime.sharing.audit.flush()
     return outcome
@@ -199,13 +208,50 @@ def prepare(runtime: Runtime, contracts: Collection[Contract]) -> None:
         _log.warning("audit log: publish of shared.%s v%d was not recorded; recorded now", p.dataset, p.version)
 
 
+@dataclass(frozen=True)
+class PlannedGate:
+    """What a build found for one dataset before its gate task runs: the digest of the contract's text then, and
+    the version served if publishing again would serve the same rows (None: gate them).
+
+    Only a first try may use it. A gate that crashed between the lake's commit and the audit log's append is
+    retried, and its retry must run `prepare` (which appends the lost entry) and look at what is served now."""
+
+    contract_digest: str
+    served: Publication | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As an Airflow XCom value (plain JSON types)."""
+        served = None if self.served is None else {**asdict(self.served),
+                                                   "published_at": self.served.published_at.isoformat()}
+        return {"contract_digest": self.contract_digest, "served": served}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PlannedGate:
+        served = data["served"]
+        if served is not None:
+            served = Publication(**{**served, "published_at": datetime.fromisoformat(served["published_at"])})
+        return cls(data["contract_digest"], served)
+
+
+def contract_digest(contract: Contract) -> str:
+    return hashlib.sha256(contract.path.read_bytes()).hexdigest()
+
+
+def plan_gates(runtime: Runtime, held_back: Collection[str] = ()) -> dict[str, PlannedGate]:
+    """After the build, once for all its gates: `prepare`, and for each dataset not `held_back` whether its rows
+    and contract are those of the version served. A gate run as a task of its own is spared both (its process
+    would otherwise open the lake three more times for them)."""
+    contracts = [c for c in load_contracts(runtime.settings.contracts_dir) if c.dataset not in held_back]
+    prepare(runtime, contracts)
+    unchanged = unchanged_publications(runtime.lake, contracts)
+    return {c.dataset: PlannedGate(contract_digest(c), unchanged.get(c.dataset)) for c in contracts}
+
+
 def nothing_to_publish(runtime: Runtime, held_back: Collection[str] = ()) -> bool:
     """After a build that rebuilt nothing: True when every dataset but those `held_back` would keep the version
     served, so no gate has anything to judge (the build DAG then skips them). Audit entries a crash lost are
     appended first, as before any gate."""
-    contracts = [c for c in load_contracts(runtime.settings.contracts_dir) if c.dataset not in held_back]
-    prepare(runtime, contracts)
-    return len(unchanged_publications(runtime.lake, contracts)) == len(contracts)
+    return all(p.served is not None for p in plan_gates(runtime, held_back).values())
 
 
 def up_to_date(runtime: Runtime) -> str | None:

@@ -164,6 +164,36 @@ def test_after_a_run_that_changed_nothing_no_gate_has_anything_to_judge(twice, t
     assert nothing_to_publish(runtime, held_back={load_contract(changed).dataset})
 
 
+def test_a_gate_task_takes_what_the_build_planned_unless_its_contract_changed_since(twice) -> None:
+    """county_build's build_models plans the gates once (plan_gates) and hands each gate task its line as XCom
+    JSON. A gate trusts that line only while the contract's text is the one planned: otherwise it looks at the
+    lake itself."""
+    import dataclasses
+    import json
+
+    from countyhub.flow.run import PlannedGate, gate_and_publish_dataset, plan_gates
+    from countyhub.flow.runtime import Runtime
+    from countyhub.lakehouse.meta_gates import publications
+
+    settings = twice[0]
+    runtime = Runtime(settings, os.environ)
+    planned = plan_gates(runtime)
+    with Lake(settings).reader() as con:
+        served = {dataset: publications(con, dataset)[0] for dataset in planned}
+    assert {d: p.served for d, p in planned.items()} == served  # nothing changed since the second run published
+    assert {d: PlannedGate.from_json(json.loads(json.dumps(p.to_json()))) for d, p in planned.items()} == planned
+
+    dataset = min(planned)
+    # A version number no real publication has: it shows whether the gate used the plan or looked itself.
+    marked = dataclasses.replace(planned[dataset], served=dataclasses.replace(served[dataset], version=99))
+    trusted = gate_and_publish_dataset(runtime, dataset, planned=marked)
+    assert (trusted.status, trusted.published_version, trusted.published_now) == ("unchanged", 99, False)
+    stale = dataclasses.replace(marked, contract_digest="0" * 64)
+    looked = gate_and_publish_dataset(runtime, dataset, planned=stale)
+    assert (looked.status, looked.published_version, looked.published_now) == (
+        "unchanged", served[dataset].version, False)
+
+
 def test_second_run_duplicates_nothing_and_rebuilds_nothing(twice) -> None:
     settings, manifest, first, second = twice
     assert [(d.published_version, d.published_now, d.rebuilt) for d in first.datasets] == [

@@ -49,6 +49,8 @@ def test_the_cluster_runs_exactly_the_compose_files_settings(tmp_path: Path) -> 
     # county_build has its dbt node tasks from the first parse: the dag-processor parses again only every 5 minutes.
     assert "countyhub dags layout" in compose_command("airflow-init", values)[-1]
     assert env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] == "300"
+    # ... and it imports astronomer-cosmos once, before forking a process per parse.
+    assert compose_command("airflow-dag-processor", values) == ["python", "-m", "countyhub.cli.airflow_dag_processor"]
 
 
 @pytest.fixture
@@ -64,6 +66,7 @@ def test_the_flow_runs_on_a_scheduler_with_two_celery_workers(demo_county: tuple
     with EnterpriseApi(home / "demo" / "scjgj_enterprises.json", port=0, token=token) as api, \
             Cluster(home, store=object_store, extra_env={"SCJGJ_API_URL": api.url, "SCJGJ_API_TOKEN": token}) as cluster:
         cluster.wait_for_dags([*INGEST_DAGS, "county_build"])
+        assert "county_build's parse imports preloaded" in cluster.log("airflow-dag-processor")
         cluster.unpause("county_build", *INGEST_DAGS)
         runs = cluster.wait_until_idle([*INGEST_DAGS, "county_build"])
         failed = {dag: states for dag, states in runs.items() if set(states) != {"success"}}
