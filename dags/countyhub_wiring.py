@@ -320,16 +320,14 @@ def build_dag() -> DAG:
             def gate(build: dict[str, Any], parents: list[dict], dataset: str = name) -> dict:
                 from airflow.sdk import get_current_context
 
-                from countyhub.flow.run import PlannedGate, gate_and_publish_dataset
+                from countyhub.flow.run import gate_and_publish_dataset, planned_gate
 
                 if dataset in build["held_back"]:  # the previous version stays; so do the datasets that read it
                     raise AirflowSkipException(f"shared.{dataset}: {build['held_back'][dataset]}")
                 built = build["built"]
                 republished = [p["dataset"].removeprefix("shared.") for p in parents if p["published_now"]]
-                # A retry looks at the lake again: its first try may have published, or lost an audit entry.
-                found = build.get("planned", {}).get(dataset) if get_current_context()["ti"].try_number == 1 else None
-                outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished,
-                                                   PlannedGate.from_json(found) if found else None)
+                planned = planned_gate(build, dataset, get_current_context()["ti"].try_number)
+                outcome = gate_and_publish_dataset(task_runtime(), dataset, built, republished, planned)
                 if not outcome.gate_passed:  # the verdict will not change on a retry: fail now, keep the old version
                     raise AirflowFailException(f"shared.{dataset}: gate failed, the previous version stays: "
                                                f"{outcome.reason}")

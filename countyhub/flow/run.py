@@ -233,6 +233,14 @@ class PlannedGate:
         return cls(data["contract_digest"], served)
 
 
+def planned_gate(build: Mapping[str, Any], dataset: str, try_number: int) -> PlannedGate | None:
+    """A gate task's line of its build's plan (build_models' XCom, `planned`), on its first try only: a retry
+    looks at the lake again, since its first try may have published, or lost an audit entry. None also for the
+    XCom of a build from before plans."""
+    found = build.get("planned", {}).get(dataset) if try_number == 1 else None
+    return PlannedGate.from_json(found) if found else None
+
+
 def contract_digest(contract: Contract) -> str:
     return hashlib.sha256(contract.path.read_bytes()).hexdigest()
 
