@@ -242,6 +242,7 @@ def planned_gate(build: Mapping[str, Any], dataset: str, try_number: int) -> Pla
 
 
 def contract_digest(contract: Contract) -> str:
+    """The contract file's text as it is now, as a sha256 (what a plan was made under)."""
     return hashlib.sha256(contract.path.read_bytes()).hexdigest()
 
 
