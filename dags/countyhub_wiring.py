@@ -284,7 +284,13 @@ def build_dag() -> DAG:
             from airflow.sdk import get_current_context
 
             from countyhub.flow.build import DbtBuildError, node_outcomes
-            from countyhub.flow.run import build_changed, held_back_by, plan_gates, unloaded_departments
+            from countyhub.flow.run import (
+                build_changed,
+                held_back_by,
+                nothing_to_gate,
+                plan_gates,
+                unloaded_departments,
+            )
 
             ti, rt = get_current_context()["ti"], task_runtime()
             missing = unloaded_departments(rt)
@@ -299,7 +305,7 @@ def build_dag() -> DAG:
                 raise
             held_back = held_back_by(rt, missing)
             planned = plan_gates(rt, held_back)  # prepared once here, not in each gate's process
-            if result is None and all(p.served is not None for p in planned.values()):
+            if result is None and nothing_to_gate(planned):
                 raise AirflowSkipException("nothing changed since the last build: every shared dataset keeps the "
                                            "version served")
             ti.xcom_push(key=OUTCOMES_KEY, value=node_outcomes(result) if result else {})

@@ -14,19 +14,16 @@ import logging
 import sys
 import time
 
-from countyhub.cli.preload import import_all
+from countyhub.cli.preload import LAYOUT_MODULES, import_all
 
-# county_build's layout of the dbt node tasks (dags/countyhub_dbt.py) and what the DAG files import from countyhub.
+# county_build's layout of the dbt node tasks and what the DAG files import from countyhub.
 PRELOADED = (
-    "cosmos",
-    "cosmos.airflow.task_group",
-    "cosmos.dbt.graph",
+    *LAYOUT_MODULES,
     "countyhub.cli.dbt_reports",
     "countyhub.cli.ingest_wait",
     "countyhub.core.departments",
     "countyhub.flow.pools",
 )
-
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import worker_init
 
-from countyhub.cli.preload import import_all
+from countyhub.cli.preload import LAYOUT_MODULES, import_all
 
 # Airflow's settings, and one change: Celery keeps each task's state in Airflow's PostgreSQL (the result backend),
 # and a worker that cannot write it while that PostgreSQL restarts drops the task it was about to start ("exception
@@ -36,8 +36,7 @@ PRELOADED = (
     "countyhub.flow.register",
     "countyhub.flow.freshness",
     "countyhub.flow.runtime",
-    "cosmos.airflow.task_group",
-    "cosmos.dbt.graph",
+    *LAYOUT_MODULES,
 )
 
 log = logging.getLogger(__name__)

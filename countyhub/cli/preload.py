@@ -8,6 +8,9 @@ from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 
+# What county_build's parse imports to lay its dbt node tasks out (dags/countyhub_dbt.py): astronomer-cosmos.
+LAYOUT_MODULES = ("cosmos", "cosmos.airflow.task_group", "cosmos.dbt.graph")
+
 
 def import_all(names: Iterable[str]) -> None:
     """Import each module now; one that cannot be imported is a warning (what imports it later fails in its log)."""

@@ -260,7 +260,12 @@ def nothing_to_publish(runtime: Runtime, held_back: Collection[str] = ()) -> boo
     """After a build that rebuilt nothing: True when every dataset but those `held_back` would keep the version
     served, so no gate has anything to judge (the build DAG then skips them). Audit entries a crash lost are
     appended first, as before any gate."""
-    return all(p.served is not None for p in plan_gates(runtime, held_back).values())
+    return nothing_to_gate(plan_gates(runtime, held_back))
+
+
+def nothing_to_gate(planned: Mapping[str, PlannedGate]) -> bool:
+    """Every planned dataset keeps the version served."""
+    return all(p.served is not None for p in planned.values())
 
 
 def up_to_date(runtime: Runtime) -> str | None:
